@@ -1,0 +1,120 @@
+package dev.platemate.gateway;
+
+import dev.platemate.gateway.admin.AdminEndpoints;
+import dev.platemate.gateway.config.Durations;
+import dev.platemate.gateway.config.GatewayConfig;
+import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.pool.PoolStats;
+import dev.platemate.gateway.pool.TlsContexts;
+import dev.platemate.gateway.pool.UpstreamConnector;
+import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.proxy.GatewayDispatcher;
+import dev.platemate.gateway.proxy.Proxy;
+import dev.platemate.gateway.route.Router;
+import dev.platemate.gateway.server.GatewayServer;
+import dev.platemate.gateway.server.Lifecycle;
+import dev.platemate.gateway.server.Transport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every component from the config and passes dependencies down. {@link #start()}
+ * and {@link #stop()} are called from the main or shutdown thread.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final Transport transport;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final Map<String, UpstreamPool> pools = new LinkedHashMap<>();
+    private EventLoopGroup acceptor;
+    private EventLoopGroup workers;
+    private DnsAddressResolverGroup resolver;
+    private GatewayServer server;
+    private InetSocketAddress address;
+
+    public Gateway(GatewayConfig config, Transport transport) {
+        this.config = config;
+        this.transport = transport;
+    }
+
+    /** Builds everything and starts listening; returns the address it listens on. */
+    public InetSocketAddress start() throws Exception {
+        long started = System.nanoTime();
+        acceptor = transport.newGroup(1, "gateway-accept");
+        workers = transport.newGroup(config.server().ioThreads(), "gateway-io");
+        resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(transport.datagramChannel())
+                .socketChannelType(transport.socketChannel()));
+        for (UpstreamConfig upstream : config.upstreams().values()) {
+            SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
+            UpstreamConnector connector = new UpstreamConnector(upstream, transport, ssl, resolver);
+            pools.put(upstream.name(), new UpstreamPool(upstream, workers, connector));
+        }
+        log.info("HTTP client manager initialized: {} upstreams ({})", pools.size(), String.join(", ",
+                pools.keySet()));
+        AdminEndpoints endpoints = new AdminEndpoints(config, pools, lifecycle);
+        Proxy proxy = new Proxy(pools, config.server().trustedProxies());
+        GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, proxy);
+        server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher, lifecycle);
+        address = server.start();
+        lifecycle.markReady();
+        log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),
+                address.getPort(), transport.name(), config.routes().size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return address;
+    }
+
+    /** Drains within {@code server.shutdown_timeout}, then closes every connection and stops the event loops. */
+    public void stop() throws InterruptedException {
+        if (server != null) {
+            log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),
+                    Durations.format(config.server().shutdownTimeout()));
+            server.drain(config.server().shutdownTimeout());
+        }
+        pools.values().forEach(UpstreamPool::closeIdle);
+        if (resolver != null) {
+            resolver.close();
+        }
+        for (EventLoopGroup group : new EventLoopGroup[] {acceptor, workers}) {
+            if (group != null) {
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            }
+        }
+        log.info("Gateway stopped");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public int openClientConnections() {
+        return server.openConnections();
+    }
+
+    /** Connection counters of every upstream, by name. */
+    public Map<String, PoolStats> upstreamStats() {
+        Map<String, PoolStats> stats = new LinkedHashMap<>();
+        pools.forEach((name, pool) -> stats.put(name, pool.stats()));
+        return stats;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.platemate.gateway.cli;
+
+import dev.platemate.gateway.Gateway;
+import dev.platemate.gateway.config.ConfigException;
+import dev.platemate.gateway.config.GatewayConfig;
+import dev.platemate.gateway.server.Transport;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** Serves until SIGTERM or SIGINT, then drains within server.shutdown_timeout. */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Serve (the default command).")
+final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Mixin
+    ConfigOption config;
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayConfig loaded;
+        try {
+            loaded = config.load(System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration (" + config.resolve(System.getenv()) + "):");
+            e.errors().forEach(error -> System.err.println("  " + error));
+            return 2;
+        }
+        Gateway gateway = new Gateway(loaded, Transport.detect());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                gateway.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }, "gateway-shutdown"));
+        try {
+            gateway.start();
+        } catch (Exception e) {
+            log.error("Gateway failed to start: {}", e.getMessage());
+            return 1;
+        }
+        stopped.await();
+        return 0;
+    }
+}

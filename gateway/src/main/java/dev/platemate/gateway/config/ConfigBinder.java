@@ -1,0 +1,306 @@
+package dev.platemate.gateway.config;
+
+import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.config.UpstreamConfig.CircuitBreakerConfig;
+import dev.platemate.gateway.config.UpstreamConfig.EgressProxy;
+import dev.platemate.gateway.config.UpstreamConfig.PoolConfig;
+import dev.platemate.gateway.config.UpstreamConfig.RateLimitConfig;
+import dev.platemate.gateway.config.UpstreamConfig.TlsConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Binds the parsed tree to records, section by section, with the defaults of DESIGN.md. */
+final class ConfigBinder {
+
+    /** Paths the gateway answers itself; no route may capture them. */
+    static final List<String> GATEWAY_PATHS = List.of("/health/", "/metrics", "/admin/");
+
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Set<String> CACHEABLE_METHODS = Set.of("GET", "HEAD", "POST");
+
+    private final Path baseDirectory;
+
+    ConfigBinder(Path baseDirectory) {
+        this.baseDirectory = baseDirectory == null ? Path.of(".") : baseDirectory;
+    }
+
+    GatewayConfig bind(ConfigNode root) {
+        ServerConfig server = server(root.child("server"));
+        AdminConfig admin = new AdminConfig(checkedEnd(root.child("admin")).string("token", ""));
+        Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+        ConfigNode upstreamsNode = root.child("upstreams");
+        for (String name : upstreamsNode.keys()) {
+            if (validName(upstreamsNode, name)) {
+                upstreams.put(name, upstream(name, upstreamsNode.child(name)));
+            }
+        }
+        Map<String, LimiterConfig> limiters = new LinkedHashMap<>();
+        ConfigNode limitersNode = root.child("limiters");
+        for (String name : limitersNode.keys()) {
+            if (validName(limitersNode, name)) {
+                limiters.put(name, limiter(name, limitersNode.child(name)));
+            }
+        }
+        CacheConfig cache = cache(root.child("cache"));
+        List<CallerRateLimitConfig> rateLimits = root.children("rate_limits").stream().map(this::callerLimit).toList();
+        RedisConfig redis = redis(root.child("redis"));
+        List<RouteConfig> routes = routes(root, upstreams.keySet(), limiters.keySet());
+        root.rejectUnknownKeys();
+        return new GatewayConfig(server, admin, upstreams, limiters, cache, rateLimits, redis, routes);
+    }
+
+    private ServerConfig server(ConfigNode n) {
+        String listen = n.string("listen", "0.0.0.0:8080");
+        int colon = listen.lastIndexOf(':');
+        String host = colon > 0 ? listen.substring(0, colon) : "";
+        int port = -1;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        if (host.isEmpty() || port < 0 || port > 65535) {
+            n.error("listen", listen, "host:port, such as 0.0.0.0:8080");
+            host = "0.0.0.0";
+            port = 8080;
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        List<Cidr> trusted = new ArrayList<>();
+        for (String cidr : n.strings("trusted_proxies", List.of())) {
+            Cidr.parse(cidr).ifPresentOrElse(trusted::add,
+                    () -> n.error("trusted_proxies", cidr, "an address or CIDR block, such as 10.0.0.0/8"));
+        }
+        ServerConfig server = new ServerConfig(host, port,
+                n.integer("io_threads", 0, 0, 1024),
+                n.integer("max_connections", 10_000, 1, Integer.MAX_VALUE),
+                atLeast(n, "max_request_line", DataSize.ofKibibytes(8), 256),
+                atLeast(n, "max_header_size", DataSize.ofKibibytes(32), 1024),
+                n.size("max_body_size", DataSize.ofMebibytes(25)),
+                n.positiveDuration("header_timeout", Duration.ofSeconds(10)),
+                n.positiveDuration("idle_timeout", Duration.ofSeconds(60)),
+                n.duration("shutdown_timeout", Duration.ofSeconds(30)),
+                trusted);
+        n.rejectUnknownKeys();
+        return server;
+    }
+
+    private static DataSize atLeast(ConfigNode n, String key, DataSize fallback, long min) {
+        DataSize size = n.size(key, fallback);
+        if (size.bytes() < min) {
+            n.error(key, size, "at least " + min + " bytes");
+            return fallback;
+        }
+        return size;
+    }
+
+    private UpstreamConfig upstream(String name, ConfigNode n) {
+        String scheme = "https";
+        String host = "invalid";
+        int port = 443;
+        String basePath = "";
+        String url = n.string("url", null);
+        if (url == null) {
+            n.error("url", "", "the upstream's URL, such as https://api.openai.com");
+        } else {
+            try {
+                URI uri = new URI(url.trim());
+                scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                        || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getUserInfo() != null) {
+                    throw new URISyntaxException(url, "unsupported");
+                }
+                host = uri.getHost();
+                port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+                String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+                basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            } catch (URISyntaxException e) {
+                n.error("url", url, "http:// or https:// with a host, an optional port and base path, no query");
+            }
+        }
+        Map<String, String> headers = n.stringMap("headers");
+        ConfigNode headersNode = n.child("headers");
+        headers.keySet().stream().filter(h -> !TOKEN.matcher(h).matches())
+                .forEach(h -> errors(headersNode, h, "a valid header name"));
+        ConfigNode tlsNode = n.child("tls");
+        TlsConfig tls = new TlsConfig(tlsNode.bool("verify", true), tlsNode.string("ca_file", ""));
+        if (!tls.caFile().isEmpty()) {
+            Path ca = baseDirectory.resolve(tls.caFile());
+            if (!Files.isReadable(ca)) {
+                tlsNode.error("ca_file", tls.caFile(), "a readable PEM file");
+            } else {
+                tls = new TlsConfig(tls.verify(), ca.toString());
+            }
+        }
+        tlsNode.rejectUnknownKeys();
+        Optional<EgressProxy> egress = Optional.ofNullable(n.parsed("egress_proxy", null, ConfigBinder::egressProxy,
+                "http://host:port or socks5://host:port, or empty"));
+        ConfigNode poolNode = n.child("pool");
+        PoolConfig pool = new PoolConfig(
+                poolNode.integer("max_connections", 64, 1, 100_000),
+                poolNode.integer("max_pending", 1024, 0, 1_000_000),
+                poolNode.positiveDuration("idle_timeout", Duration.ofSeconds(90)),
+                poolNode.integer("max_requests_per_connection", 0, 0, Integer.MAX_VALUE));
+        poolNode.rejectUnknownKeys();
+        Optional<RateLimitConfig> rateLimit = Optional.empty();
+        if (n.has("rate_limit")) {
+            ConfigNode r = n.child("rate_limit");
+            rateLimit = Optional.of(new RateLimitConfig(r.longValue("requests", 500, 1, Long.MAX_VALUE),
+                    r.positiveDuration("per", Duration.ofMinutes(1)), r.duration("max_wait", Duration.ZERO)));
+            r.rejectUnknownKeys();
+        }
+        ConfigNode cb = n.child("circuit_breaker");
+        CircuitBreakerConfig breaker = new CircuitBreakerConfig(cb.integer("failure_threshold", 5, 1, 1_000_000),
+                cb.positiveDuration("open_for", Duration.ofSeconds(30)));
+        cb.rejectUnknownKeys();
+        UpstreamConfig upstream = new UpstreamConfig(name, scheme, host, port, basePath,
+                n.positiveDuration("connect_timeout", Duration.ofSeconds(5)),
+                n.positiveDuration("response_timeout", Duration.ofSeconds(120)),
+                n.positiveDuration("idle_timeout", Duration.ofSeconds(60)),
+                headers, tls, egress, pool, rateLimit, breaker, n.integer("retries", 1, 0, 10));
+        n.rejectUnknownKeys();
+        return upstream;
+    }
+
+    private static void errors(ConfigNode node, String key, String expected) {
+        node.error(key, key, expected);
+    }
+
+    private static Optional<EgressProxy> egressProxy(String text) {
+        if (text.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            URI uri = new URI(text.trim());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            EgressProxy.Kind kind = switch (scheme) {
+                case "http" -> EgressProxy.Kind.HTTP;
+                case "socks5" -> EgressProxy.Kind.SOCKS5;
+                default -> null;
+            };
+            if (kind == null || uri.getHost() == null || uri.getPort() <= 0) {
+                return Optional.empty();
+            }
+            return Optional.of(new EgressProxy(kind, uri.getHost(), uri.getPort()));
+        } catch (URISyntaxException e) {
+            return Optional.empty();
+        }
+    }
+
+    private LimiterConfig limiter(String name, ConfigNode n) {
+        LimiterConfig limiter = new LimiterConfig(name,
+                n.integer("max_concurrent", 5, 1, 100_000),
+                n.integer("max_queue", 200, 0, 1_000_000),
+                n.positiveDuration("queue_timeout", Duration.ofSeconds(30)),
+                n.bool("pause_on_429", true));
+        n.rejectUnknownKeys();
+        return limiter;
+    }
+
+    private CacheConfig cache(ConfigNode n) {
+        CacheConfig cache = new CacheConfig(n.size("max_size", DataSize.ofMebibytes(256)),
+                n.size("max_entry_size", DataSize.ofMebibytes(2)),
+                n.positiveDuration("sweep_interval", Duration.ofSeconds(30)));
+        if (cache.maxEntrySize().bytes() > cache.maxSize().bytes()) {
+            n.error("max_entry_size", cache.maxEntrySize(), "at most max_size (" + cache.maxSize() + ")");
+        }
+        n.rejectUnknownKeys();
+        return cache;
+    }
+
+    private CallerRateLimitConfig callerLimit(ConfigNode n) {
+        String key = n.string("key", "ip");
+        Optional<String> header = Optional.empty();
+        if (key.startsWith("header:") && TOKEN.matcher(key.substring(7)).matches()) {
+            header = Optional.of(key.substring(7));
+        } else if (!key.equals("ip")) {
+            n.error("key", key, "ip or header:<Header-Name>");
+        }
+        CallerRateLimitConfig limit = new CallerRateLimitConfig(header,
+                n.longValue("requests", 60, 1, Long.MAX_VALUE), n.positiveDuration("per", Duration.ofMinutes(1)));
+        n.rejectUnknownKeys();
+        return limit;
+    }
+
+    private RedisConfig redis(ConfigNode n) {
+        String url = n.string("url", "").trim();
+        if (!url.isEmpty() && !url.startsWith("redis://") && !url.startsWith("rediss://")) {
+            n.error("url", url, "redis://host:port, or empty for none");
+        }
+        n.rejectUnknownKeys();
+        return new RedisConfig(url);
+    }
+
+    private List<RouteConfig> routes(ConfigNode root, Set<String> upstreams, Set<String> limiters) {
+        List<RouteConfig> routes = new ArrayList<>();
+        Set<String> paths = new HashSet<>();
+        for (ConfigNode n : root.children("routes")) {
+            String path = n.string("path", "");
+            if (!path.startsWith("/") || !path.endsWith("/") || path.contains("//") || path.contains("/../")
+                    || path.contains("/./") || path.chars().anyMatch(c -> c <= ' ' || c == '?' || c == '#')) {
+                n.error("path", path, "a prefix that starts and ends with '/', such as /openai/");
+            } else if (GATEWAY_PATHS.stream().anyMatch(own -> own.startsWith(path) || path.startsWith(own))) {
+                n.error("path", path, "a prefix that does not overlap the gateway's own paths "
+                        + String.join(", ", GATEWAY_PATHS));
+            } else if (!paths.add(path)) {
+                n.error("path", path, "a prefix no other route uses");
+            }
+            String upstream = n.string("upstream", "");
+            if (!upstreams.contains(upstream)) {
+                n.error("upstream", upstream, "one of " + String.join(", ", upstreams));
+            }
+            Optional<String> limiter = Optional.ofNullable(n.string("limiter", null));
+            limiter.filter(l -> !limiters.contains(l)).ifPresent(l -> n.error("limiter", l,
+                    limiters.isEmpty() ? "a limiter defined under limiters:" : "one of " + String.join(", ", limiters)));
+            routes.add(new RouteConfig(path, upstream, n.bool("strip_prefix", true), limiter, routeCache(n)));
+            n.rejectUnknownKeys();
+        }
+        if (routes.isEmpty()) {
+            root.error("routes", "", "at least one route");
+        }
+        return routes;
+    }
+
+    private static Optional<RouteCacheConfig> routeCache(ConfigNode route) {
+        if (!route.has("cache")) {
+            return Optional.empty();
+        }
+        ConfigNode n = route.child("cache");
+        List<String> methods = n.strings("methods", List.of("GET", "HEAD")).stream()
+                .map(m -> m.toUpperCase(Locale.ROOT)).toList();
+        methods.stream().filter(m -> !CACHEABLE_METHODS.contains(m))
+                .forEach(m -> n.error("methods", m, "GET, HEAD or POST"));
+        RouteCacheConfig cache = new RouteCacheConfig(n.positiveDuration("ttl", Duration.ofMinutes(10)), methods,
+                n.duration("stale_while_revalidate", Duration.ZERO), n.duration("stale_if_error", Duration.ZERO));
+        n.rejectUnknownKeys();
+        return Optional.of(cache);
+    }
+
+    private static boolean validName(ConfigNode section, String name) {
+        if (NAME.matcher(name).matches()) {
+            return true;
+        }
+        section.error(name, name, "a name of letters, digits, '-' and '_'");
+        return false;
+    }
+
+    private static ConfigNode checkedEnd(ConfigNode n) {
+        n.string("token", "");
+        n.rejectUnknownKeys();
+        return n;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.platemate.gateway.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code server:} section: where the gateway listens and the limits it holds every client to.
+ *
+ * @param ioThreads      event loops; 0 means one per core
+ * @param trustedProxies peers whose X-Forwarded-For is kept; from anyone else it is replaced
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        int ioThreads,
+        int maxConnections,
+        DataSize maxRequestLine,
+        DataSize maxHeaderSize,
+        DataSize maxBodySize,
+        Duration headerTimeout,
+        Duration idleTimeout,
+        Duration shutdownTimeout,
+        List<Cidr> trustedProxies) {
+
+    public ServerConfig {
+        trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(host, newPort, ioThreads, maxConnections, maxRequestLine, maxHeaderSize,
+                maxBodySize, headerTimeout, idleTimeout, shutdownTimeout, trustedProxies);
+    }
+}

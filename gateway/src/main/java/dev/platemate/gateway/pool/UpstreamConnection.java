@@ -1,0 +1,111 @@
+package dev.platemate.gateway.pool;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One pooled upstream connection, and the last handler of its pipeline: it passes what the channel reads to the
+ * exchange that holds the connection, and closes a connection that speaks out of turn or idles in the pool.
+ * Per channel; all calls on the channel's event loop.
+ */
+public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+
+    private final PerLoopChannelPool pool;
+    private final int maxRequests;
+    private Channel channel;
+    private UpstreamListener listener;
+    private int requests;
+
+    UpstreamConnection(PerLoopChannelPool pool, int maxRequests) {
+        this.pool = pool;
+        this.maxRequests = maxRequests;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    /** Whether this connection served a request before the current one (so it may have gone stale meanwhile). */
+    public boolean reused() {
+        return requests > 1;
+    }
+
+    /** Starts a request on this connection; its events go to {@code listener} until {@link #release}. */
+    public void attach(UpstreamListener listener) {
+        this.listener = listener;
+        requests++;
+    }
+
+    /**
+     * Gives the connection back. It returns to the pool only when {@code reusable} (response read completely, no
+     * side said close) and it is under max_requests_per_connection; otherwise it is closed. Call exactly once.
+     */
+    public void release(boolean reusable) {
+        listener = null;
+        pool.release(this, reusable && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (listener != null && msg instanceof HttpObject part) {
+            listener.onResponsePart(part);
+        } else {
+            // bytes nobody asked for: this connection can no longer be trusted to frame the next response
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.onUpstreamReadComplete();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        UpstreamListener current = listener;
+        listener = null;
+        if (current != null) {
+            current.onUpstreamClosed();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.onUpstreamWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent idle) {
+            if (listener == null && idle.state() == IdleState.ALL_IDLE) {
+                ctx.close(); // unused past pool.idle_timeout
+            } else if (listener != null && idle.state() == IdleState.READER_IDLE) {
+                listener.onUpstreamReadIdle();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // the listener learns of it through channelInactive
+        ctx.close();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.platemate.gateway.proxy;
+
+import dev.platemate.gateway.config.Cidr;
+import dev.platemate.gateway.config.UpstreamConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rewrites heads crossing the gateway for one upstream: hop-by-hop headers (and those named in Connection) go,
+ * Host becomes the upstream's, X-Forwarded-* and Via are set, the configured upstream headers are applied.
+ * Transfer-Encoding stays, because bodies are relayed in the framing they arrived in. Immutable; any thread.
+ */
+final class HeaderRewriter {
+
+    private static final String VIA = "1.1 platemate-gateway";
+    private static final AsciiString[] HOP_BY_HOP = {
+        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"),
+        HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHORIZATION,
+        HttpHeaderNames.PROXY_AUTHENTICATE,
+    };
+
+    private final String authority;
+    private final Map.Entry<AsciiString, String>[] upstreamHeaders;
+    private final List<Cidr> trustedProxies;
+
+    @SuppressWarnings("unchecked")
+    HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
+        this.authority = upstream.authority();
+        this.upstreamHeaders = upstream.headers().entrySet().stream()
+                .filter(e -> !e.getValue().isBlank())
+                .map(e -> Map.entry(AsciiString.of(e.getKey()), e.getValue()))
+                .toArray(Map.Entry[]::new);
+        this.trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    /** Makes the client's request head ready to go upstream as {@code target}. */
+    void prepareRequest(HttpRequest request, String target, InetAddress peer) {
+        HttpHeaders headers = request.headers();
+        removeHopByHop(headers);
+        String originalHost = headers.get(HttpHeaderNames.HOST);
+        boolean trusted = isTrusted(peer);
+        String client = peer.getHostAddress();
+        String forwardedFor = headers.get("x-forwarded-for");
+        headers.set("x-forwarded-for", trusted && forwardedFor != null ? forwardedFor + ", " + client : client);
+        if (!trusted || !headers.contains("x-forwarded-proto")) {
+            headers.set("x-forwarded-proto", "http");
+        }
+        if ((!trusted || !headers.contains("x-forwarded-host")) && originalHost != null) {
+            headers.set("x-forwarded-host", originalHost);
+        }
+        appendVia(headers);
+        headers.set(HttpHeaderNames.HOST, authority);
+        for (Map.Entry<AsciiString, String> header : upstreamHeaders) {
+            headers.set(header.getKey(), header.getValue());
+        }
+        request.setUri(target);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * Makes the upstream's response head ready for the client. A body without a length is sent chunked to an
+     * HTTP/1.1 client; an HTTP/1.0 client gets it delimited by the connection's close.
+     *
+     * @return whether the client connection may stay open after this response
+     */
+    boolean prepareResponse(HttpResponse response, boolean headRequest, boolean clientKeepAlive,
+                            HttpVersion clientVersion, long upstreamMillis) {
+        HttpHeaders headers = response.headers();
+        removeHopByHop(headers);
+        appendVia(headers);
+        headers.add("server-timing", "upstream;dur=" + upstreamMillis);
+        boolean keepAlive = clientKeepAlive;
+        if (!headRequest && mayHaveBody(response) && !HttpUtil.isContentLengthSet(response)
+                && !HttpUtil.isTransferEncodingChunked(response)) {
+            if (clientVersion.minorVersion() >= 1) {
+                HttpUtil.setTransferEncodingChunked(response, true);
+            } else {
+                keepAlive = false;
+            }
+        }
+        if (!keepAlive) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (clientVersion.minorVersion() == 0) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return keepAlive;
+    }
+
+    private static boolean mayHaveBody(HttpResponse response) {
+        int code = response.status().code();
+        return code >= 200 && code != 204 && code != 304;
+    }
+
+    private static void removeHopByHop(HttpHeaders headers) {
+        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty() && !name.equalsIgnoreCase("transfer-encoding")) {
+                    headers.remove(name);
+                }
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+    }
+
+    private static void appendVia(HttpHeaders headers) {
+        String via = headers.get(HttpHeaderNames.VIA);
+        headers.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+    }
+
+    private boolean isTrusted(InetAddress peer) {
+        for (Cidr cidr : trustedProxies) {
+            if (cidr.contains(peer)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

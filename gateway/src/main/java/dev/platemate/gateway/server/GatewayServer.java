@@ -1,0 +1,91 @@
+package dev.platemate.gateway.server;
+
+import dev.platemate.gateway.config.ServerConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listening socket and the client connections it accepts. {@link #start()} and {@link #drain(Duration)} are
+ * called from the main or shutdown thread, never from an event loop.
+ */
+public final class GatewayServer {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    private final ServerConfig config;
+    private final Transport transport;
+    private final EventLoopGroup acceptor;
+    private final EventLoopGroup workers;
+    private final Lifecycle lifecycle;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final ConnectionLimiter limiter;
+    private final RequestDispatcher dispatcher;
+    private Channel serverChannel;
+
+    public GatewayServer(ServerConfig config, Transport transport, EventLoopGroup acceptor, EventLoopGroup workers,
+                         RequestDispatcher dispatcher, Lifecycle lifecycle) {
+        this.config = config;
+        this.transport = transport;
+        this.acceptor = acceptor;
+        this.workers = workers;
+        this.dispatcher = dispatcher;
+        this.lifecycle = lifecycle;
+        this.limiter = new ConnectionLimiter(config.maxConnections(), clients);
+    }
+
+    /** Binds the listening socket; returns the address it listens on (the real port when 0 was asked for). */
+    public InetSocketAddress start() throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptor, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new InboundInitializer(config, limiter, dispatcher, lifecycle));
+        try {
+            ChannelFuture bound = bootstrap.bind(config.host(), config.port());
+            bound.get();
+            serverChannel = bound.channel();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Client connections open now. */
+    public int openConnections() {
+        return limiter.openConnections();
+    }
+
+    /**
+     * Stops accepting, lets in-flight requests finish (idle connections close at once, busy ones after their
+     * response), and closes whatever is left after {@code timeout}.
+     */
+    public void drain(Duration timeout) throws InterruptedException {
+        lifecycle.startDraining();
+        if (serverChannel != null) {
+            serverChannel.close().await();
+        }
+        for (Channel client : clients) {
+            client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(InboundHandler.DRAIN));
+        }
+        if (!lifecycle.awaitDrained(timeout)) {
+            log.warn("Shutdown timeout ({} ms) reached with {} requests in flight; closing them",
+                    timeout.toMillis(), lifecycle.inFlight());
+        }
+        clients.close().await();
+    }
+}

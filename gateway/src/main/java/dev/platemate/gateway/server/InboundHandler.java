@@ -1,0 +1,261 @@
+package dev.platemate.gateway.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last inbound handler of a client connection: serves its requests one at a time, in order. Pipelined
+ * requests wait here until the one before them has been answered; reading pauses when too many wait. Owns the
+ * keep-alive decision and the connection's share of {@link Lifecycle#inFlight()}. Per channel.
+ */
+final class InboundHandler extends ChannelInboundHandlerAdapter implements ClientSide {
+
+    /** Pipelined messages held before reading pauses. */
+    private static final int MAX_PIPELINED = 64;
+    private static final Logger log = LoggerFactory.getLogger(InboundHandler.class);
+
+    /** Sent to every client connection when the gateway starts draining. */
+    static final Object DRAIN = new Object();
+
+    private final RequestDispatcher dispatcher;
+    private final Lifecycle lifecycle;
+    private final HeaderTimeoutHandler headerTimeout;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private Exchange exchange;
+    private boolean requestDone;
+    private boolean responseDone;
+    private boolean requestKeepAlive;
+    private boolean closing;
+
+    InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, HeaderTimeoutHandler headerTimeout) {
+        this.dispatcher = dispatcher;
+        this.lifecycle = lifecycle;
+        this.headerTimeout = headerTimeout;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (exchange != null && requestDone) {
+            pipelined.add(msg);
+            if (pipelined.size() >= MAX_PIPELINED) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        } else {
+            handle(msg);
+        }
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof RejectedRequest rejected) {
+            reject(rejected);
+        } else if (msg instanceof HttpRequest request) {
+            start(request);
+            if (msg instanceof LastHttpContent) {
+                requestEnded();
+            }
+        } else if (msg instanceof HttpContent content) {
+            boolean last = content instanceof LastHttpContent;
+            if (exchange != null && !responseDone) {
+                exchange.onRequestContent(content);
+            } else {
+                content.release();
+            }
+            if (last && exchange != null) {
+                requestEnded();
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void start(HttpRequest request) {
+        lifecycle.requestStarted();
+        requestDone = false;
+        responseDone = false;
+        requestKeepAlive = HttpUtil.isKeepAlive(request);
+        if (HttpUtil.is100ContinueExpected(request)) {
+            request.headers().remove(HttpHeaderNames.EXPECT);
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+        }
+        // Set before dispatch: a local answer completes inside dispatch() and must find its exchange in place.
+        exchange = NO_EXCHANGE_YET;
+        Exchange started = dispatcher.dispatch(request, this);
+        if (exchange == NO_EXCHANGE_YET) {
+            exchange = started;
+        }
+    }
+
+    private void reject(RejectedRequest rejected) {
+        closing = true;
+        if (exchange != null && !requestDone) {
+            // the request being served broke mid-body: the exchange answers if it still can, then we close
+            exchange.abort(rejected.error(), rejected.message());
+            ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        lifecycle.requestStarted();
+        requestKeepAlive = false;
+        requestDone = true;
+        exchange = NO_EXCHANGE_YET;
+        LocalExchange.respond(this, Responses.error(rejected.error(), rejected.message()), false);
+    }
+
+    private void requestEnded() {
+        requestDone = true;
+        finishIfDone();
+    }
+
+    @Override
+    public void responseComplete(boolean keepAlive) {
+        responseDone = true;
+        if (!keepAlive) {
+            closing = true;
+            ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            end();
+            return;
+        }
+        finishIfDone();
+    }
+
+    private void finishIfDone() {
+        if (!requestDone || !responseDone || exchange == null) {
+            return;
+        }
+        end();
+        headerTimeout.requestDone();
+        if (lifecycle.draining()) {
+            closing = true;
+            ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        while (exchange == null && !closing && !pipelined.isEmpty()) {
+            handle(pipelined.poll());
+        }
+        if (exchange == null || !requestDone) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** The exchange is over for this connection's books, whatever state the channel is in. */
+    private void end() {
+        if (exchange != null) {
+            exchange = null;
+            lifecycle.requestEnded();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        Exchange current = exchange;
+        end();
+        if (current != null) {
+            current.onClientClosed();
+        }
+        while (!pipelined.isEmpty()) {
+            ReferenceCountUtil.release(pipelined.poll());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.onClientWritabilityChanged();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if ((evt instanceof IdleStateEvent || evt == DRAIN) && exchange == null) {
+            ctx.close();
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public Channel channel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public InetAddress remoteAddress() {
+        return ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+    }
+
+    @Override
+    public boolean keepAliveWanted() {
+        return requestKeepAlive && !closing && !lifecycle.draining();
+    }
+
+    @Override
+    public void respond(FullHttpResponse response, boolean keepAlive) {
+        boolean open = keepAlive && keepAliveWanted();
+        if (!open) {
+            Responses.closing(response);
+        }
+        ctx.writeAndFlush(response, ctx.voidPromise());
+        responseComplete(open);
+    }
+
+    @Override
+    public void abort() {
+        closing = true;
+        ctx.close();
+    }
+
+    /** Stands in while an exchange is being created, so a completion during dispatch is not lost. */
+    private static final Exchange NO_EXCHANGE_YET = new Exchange() {
+        @Override
+        public void onRequestContent(HttpContent content) {
+            content.release();
+        }
+
+        @Override
+        public void abort(GatewayError error, String message) {
+        }
+
+        @Override
+        public void onClientWritabilityChanged() {
+        }
+
+        @Override
+        public void onClientClosed() {
+        }
+    };
+}

@@ -1,0 +1,55 @@
+package dev.platemate.gateway.server;
+
+import dev.platemate.gateway.config.ServerConfig;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds a client connection's pipeline, in this order:
+ * <ol>
+ *   <li>{@link ConnectionLimiter}: max_connections (shared)</li>
+ *   <li>{@link IdleStateHandler}: idle keep-alive connections close after server.idle_timeout</li>
+ *   <li>{@link HeaderTimeoutHandler}: 408 when a head trickles in (sees raw bytes)</li>
+ *   <li>{@link HttpServerCodec}: request line and header limits</li>
+ *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
+ *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
+ * </ol>
+ */
+final class InboundInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final ServerConfig config;
+    private final ConnectionLimiter limiter;
+    private final RequestDispatcher dispatcher;
+    private final Lifecycle lifecycle;
+
+    InboundInitializer(ServerConfig config, ConnectionLimiter limiter, RequestDispatcher dispatcher,
+                       Lifecycle lifecycle) {
+        this.config = config;
+        this.limiter = limiter;
+        this.dispatcher = dispatcher;
+        this.lifecycle = lifecycle;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(config.headerTimeout().toNanos());
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(config.maxRequestLine().toIntClamped())
+                .setMaxHeaderSize(config.maxHeaderSize().toIntClamped())
+                .setMaxChunkSize(64 * 1024)
+                .setAllowDuplicateContentLengths(false)
+                .setStrictLineParsing(true);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("limit", limiter);
+        p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast("header-timeout", headerTimeout);
+        p.addLast("codec", new HttpServerCodec(decoder));
+        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), headerTimeout));
+        p.addLast("inbound", new InboundHandler(dispatcher, lifecycle, headerTimeout));
+    }
+}

@@ -1,0 +1,70 @@
+package dev.platemate.gateway.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/** Builds the responses the gateway answers itself: OpenAI-shaped JSON errors and small JSON documents. */
+public final class Responses {
+
+    private Responses() {
+    }
+
+    /** The JSON error of DESIGN.md; 429 and 503 get a Retry-After of {@code retryAfterSeconds} (at least 1). */
+    public static FullHttpResponse error(GatewayError error, String message, long retryAfterSeconds) {
+        String body = "{\"error\":{\"message\":\"" + escape(message) + "\",\"type\":\"" + error.type()
+                + "\",\"code\":" + error.status().code() + "}}";
+        FullHttpResponse response = json(error.status(), body.getBytes(StandardCharsets.UTF_8));
+        if (error.needsRetryAfter()) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
+        }
+        return response;
+    }
+
+    public static FullHttpResponse error(GatewayError error, String message) {
+        return error(error, message, 1);
+    }
+
+    public static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
+
+    /** Marks a response as the last on its connection. */
+    public static FullHttpResponse closing(FullHttpResponse response) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return response;
+    }
+
+    static String escape(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+}
