@@ -46,6 +46,8 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean responseDone;
     private boolean requestKeepAlive;
     private boolean closing;
+    private boolean replaying;
+    private boolean pausedForPipelining;
 
     InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, HeaderTimeoutHandler headerTimeout) {
         this.dispatcher = dispatcher;
@@ -65,6 +67,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         } else if (exchange != null && requestDone) {
             pipelined.add(msg);
             if (pipelined.size() >= MAX_PIPELINED) {
+                pausedForPipelining = true;
                 ctx.channel().config().setAutoRead(false);
             }
         } else {
@@ -156,10 +159,24 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        while (exchange == null && !closing && !pipelined.isEmpty()) {
-            handle(pipelined.poll());
+        replayPipelined();
+    }
+
+    /** Serves what was pipelined behind the request that just ended, up to the next request still in flight. */
+    private void replayPipelined() {
+        if (replaying) {
+            return; // an exchange finished synchronously while replaying; the loop below goes on
         }
-        if (exchange == null || !requestDone) {
+        replaying = true;
+        try {
+            while (!closing && !pipelined.isEmpty() && (exchange == null || !requestDone)) {
+                handle(pipelined.poll());
+            }
+        } finally {
+            replaying = false;
+        }
+        if (pausedForPipelining && !closing && pipelined.size() < MAX_PIPELINED) {
+            pausedForPipelining = false;
             ctx.channel().config().setAutoRead(true);
         }
     }

@@ -1,0 +1,306 @@
+package dev.platemate.gateway.testing;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real HTTP/1.1 upstream for tests, plain or TLS with the self-signed certificate in test resources. It keeps
+ * connections alive, counts them, records every request, and has endpoints for each behaviour a test needs:
+ * <ul>
+ *   <li>{@code /echo...}: the request as JSON (method, uri, headers, body)</li>
+ *   <li>{@code /json?size=N}: N bytes; {@code /chunked?chunks=N}: a chunked body</li>
+ *   <li>{@code /sse?events=N}: server-sent events; the last waits for {@link #releaseLastEvent()}</li>
+ *   <li>{@code /stream}: an endless stream of small chunks, until the connection closes</li>
+ *   <li>{@code /hang}: never answers; {@code /slow?ms=N}: answers after N ms; {@code /drip}: head and one chunk, then
+ *       silence</li>
+ *   <li>{@code /reset}: announces 1000 bytes, sends 100, then resets the connection</li>
+ *   <li>{@code /close}: answers with Connection: close; {@code /status/N}: answers status N</li>
+ *   <li>{@code /http10}: a body delimited by closing the connection</li>
+ * </ul>
+ */
+public final class TestUpstream implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final SslContext ssl;
+    private final Channel server;
+    public final AtomicInteger accepted = new AtomicInteger();
+    public final AtomicInteger open = new AtomicInteger();
+    public final AtomicInteger closed = new AtomicInteger();
+    public final LinkedBlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
+    /** When set, the next request on a connection that already served one is answered by closing it. */
+    public final AtomicBoolean dropNextReusedRequest = new AtomicBoolean();
+    private final CompletableFuture<Void> lastEvent = new CompletableFuture<>();
+
+    /** One request as the upstream saw it. */
+    public record Recorded(String method, String uri, Map<String, String> headers, String body, int connection) {
+    }
+
+    private TestUpstream(boolean tls) throws Exception {
+        this.ssl = tls ? serverContext() : null;
+        this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        int id = accepted.incrementAndGet();
+                        open.incrementAndGet();
+                        ch.closeFuture().addListener(f -> {
+                            open.decrementAndGet();
+                            closed.incrementAndGet();
+                        });
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new HttpServerCodec(), new FramingRecorder(),
+                                new HttpObjectAggregator(32 * 1024 * 1024), new Handler(id));
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+    }
+
+    public static TestUpstream plain() throws Exception {
+        return start(false);
+    }
+
+    public static TestUpstream tls() throws Exception {
+        return start(true);
+    }
+
+    private static TestUpstream start(boolean tls) throws Exception {
+        return new TestUpstream(tls);
+    }
+
+    public int port() {
+        return ((java.net.InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** The URL to configure: plain on 127.0.0.1, TLS on localhost (the certificate's name). */
+    public String url() {
+        return (ssl == null ? "http://127.0.0.1:" : "https://localhost:") + port();
+    }
+
+    public void releaseLastEvent() {
+        lastEvent.complete(null);
+    }
+
+    public static java.nio.file.Path certificateFile() throws Exception {
+        return java.nio.file.Path.of(TestUpstream.class.getResource("/tls/cert.pem").toURI());
+    }
+
+    @Override
+    public void close() throws Exception {
+        releaseLastEvent();
+        server.close().await(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+    }
+
+    private static SslContext serverContext() throws Exception {
+        try (InputStream cert = TestUpstream.class.getResourceAsStream("/tls/cert.pem");
+             InputStream key = TestUpstream.class.getResourceAsStream("/tls/key.pem")) {
+            return SslContextBuilder.forServer(cert, key).build();
+        }
+    }
+
+    /** Keeps how the body was framed on the wire, which aggregation would hide, as x-seen-framing. */
+    private static final class FramingRecorder extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http.HttpRequest request) {
+                request.headers().set("x-seen-framing", HttpUtil.isTransferEncodingChunked(request) ? "chunked"
+                        : request.headers().contains(HttpHeaderNames.CONTENT_LENGTH) ? "length" : "none");
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final int connection;
+        private int served;
+
+        Handler(int connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
+            served++;
+            if (served > 1 && dropNextReusedRequest.compareAndSet(true, false)) {
+                ctx.close();
+                return;
+            }
+            String body = request.content().toString(StandardCharsets.UTF_8);
+            Map<String, String> headers = new LinkedHashMap<>();
+            request.headers().names().forEach(n -> headers.put(n.toLowerCase(java.util.Locale.ROOT),
+                    String.join(", ", request.headers().getAll(n))));
+            requests.add(new Recorded(request.method().name(), request.uri(), headers, body, connection));
+            QueryStringDecoder query = new QueryStringDecoder(request.uri());
+            String path = query.path();
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (path.startsWith("/echo")) {
+                Map<String, Object> echo = new LinkedHashMap<>();
+                echo.put("method", request.method().name());
+                echo.put("uri", request.uri());
+                echo.put("headers", headers);
+                echo.put("body", body);
+                send(ctx, full(HttpResponseStatus.OK, JSON.writeValueAsBytes(echo), "application/json"), keepAlive);
+            } else if (path.equals("/json")) {
+                int size = intParam(query, "size", 1024);
+                send(ctx, full(HttpResponseStatus.OK, jsonOfSize(size), "application/json"), keepAlive);
+            } else if (path.equals("/chunked")) {
+                int chunks = intParam(query, "chunks", 5);
+                ctx.write(chunkedHead("text/plain"));
+                for (int i = 0; i < chunks; i++) {
+                    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("chunk-" + i + "\n", StandardCharsets.UTF_8)));
+                }
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else if (path.equals("/sse")) {
+                int events = intParam(query, "events", 3);
+                ctx.writeAndFlush(chunkedHead("text/event-stream"));
+                for (int i = 1; i < events; i++) {
+                    ctx.writeAndFlush(event(i));
+                }
+                CompletableFuture<Void> release = lastEvent;
+                release.thenRun(() -> ctx.executor().execute(() -> {
+                    ctx.write(event(events));
+                    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                }));
+            } else if (path.equals("/stream")) {
+                ctx.writeAndFlush(chunkedHead("text/plain"));
+                streamForever(ctx, 0);
+            } else if (path.equals("/hang")) {
+                // never answers
+            } else if (path.equals("/slow")) {
+                int ms = intParam(query, "ms", 200);
+                ctx.executor().schedule(() -> send(ctx, full(HttpResponseStatus.OK,
+                        "slow".getBytes(StandardCharsets.UTF_8), "text/plain"), keepAlive), ms, TimeUnit.MILLISECONDS);
+            } else if (path.equals("/drip")) {
+                ctx.write(chunkedHead("text/plain"));
+                ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("first\n", StandardCharsets.UTF_8)));
+            } else if (path.equals("/reset")) {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 1000);
+                ctx.write(head);
+                ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[100])))
+                        .addListener(f -> {
+                            ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                            ctx.close();
+                        });
+            } else if (path.equals("/close")) {
+                FullHttpResponse response = full(HttpResponseStatus.OK, "bye".getBytes(StandardCharsets.UTF_8),
+                        "text/plain");
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            } else if (path.startsWith("/status/")) {
+                int status = Integer.parseInt(path.substring("/status/".length()));
+                send(ctx, full(HttpResponseStatus.valueOf(status), ("status " + status).getBytes(StandardCharsets.UTF_8),
+                        "text/plain"), keepAlive);
+            } else if (path.equals("/http10")) {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_0, HttpResponseStatus.OK);
+                ctx.write(head);
+                ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.copiedBuffer("until close",
+                        StandardCharsets.UTF_8))).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                send(ctx, full(HttpResponseStatus.NOT_FOUND, "unknown test path".getBytes(StandardCharsets.UTF_8),
+                        "text/plain"), keepAlive);
+            }
+        }
+
+        private void streamForever(ChannelHandlerContext ctx, int n) {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("tick " + n + "\n", StandardCharsets.UTF_8)));
+            ctx.executor().schedule(() -> streamForever(ctx, n + 1), 10, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+        if (keepAlive) {
+            ctx.writeAndFlush(response);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    static FullHttpResponse full(HttpResponseStatus status, byte[] body, String type) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return response;
+    }
+
+    private static HttpResponse chunkedHead(String type) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
+                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        return head;
+    }
+
+    private static DefaultHttpContent event(int i) {
+        ByteBuf data = Unpooled.copiedBuffer("data: {\"event\":" + i + "}\n\n", StandardCharsets.UTF_8);
+        return new DefaultHttpContent(data);
+    }
+
+    public static byte[] jsonOfSize(int size) {
+        StringBuilder sb = new StringBuilder(size);
+        sb.append("{\"data\":\"");
+        while (sb.length() < size - 2) {
+            sb.append('x');
+        }
+        sb.append("\"}");
+        return sb.substring(0, Math.max(size, 0)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int intParam(QueryStringDecoder query, String name, int fallback) {
+        List<String> values = query.parameters().get(name);
+        return values == null ? fallback : Integer.parseInt(values.get(0));
+    }
+}
