@@ -78,8 +78,8 @@ public final class TestUpstream implements AutoCloseable {
     public record Recorded(String method, String uri, Map<String, String> headers, String body, int connection) {
     }
 
-    private TestUpstream(boolean tls) throws Exception {
-        this.ssl = tls ? serverContext() : null;
+    private TestUpstream(String certificateName) throws Exception {
+        this.ssl = certificateName == null ? null : serverContext(certificateName);
         this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -109,7 +109,12 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     private static TestUpstream start(boolean tls) throws Exception {
-        return new TestUpstream(tls);
+        return new TestUpstream(tls ? "" : null);
+    }
+
+    /** A TLS upstream whose certificate names only wrong.example, for hostname verification. */
+    public static TestUpstream tlsForWrongHost() throws Exception {
+        return new TestUpstream("wrong-host-");
     }
 
     public int port() {
@@ -126,7 +131,12 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public static java.nio.file.Path certificateFile() throws Exception {
-        return java.nio.file.Path.of(TestUpstream.class.getResource("/tls/cert.pem").toURI());
+        return resourceFile("cert.pem");
+    }
+
+    /** A file under test resources' tls/ folder. */
+    public static java.nio.file.Path resourceFile(String name) throws Exception {
+        return java.nio.file.Path.of(TestUpstream.class.getResource("/tls/" + name).toURI());
     }
 
     @Override
@@ -136,9 +146,9 @@ public final class TestUpstream implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
     }
 
-    private static SslContext serverContext() throws Exception {
-        try (InputStream cert = TestUpstream.class.getResourceAsStream("/tls/cert.pem");
-             InputStream key = TestUpstream.class.getResourceAsStream("/tls/key.pem")) {
+    private static SslContext serverContext(String prefix) throws Exception {
+        try (InputStream cert = TestUpstream.class.getResourceAsStream("/tls/" + prefix + "cert.pem");
+             InputStream key = TestUpstream.class.getResourceAsStream("/tls/" + prefix + "key.pem")) {
             return SslContextBuilder.forServer(cert, key).build();
         }
     }
