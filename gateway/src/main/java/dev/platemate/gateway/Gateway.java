@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,7 @@ public final class Gateway implements AutoCloseable {
     private DnsAddressResolverGroup resolver;
     private GatewayServer server;
     private InetSocketAddress address;
+    private final AtomicBoolean stopped = new AtomicBoolean();
 
     public Gateway(GatewayConfig config, Transport transport) {
         this.config = config;
@@ -77,6 +79,9 @@ public final class Gateway implements AutoCloseable {
 
     /** Drains within {@code server.shutdown_timeout}, then closes every connection and stops the event loops. */
     public void stop() throws InterruptedException {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         if (server != null) {
             log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),
                     Durations.format(config.server().shutdownTimeout()));
