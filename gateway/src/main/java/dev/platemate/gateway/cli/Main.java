@@ -21,17 +21,14 @@ public final class Main implements Runnable {
             args = withRun;
         }
         int code = cli.execute(args);
-        if (code != 0 || !RunCommand.class.getSimpleName().isEmpty() && !isServing(args)) {
+        if (code != 0 || !args[0].equals("run")) {
             System.exit(code);
         }
+        // a clean run returns only after the shutdown hook drained; the JVM is already exiting
     }
 
     private static boolean isTopLevelOption(String arg) {
         return arg.equals("-h") || arg.equals("--help") || arg.equals("-V") || arg.equals("--version");
-    }
-
-    private static boolean isServing(String[] args) {
-        return args.length > 0 && args[0].equals("run");
     }
 
     @Override

@@ -1,0 +1,260 @@
+package dev.platemate.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    private static final String MINIMAL = """
+            upstreams:
+              openai:
+                url: https://api.openai.com
+            routes:
+              - path: /openai/
+                upstream: openai
+            """;
+
+    private static GatewayConfig parse(String yaml, Map<String, String> env) throws ConfigException {
+        return new ConfigLoader(env).parse(yaml, Path.of("."));
+    }
+
+    private static ConfigException errors(String yaml) {
+        try {
+            parse(yaml, Map.of());
+        } catch (ConfigException e) {
+            return e;
+        }
+        throw new AssertionError("expected the config to be refused");
+    }
+
+    @Test
+    void defaultsFollowTheDesign() throws Exception {
+        GatewayConfig config = parse(MINIMAL, Map.of());
+
+        assertThat(config.server().host()).isEqualTo("0.0.0.0");
+        assertThat(config.server().port()).isEqualTo(8080);
+        assertThat(config.server().maxRequestLine()).isEqualTo(DataSize.ofKibibytes(8));
+        assertThat(config.server().maxHeaderSize()).isEqualTo(DataSize.ofKibibytes(32));
+        assertThat(config.server().maxBodySize()).isEqualTo(DataSize.ofMebibytes(25));
+        assertThat(config.server().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.server().shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+        UpstreamConfig openai = config.upstreams().get("openai");
+        assertThat(openai.secure()).isTrue();
+        assertThat(openai.port()).isEqualTo(443);
+        assertThat(openai.authority()).isEqualTo("api.openai.com");
+        assertThat(openai.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(openai.responseTimeout()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(openai.pool().maxConnections()).isEqualTo(64);
+        assertThat(openai.pool().maxPending()).isEqualTo(1024);
+        assertThat(openai.tls().verify()).isTrue();
+        assertThat(openai.rateLimit()).isEmpty();
+        assertThat(config.routes().get(0).stripPrefix()).isTrue();
+        assertThat(config.cache().maxSize()).isEqualTo(DataSize.ofMebibytes(256));
+        assertThat(config.redis().enabled()).isFalse();
+    }
+
+    @Test
+    void theShippedGatewayYmlIsValid() throws Exception {
+        GatewayConfig config = new ConfigLoader(Map.of()).load(Path.of("../gateway.yml"));
+        assertThat(config.upstreams()).containsOnlyKeys("openai", "deepseek", "fatsecret");
+        assertThat(config.routes()).extracting(RouteConfig::path)
+                .containsExactly("/openai/", "/deepseek/", "/fatsecret/");
+        assertThat(config.upstreams().get("openai").headers()).containsEntry("Authorization", "Bearer ");
+    }
+
+    @Test
+    void everySectionIsParsed() throws Exception {
+        GatewayConfig config = parse("""
+                server:
+                  listen: 127.0.0.1:9090
+                  io_threads: 2
+                  max_body_size: 1MiB
+                  header_timeout: 250ms
+                  trusted_proxies: [10.0.0.0/8, "::1"]
+                admin:
+                  token: secret
+                upstreams:
+                  food:
+                    url: http://food.local:8081/api/
+                    egress_proxy: socks5://127.0.0.1:1080
+                    tls: {verify: false}
+                    pool: {max_connections: 4, max_pending: 8, idle_timeout: 5m, max_requests_per_connection: 100}
+                    rate_limit: {requests: 10, per: 1s, max_wait: 100ms}
+                    circuit_breaker: {failure_threshold: 3, open_for: 10s}
+                    retries: 2
+                limiters:
+                  ai: {max_concurrent: 3, max_queue: 7, queue_timeout: 1m, pause_on_429: false}
+                cache: {max_size: 64MiB, max_entry_size: 1MiB, sweep_interval: 10s}
+                rate_limits:
+                  - {key: "header:X-Client-Id", requests: 60, per: 1m}
+                  - {key: ip, requests: 5, per: 1s}
+                redis: {url: "redis://127.0.0.1:6379"}
+                routes:
+                  - path: /food/
+                    upstream: food
+                    strip_prefix: false
+                    limiter: ai
+                    cache: {ttl: 10m, methods: [GET, post], stale_while_revalidate: 30s}
+                """, Map.of());
+
+        assertThat(config.server().port()).isEqualTo(9090);
+        assertThat(config.server().maxBodySize().bytes()).isEqualTo(1 << 20);
+        assertThat(config.server().headerTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.server().trustedProxies()).hasSize(2);
+        UpstreamConfig food = config.upstreams().get("food");
+        assertThat(food.basePath()).isEqualTo("/api");
+        assertThat(food.authority()).isEqualTo("food.local:8081");
+        assertThat(food.egressProxy()).contains(new UpstreamConfig.EgressProxy(UpstreamConfig.EgressProxy.Kind.SOCKS5,
+                "127.0.0.1", 1080));
+        assertThat(food.pool().idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(food.rateLimit()).contains(new UpstreamConfig.RateLimitConfig(10, Duration.ofSeconds(1),
+                Duration.ofMillis(100)));
+        assertThat(food.circuitBreaker().failureThreshold()).isEqualTo(3);
+        assertThat(food.retries()).isEqualTo(2);
+        assertThat(config.limiters().get("ai").maxQueue()).isEqualTo(7);
+        assertThat(config.rateLimits().get(0).header()).contains("X-Client-Id");
+        assertThat(config.rateLimits().get(1).header()).isEmpty();
+        assertThat(config.redis().enabled()).isTrue();
+        assertThat(config.routes().get(0).cache().orElseThrow().methods()).containsExactly("GET", "POST");
+        assertThat(config.admin().tokenRequired()).isTrue();
+        assertThat(config.admin().toString()).doesNotContain("secret");
+    }
+
+    @Test
+    void environmentReferencesAreReplaced() throws Exception {
+        GatewayConfig config = parse("""
+                server:
+                  listen: 127.0.0.1:${PORT:-7000}
+                upstreams:
+                  openai:
+                    url: ${OPENAI_URL}
+                    headers:
+                      Authorization: Bearer ${OPENAI_API_KEY:-}
+                routes:
+                  - path: /openai/
+                    upstream: openai
+                """, Map.of("OPENAI_URL", "http://127.0.0.1:9999", "OPENAI_API_KEY", "sk-123"));
+
+        assertThat(config.server().port()).isEqualTo(7000);
+        assertThat(config.upstreams().get("openai").port()).isEqualTo(9999);
+        assertThat(config.upstreams().get("openai").headers()).containsEntry("Authorization", "Bearer sk-123");
+        assertThat(config.upstreams().get("openai").toString()).doesNotContain("sk-123");
+    }
+
+    @Test
+    void unsetVariableWithoutDefaultIsAnError() {
+        assertThat(errors(MINIMAL.replace("https://api.openai.com", "${NOPE}")).errors())
+                .anySatisfy(e -> assertThat(e).startsWith("upstreams.openai.url: '${NOPE}'")
+                        .contains("environment variable NOPE"));
+    }
+
+    @Test
+    void unknownUpstreamIsNamedWithTheChoices() {
+        ConfigException e = errors("""
+                upstreams:
+                  openai: {url: "https://api.openai.com"}
+                  deepseek: {url: "https://api.deepseek.com"}
+                  fatsecret: {url: "https://platform.fatsecret.com"}
+                routes:
+                  - {path: /openai/, upstream: openai}
+                  - {path: /x/, upstream: opneai}
+                """);
+        assertThat(e.errors()).containsExactly(
+                "routes[1].upstream: 'opneai' (expected: one of openai, deepseek, fatsecret)");
+    }
+
+    @Test
+    void allErrorsAreCollectedWithPathValueAndExpectation() {
+        ConfigException e = errors("""
+                server:
+                  listen: nowhere
+                  header_timeout: soon
+                  max_body_size: huge
+                  lisen: 1
+                upstreams:
+                  openai:
+                    url: ftp://x
+                    pool: {max_connections: 0}
+                    egress_proxy: gopher://x:1
+                limiters:
+                  ai: {max_concurrent: -1}
+                routes:
+                  - {path: /health/, upstream: openai}
+                  - {path: openai, upstream: openai, limiter: nope}
+                """);
+        assertThat(e.errors()).containsExactlyInAnyOrder(
+                "server.listen: 'nowhere' (expected: host:port, such as 0.0.0.0:8080)",
+                "server.header_timeout: 'soon' (expected: a duration such as 250ms, 30s, 5m or 1h)",
+                "server.max_body_size: 'huge' (expected: a size such as 512, 64KiB or 25MiB)",
+                "server.lisen: unknown key (expected one of: listen, trusted_proxies, io_threads, max_connections, "
+                        + "max_request_line, max_header_size, max_body_size, header_timeout, idle_timeout, "
+                        + "shutdown_timeout)",
+                "upstreams.openai.url: 'ftp://x' (expected: http:// or https:// with a host, an optional port and "
+                        + "base path, no query)",
+                "upstreams.openai.egress_proxy: 'gopher://x:1' (expected: http://host:port or socks5://host:port, "
+                        + "or empty)",
+                "upstreams.openai.pool.max_connections: '0' (expected: a whole number from 1 to 100000)",
+                "limiters.ai.max_concurrent: '-1' (expected: a whole number from 1 to 100000)",
+                "routes[0].path: '/health/' (expected: a prefix that does not overlap the gateway's own paths "
+                        + "/health/, /metrics, /admin/)",
+                "routes[1].path: 'openai' (expected: a prefix that starts and ends with '/', such as /openai/)",
+                "routes[1].limiter: 'nope' (expected: one of ai)");
+    }
+
+    @Test
+    void aCatchAllRouteWouldShadowTheGatewaysPathsAndIsRefused() {
+        assertThat(errors(MINIMAL.replace("path: /openai/", "path: /")).errors()).singleElement()
+                .asString().startsWith("routes[0].path: '/'");
+    }
+
+    @Test
+    void invalidYamlIsReportedWithItsLine() {
+        assertThatThrownBy(() -> parse("server:\n  listen: [\n", Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void caFileMustBeReadable(@TempDir Path dir) throws Exception {
+        assertThat(errors(MINIMAL.replace("url: https://api.openai.com",
+                "url: https://api.openai.com\n    tls: {ca_file: missing.pem}")).errors())
+                .containsExactly("upstreams.openai.tls.ca_file: 'missing.pem' (expected: a readable PEM file)");
+        Path pem = Files.writeString(dir.resolve("ca.pem"), "x");
+        GatewayConfig config = new ConfigLoader(Map.of()).parse(MINIMAL.replace("url: https://api.openai.com",
+                "url: https://api.openai.com\n    tls: {ca_file: ca.pem}"), dir);
+        assertThat(config.upstreams().get("openai").tls().caFile()).isEqualTo(pem.toString());
+    }
+
+    @Test
+    void sizesAndDurationsParse() {
+        assertThat(DataSize.parse("64KiB")).contains(DataSize.ofKibibytes(64));
+        assertThat(DataSize.parse("25MiB")).contains(DataSize.ofMebibytes(25));
+        assertThat(DataSize.parse("512")).contains(DataSize.ofBytes(512));
+        assertThat(DataSize.parse("1GiB")).contains(DataSize.ofMebibytes(1024));
+        assertThat(DataSize.parse("-1")).isEmpty();
+        assertThat(DataSize.parse("KiB")).isEmpty();
+        assertThat(Durations.parse("250ms")).contains(Duration.ofMillis(250));
+        assertThat(Durations.parse("5m")).contains(Duration.ofMinutes(5));
+        assertThat(Durations.parse("1h")).contains(Duration.ofHours(1));
+        assertThat(Durations.parse("5")).isEmpty();
+        assertThat(Durations.format(Duration.ofSeconds(90))).isEqualTo("90s");
+        assertThat(Durations.format(Duration.ofMinutes(2))).isEqualTo("2m");
+    }
+
+    @Test
+    void cidrsMatchTheirAddresses() throws Exception {
+        Cidr block = Cidr.parse("10.0.0.0/8").orElseThrow();
+        assertThat(block.contains(java.net.InetAddress.getByName("10.200.1.1"))).isTrue();
+        assertThat(block.contains(java.net.InetAddress.getByName("11.0.0.1"))).isFalse();
+        assertThat(Cidr.parse("192.168.1.7").orElseThrow().contains(java.net.InetAddress.getByName("192.168.1.7")))
+                .isTrue();
+        assertThat(Cidr.parse("example.com")).isEmpty();
+        assertThat(Cidr.parse("10.0.0.0/33")).isEmpty();
+    }
+}
