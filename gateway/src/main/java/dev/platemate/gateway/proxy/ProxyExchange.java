@@ -94,7 +94,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (requestComplete) {
             armResponseTimer();
         }
-        clientChannel.config().setAutoRead(channel.isWritable());
+        client.suspendReading(!requestComplete && !channel.isWritable());
     }
 
     @Override
@@ -106,14 +106,14 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         boolean last = content instanceof LastHttpContent;
         if (upstream == null) {
             if (body.hold(content)) {
-                clientChannel.config().setAutoRead(false); // enough waits; the rest stays in the socket
+                client.suspendReading(true); // enough waits; the rest stays in the socket
             }
         } else {
             Channel channel = upstream.channel();
             body.send(channel, content);
             channel.flush();
             if (!channel.isWritable()) {
-                clientChannel.config().setAutoRead(false);
+                client.suspendReading(true);
             }
         }
         if (last) {
@@ -178,7 +178,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     @Override
     public void onUpstreamWritabilityChanged() {
         if (!done && upstream != null && upstream.channel().isWritable()) {
-            clientChannel.config().setAutoRead(true);
+            client.suspendReading(false);
         }
     }
 
@@ -274,9 +274,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             connection.release(reusable);
         }
         body.release();
-        if (!clientChannel.config().isAutoRead()) {
-            clientChannel.config().setAutoRead(true);
-        }
+        client.suspendReading(false);
     }
 
     private void armResponseTimer() {

@@ -11,6 +11,12 @@ public interface ClientSide {
 
     InetAddress remoteAddress();
 
+    /**
+     * Stops (or resumes) reading the request body from the client, for backpressure. The connection combines this
+     * with its own reasons to pause; the wish is forgotten when the exchange ends.
+     */
+    void suspendReading(boolean suspend);
+
     /** Whether the connection may carry another request after this one (client asked, not draining). */
     boolean keepAliveWanted();
 

@@ -48,6 +48,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean closing;
     private boolean replaying;
     private boolean pausedForPipelining;
+    private boolean suspendedByExchange;
 
     InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, HeaderTimeoutHandler headerTimeout) {
         this.dispatcher = dispatcher;
@@ -68,7 +69,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             pipelined.add(msg);
             if (pipelined.size() >= MAX_PIPELINED) {
                 pausedForPipelining = true;
-                ctx.channel().config().setAutoRead(false);
+                updateReading();
             }
         } else {
             handle(msg);
@@ -175,9 +176,9 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         } finally {
             replaying = false;
         }
-        if (pausedForPipelining && !closing && pipelined.size() < MAX_PIPELINED) {
+        if (pausedForPipelining && pipelined.size() < MAX_PIPELINED) {
             pausedForPipelining = false;
-            ctx.channel().config().setAutoRead(true);
+            updateReading();
         }
     }
 
@@ -187,6 +188,22 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             exchange = null;
             lifecycle.requestEnded();
         }
+        if (suspendedByExchange) {
+            suspendedByExchange = false;
+            updateReading();
+        }
+    }
+
+    @Override
+    public void suspendReading(boolean suspend) {
+        if (suspendedByExchange != suspend) {
+            suspendedByExchange = suspend;
+            updateReading();
+        }
+    }
+
+    private void updateReading() {
+        ctx.channel().config().setAutoRead(!suspendedByExchange && !pausedForPipelining);
     }
 
     @Override
@@ -257,22 +274,5 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     }
 
     /** Stands in while an exchange is being created, so a completion during dispatch is not lost. */
-    private static final Exchange NO_EXCHANGE_YET = new Exchange() {
-        @Override
-        public void onRequestContent(HttpContent content) {
-            content.release();
-        }
-
-        @Override
-        public void abort(GatewayError error, String message) {
-        }
-
-        @Override
-        public void onClientWritabilityChanged() {
-        }
-
-        @Override
-        public void onClientClosed() {
-        }
-    };
+    private static final Exchange NO_EXCHANGE_YET = new LocalExchange();
 }

@@ -6,7 +6,7 @@ import io.netty.handler.codec.http.HttpContent;
 /** An exchange answered by the gateway itself with one complete response; any request body is discarded. */
 public final class LocalExchange implements Exchange {
 
-    private LocalExchange() {
+    LocalExchange() {
     }
 
     /** Writes {@code response} at once; the connection stays open only if {@code keepAlive} and the client allow. */
