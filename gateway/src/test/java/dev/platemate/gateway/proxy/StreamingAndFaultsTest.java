@@ -58,6 +58,18 @@ class StreamingAndFaultsTest {
     }
 
     @Test
+    void largeBodiesStreamBothWaysIntact() throws Exception {
+        String big = "0123456789abcdef".repeat(512 * 1024); // 8 MiB up, and echoed back down
+        HttpResponse<java.io.InputStream> response = gateway.client().send(
+                HttpRequest.newBuilder(gateway.uri("/api/echo/big")).POST(HttpRequest.BodyPublishers.ofString(big))
+                        .build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream body = response.body()) {
+            JsonNode echo = JSON.readTree(body);
+            assertThat(echo.get("body").asText()).isEqualTo(big);
+        }
+    }
+
+    @Test
     void upstreamDownIs502Json() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
