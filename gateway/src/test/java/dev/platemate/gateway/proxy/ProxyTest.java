@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.testing.GatewayExtension;
 import dev.platemate.gateway.testing.TestGateway;
 import dev.platemate.gateway.testing.TestUpstream;
 import dev.platemate.gateway.testing.RawClient;
@@ -11,27 +12,23 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Requests and responses pass through unchanged but for the headers a proxy must rewrite. */
 class ProxyTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    @RegisterExtension
+    final GatewayExtension fixture = GatewayExtension.plain();
     private TestUpstream upstream;
     private TestGateway gateway;
 
     @BeforeEach
-    void start() throws Exception {
-        upstream = TestUpstream.plain();
-        gateway = TestGateway.start(TestGateway.config(upstream.url()));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        gateway.close();
-        upstream.close();
+    void bind() {
+        upstream = fixture.upstream();
+        gateway = fixture.gateway();
     }
 
     @Test
@@ -94,10 +91,9 @@ class ProxyTest {
 
     @Test
     void trustedProxyKeepsForwardedForChain() throws Exception {
-        gateway.close();
         String yaml = TestGateway.config(upstream.url()).replace("  shutdown_timeout: 5s",
                 "  shutdown_timeout: 5s\n  trusted_proxies: [127.0.0.0/8]");
-        gateway = TestGateway.start(yaml);
+        gateway = fixture.restart(yaml);
         try (RawClient client = new RawClient(gateway.port())) {
             client.send("GET /api/echo HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.1.2.3\r\n\r\n").readHead();
         }

@@ -6,41 +6,44 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.testing.RawClient;
+import dev.platemate.gateway.testing.GatewayExtension;
 import dev.platemate.gateway.testing.TestGateway;
 import dev.platemate.gateway.testing.TestUpstream;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Server-sent events stream through; upstream faults end in the right error or a cut connection. */
 class StreamingAndFaultsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    @RegisterExtension
+    final GatewayExtension fixture = GatewayExtension.plain();
     private TestUpstream upstream;
     private TestGateway gateway;
 
     @BeforeEach
-    void start() throws Exception {
-        upstream = TestUpstream.plain();
-        gateway = TestGateway.start(TestGateway.config(upstream.url()));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        gateway.close();
-        upstream.close();
+    void bind() {
+        upstream = fixture.upstream();
+        gateway = fixture.gateway();
     }
 
     @Test
     void firstEventArrivesBeforeTheUpstreamSendsItsLast() throws Exception {
-        HttpResponse<java.io.InputStream> response = gateway.client().send(
+        HttpResponse<InputStream> response = gateway.client().send(
                 HttpRequest.newBuilder(gateway.uri("/api/sse?events=3")).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);
@@ -60,10 +63,10 @@ class StreamingAndFaultsTest {
     @Test
     void largeBodiesStreamBothWaysIntact() throws Exception {
         String big = "0123456789abcdef".repeat(512 * 1024); // 8 MiB up, and echoed back down
-        HttpResponse<java.io.InputStream> response = gateway.client().send(
+        HttpResponse<InputStream> response = gateway.client().send(
                 HttpRequest.newBuilder(gateway.uri("/api/echo/big")).POST(HttpRequest.BodyPublishers.ofString(big))
                         .build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (java.io.InputStream body = response.body()) {
+        try (InputStream body = response.body()) {
             JsonNode echo = JSON.readTree(body);
             assertThat(echo.get("body").asText()).isEqualTo(big);
         }
@@ -75,8 +78,7 @@ class StreamingAndFaultsTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        gateway.close();
-        gateway = TestGateway.start(TestGateway.config("http://127.0.0.1:" + closedPort));
+        gateway = fixture.restart(TestGateway.config("http://127.0.0.1:" + closedPort));
 
         HttpResponse<String> response = gateway.get("/api/anything");
 
@@ -87,6 +89,37 @@ class StreamingAndFaultsTest {
         assertThat(error.get("code").asInt()).isEqualTo(502);
         assertThat(error.get("message").asText()).contains("test");
         assertThat(gateway.upstream("test").connectFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void connectTimeoutIs504() throws Exception {
+        // a listener that never accepts, with its backlog filled: the kernel drops further SYNs, so connect hangs
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    Socket filler = new Socket();
+                    try {
+                        filler.connect(full.getLocalSocketAddress(), 200);
+                        fillers.add(filler);
+                    } catch (IOException e) {
+                        filler.close();
+                        break; // the backlog is full
+                    }
+                }
+                gateway = fixture.restart(TestGateway.config("http://127.0.0.1:" + full.getLocalPort()));
+
+                HttpResponse<String> response = gateway.get("/api/x");
+
+                assertThat(response.statusCode()).isEqualTo(504);
+                assertThat(JSON.readTree(response.body()).get("error").get("type").asText())
+                        .isEqualTo("upstream_timeout");
+            } finally {
+                for (Socket filler : fillers) {
+                    filler.close();
+                }
+            }
+        }
     }
 
     @Test
