@@ -3,7 +3,12 @@ package dev.platemate.gateway;
 import dev.platemate.gateway.admin.AdminEndpoints;
 import dev.platemate.gateway.config.Durations;
 import dev.platemate.gateway.config.GatewayConfig;
+import dev.platemate.gateway.config.LimiterConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.limiter.Limiter;
+import dev.platemate.gateway.limiter.LimiterStats;
+import dev.platemate.gateway.limiter.Limiters;
+import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.TlsContexts;
 import dev.platemate.gateway.pool.UpstreamConnector;
@@ -38,6 +43,7 @@ public final class Gateway implements AutoCloseable {
     private final Transport transport;
     private final Lifecycle lifecycle = new Lifecycle();
     private final Map<String, UpstreamPool> pools = new LinkedHashMap<>();
+    private final Map<String, Limiter> limiters = new LinkedHashMap<>();
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
@@ -65,8 +71,11 @@ public final class Gateway implements AutoCloseable {
         }
         log.info("HTTP client manager initialized: {} upstreams ({})", pools.size(), String.join(", ",
                 pools.keySet()));
-        AdminEndpoints endpoints = new AdminEndpoints(config, pools, lifecycle);
-        Proxy proxy = new Proxy(pools, config.server().trustedProxies());
+        for (LimiterConfig limiter : config.limiters().values()) {
+            limiters.put(limiter.name(), Limiters.slotQueue(limiter, Ticker.system(), workers.next()));
+        }
+        AdminEndpoints endpoints = new AdminEndpoints(pools, limiters, lifecycle);
+        Proxy proxy = new Proxy(config.routes(), pools, limiters, config.server().trustedProxies(), Ticker.system());
         GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, proxy);
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher, lifecycle);
         address = server.start();
@@ -85,7 +94,7 @@ public final class Gateway implements AutoCloseable {
         if (server != null) {
             log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),
                     Durations.format(config.server().shutdownTimeout()));
-            server.drain(config.server().shutdownTimeout());
+            server.drain(config.server().shutdownTimeout(), () -> limiters.values().forEach(Limiter::rejectQueued));
         }
         pools.values().forEach(UpstreamPool::closeIdle);
         if (resolver != null) {
@@ -114,6 +123,18 @@ public final class Gateway implements AutoCloseable {
 
     public int openClientConnections() {
         return server.openConnections();
+    }
+
+    /** Slot and queue counters of every limiter, by name. */
+    public Map<String, LimiterStats> limiterStats() {
+        Map<String, LimiterStats> stats = new LinkedHashMap<>();
+        limiters.forEach((name, limiter) -> stats.put(name, limiter.stats()));
+        return stats;
+    }
+
+    /** The limiter named {@code name}, for run-time changes. */
+    public Limiter limiter(String name) {
+        return limiters.get(name);
     }
 
     /** Connection counters of every upstream, by name. */

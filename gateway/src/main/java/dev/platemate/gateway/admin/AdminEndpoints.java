@@ -2,7 +2,7 @@ package dev.platemate.gateway.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.platemate.gateway.config.GatewayConfig;
+import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
@@ -29,9 +29,9 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final Lifecycle lifecycle;
     private final PerformanceReport report;
 
-    public AdminEndpoints(GatewayConfig config, Map<String, UpstreamPool> pools, Lifecycle lifecycle) {
+    public AdminEndpoints(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, Lifecycle lifecycle) {
         this.lifecycle = lifecycle;
-        this.report = new PerformanceReport(config, pools);
+        this.report = new PerformanceReport(pools, limiters);
     }
 
     @Override

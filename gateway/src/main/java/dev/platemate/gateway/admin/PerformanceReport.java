@@ -1,31 +1,32 @@
 package dev.platemate.gateway.admin;
 
-import dev.platemate.gateway.config.GatewayConfig;
-import dev.platemate.gateway.config.LimiterConfig;
+import dev.platemate.gateway.limiter.Limiter;
+import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. The limiter
- * and cache parts keep their shape with zeros until those components exist.
+ * Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. The cache part
+ * keeps its shape with zeros until the cache exists.
  */
 final class PerformanceReport {
 
-    private final GatewayConfig config;
-    private final Map<String, UpstreamPool> pools;
+    private static final LimiterStats NO_LIMITER = new LimiterStats(0, 0, 0, 0, 0, 0, 0, 0, 0, false);
 
-    PerformanceReport(GatewayConfig config, Map<String, UpstreamPool> pools) {
-        this.config = config;
+    private final Map<String, UpstreamPool> pools;
+    private final Map<String, Limiter> limiters;
+
+    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters) {
         this.pools = pools;
+        this.limiters = limiters;
     }
 
     Map<String, Object> build(boolean ready) {
-        Map<String, Object> limiters = new LinkedHashMap<>();
-        config.limiters().values().forEach(l -> limiters.put(l.name(), limiter(l)));
-        LimiterConfig main = config.limiters().getOrDefault("ai",
-                config.limiters().values().stream().findFirst().orElse(null));
+        Map<String, Object> limiterReports = new LinkedHashMap<>();
+        limiters.forEach((name, limiter) -> limiterReports.put(name, limiter(limiter.stats())));
+        Limiter main = limiters.getOrDefault("ai", limiters.values().stream().findFirst().orElse(null));
 
         Map<String, Object> upstreams = new LinkedHashMap<>();
         int active = 0;
@@ -40,22 +41,23 @@ final class PerformanceReport {
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("status", ready ? "ok" : "draining");
-        report.put("ai_limiter", main == null ? limiter(new LimiterConfig("none", 0, 0, java.time.Duration.ZERO,
-                false)) : limiter(main));
+        report.put("ai_limiter", limiter(main == null ? NO_LIMITER : main.stats()));
         report.put("http_clients", ordered("initialized", ready, "clients_available", ready ? pools.size() : 0));
         report.put("connection_pool", ordered("active_connections", active, "idle_connections", idle,
                 "cached_responses", 0));
-        report.put("limiters", limiters);
+        report.put("limiters", limiterReports);
         report.put("upstreams", upstreams);
         report.put("cache", ordered("entries", 0, "bytes", 0, "hits", 0, "misses", 0, "evictions", 0,
                 "hit_ratio", 0.0));
         return report;
     }
 
-    private static Map<String, Object> limiter(LimiterConfig limiter) {
-        return ordered("max_concurrent", limiter.maxConcurrent(), "active_operations", 0, "total_operations", 0,
-                "available_slots", limiter.maxConcurrent(), "queued", 0, "rejected", 0, "timed_out", 0,
-                "cancelled", 0);
+    private static Map<String, Object> limiter(LimiterStats stats) {
+        return ordered("max_concurrent", stats.maxConcurrent(), "active_operations", stats.active(),
+                "total_operations", stats.total(), "available_slots", stats.availableSlots(),
+                "queued", stats.queued(), "rejected", stats.rejected(), "timed_out", stats.timedOut(),
+                "cancelled", stats.cancelled(), "wait_p50_ms", stats.waitP50Millis(),
+                "wait_p99_ms", stats.waitP99Millis(), "paused", stats.paused());
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues) {

@@ -39,7 +39,9 @@ final class ConfigBinder {
 
     GatewayConfig bind(ConfigNode root) {
         ServerConfig server = server(root.child("server"));
-        AdminConfig admin = new AdminConfig(checkedEnd(root.child("admin")).string("token", ""));
+        ConfigNode adminNode = root.child("admin");
+        AdminConfig admin = new AdminConfig(adminNode.string("token", ""));
+        adminNode.rejectUnknownKeys();
         Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
         ConfigNode upstreamsNode = root.child("upstreams");
         for (String name : upstreamsNode.keys()) {
@@ -135,7 +137,7 @@ final class ConfigBinder {
         Map<String, String> headers = n.stringMap("headers");
         ConfigNode headersNode = n.child("headers");
         headers.keySet().stream().filter(h -> !TOKEN.matcher(h).matches())
-                .forEach(h -> errors(headersNode, h, "a valid header name"));
+                .forEach(h -> headersNode.error(h, h, "a valid header name"));
         ConfigNode tlsNode = n.child("tls");
         TlsConfig tls = new TlsConfig(tlsNode.bool("verify", true), tlsNode.string("ca_file", ""));
         if (!tls.caFile().isEmpty()) {
@@ -174,10 +176,6 @@ final class ConfigBinder {
                 headers, tls, egress, pool, rateLimit, breaker, n.integer("retries", 1, 0, 10));
         n.rejectUnknownKeys();
         return upstream;
-    }
-
-    private static void errors(ConfigNode node, String key, String expected) {
-        node.error(key, key, expected);
     }
 
     private static Optional<EgressProxy> egressProxy(String text) {
@@ -296,11 +294,5 @@ final class ConfigBinder {
         }
         section.error(name, name, "a name of letters, digits, '-' and '_'");
         return false;
-    }
-
-    private static ConfigNode checkedEnd(ConfigNode n) {
-        n.string("token", "");
-        n.rejectUnknownKeys();
-        return n;
     }
 }

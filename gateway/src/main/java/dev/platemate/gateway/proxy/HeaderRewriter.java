@@ -42,7 +42,7 @@ final class HeaderRewriter {
         this.trustedProxies = List.copyOf(trustedProxies);
     }
 
-    /** Makes the client's request head ready to go upstream as {@code target}. */
+    /** Makes the client's request head ready to go upstream as {@code target}, in HTTP/1.1. */
     void prepareRequest(HttpRequest request, String target, InetAddress peer) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
@@ -73,11 +73,12 @@ final class HeaderRewriter {
      * @return whether the client connection may stay open after this response
      */
     boolean prepareResponse(HttpResponse response, boolean headRequest, boolean clientKeepAlive,
-                            HttpVersion clientVersion, long upstreamMillis) {
+                            HttpVersion clientVersion, long queueMillis, long upstreamMillis) {
         HttpHeaders headers = response.headers();
         removeHopByHop(headers);
         appendVia(headers);
-        headers.add("server-timing", "upstream;dur=" + upstreamMillis);
+        headers.add("server-timing", queueMillis < 0 ? "upstream;dur=" + upstreamMillis
+                : "queue;dur=" + queueMillis + ", upstream;dur=" + upstreamMillis);
         boolean keepAlive = clientKeepAlive;
         if (!headRequest && mayHaveBody(response) && !HttpUtil.isContentLengthSet(response)
                 && !HttpUtil.isTransferEncodingChunked(response)) {

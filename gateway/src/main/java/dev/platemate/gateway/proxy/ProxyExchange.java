@@ -1,18 +1,24 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.limiter.Permit;
+import dev.platemate.gateway.limiter.Rejection;
+import dev.platemate.gateway.limiter.SlotListener;
+import dev.platemate.gateway.limiter.Ticket;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
-import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -20,26 +26,35 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.time.ZonedDateTime;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One proxied request: takes an upstream connection on the client's own event loop, streams the request body up
- * and the response down with backpressure both ways, and gives the connection back only when the response was
- * read completely and neither side said close. Every path ends in exactly one of: the upstream's response, a JSON
- * error (if no response byte reached the client yet), or a cut client connection. Event-loop only.
+ * One proxied request. On a limited route it first waits, with its whole body, for a slot of the route's limiter.
+ * Then it takes an upstream connection on the client's own event loop, streams the request body up and the
+ * response down with backpressure both ways, and gives the connection back only when the response was read
+ * completely and neither side said close. A provider's 429 on a limited route is absorbed: the limiter pauses and
+ * the same request goes again first, until its queue time runs out. Every path ends in exactly one of: the
+ * upstream's response, a JSON error (if no response byte reached the client yet), or a cut client connection; and
+ * every path gives back the slot, the connection and the buffers it held. Event-loop only.
  */
-final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection> {
+final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener {
 
     private final ClientSide client;
     private final Channel clientChannel;
-    private final UpstreamPool pool;
-    private final HeaderRewriter rewriter;
+    private final ProxyTarget target;
     private final HttpRequest request;
     private final HttpVersion clientVersion;
     private final boolean headRequest;
-    private final RequestBody body = new RequestBody();
+    private final RequestBody body;
     private final long responseTimeoutNanos;
 
+    private Ticket ticket;
+    private Permit permit;
+    private long queueMillis = -1;
+    private long deadlineNanos;
+    private AbsorbedResponse absorbed;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
     private ScheduledFuture<?> responseTimer;
@@ -52,21 +67,66 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private boolean clientKeepAlive;
     private boolean done;
 
-    ProxyExchange(ClientSide client, UpstreamPool pool, HeaderRewriter rewriter, HttpRequest request,
-                  HttpVersion clientVersion) {
+    ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
         this.client = client;
         this.clientChannel = client.channel();
-        this.pool = pool;
-        this.rewriter = rewriter;
+        this.target = target;
         this.request = request;
         this.clientVersion = clientVersion;
         this.headRequest = HttpMethod.HEAD.equals(request.method());
-        this.responseTimeoutNanos = pool.config().responseTimeout().toNanos();
+        this.body = new RequestBody(target.limited());
+        this.responseTimeoutNanos = target.pool().config().responseTimeout().toNanos();
     }
 
+    /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
     void start() {
-        acquiring = pool.acquire(clientChannel.eventLoop(), false);
+        if (!target.limited()) {
+            acquireConnection(false);
+        }
+    }
+
+    private void acquireConnection(boolean fresh) {
+        acquiring = target.pool().acquire(clientChannel.eventLoop(), fresh);
         acquiring.addListener(this);
+    }
+
+    @Override
+    public void onSlot(Permit granted, long waitedNanos) {
+        ticket = null;
+        if (done) {
+            granted.release();
+            return;
+        }
+        permit = granted;
+        queueMillis = TimeUnit.NANOSECONDS.toMillis(waitedNanos);
+        acquireConnection(false);
+    }
+
+    @Override
+    public void onRejected(Rejection rejection, long retryAfterSeconds) {
+        ticket = null;
+        if (done) {
+            return;
+        }
+        if (absorbed != null && rejection == Rejection.QUEUE_TIMEOUT) {
+            respondAbsorbed(); // its time ran out: the client sees the provider's own 429
+            return;
+        }
+        GatewayError error = switch (rejection) {
+            case QUEUE_FULL -> GatewayError.QUEUE_FULL;
+            case QUEUE_TIMEOUT -> GatewayError.QUEUE_TIMEOUT;
+            case SHUTTING_DOWN -> GatewayError.SHUTTING_DOWN;
+        };
+        fail(error, rejectionMessage(rejection), retryAfterSeconds);
+    }
+
+    private String rejectionMessage(Rejection rejection) {
+        String limiter = target.limiter().name();
+        return switch (rejection) {
+            case QUEUE_FULL -> "the " + limiter + " queue is full; try again later";
+            case QUEUE_TIMEOUT -> "waited longer than the " + limiter + " queue timeout for a slot";
+            case SHUTTING_DOWN -> "the gateway is shutting down";
+        };
     }
 
     /** The upstream connection arrived, or could not be had. */
@@ -80,12 +140,13 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         if (!future.isSuccess()) {
-            fail(UpstreamFailures.errorFor(future.cause()), UpstreamFailures.describe(pool.name(), future.cause()));
+            fail(UpstreamFailures.errorFor(future.cause()),
+                    UpstreamFailures.describe(target.pool().name(), future.cause()), 1);
             return;
         }
         upstream = future.getNow();
         upstream.attach(this);
-        body.replayable(upstream.reused() && !retried);
+        body.keepCopies(target.limited() || (upstream.reused() && !retried));
         Channel channel = upstream.channel();
         sentNanos = System.nanoTime();
         channel.write(request, channel.voidPromise());
@@ -120,6 +181,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             requestComplete = true;
             if (upstream != null) {
                 armResponseTimer();
+            } else if (target.limited()) {
+                deadlineNanos = target.ticker().read() + target.limiter().config().queueTimeout().toNanos();
+                ticket = target.limiter().acquire(clientChannel.eventLoop(), this, deadlineNanos);
             }
         }
     }
@@ -132,16 +196,15 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
         if (part.decoderResult().isFailure()) {
             ReferenceCountUtil.release(part);
-            upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, pool.name() + " sent a malformed response");
+            upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " sent a malformed response");
             return;
         }
         if (part instanceof HttpResponse response && !startResponse(response)) {
             ReferenceCountUtil.release(part);
             return;
         }
-        if (skippingInformational) {
-            skippingInformational = !(part instanceof LastHttpContent);
-            ReferenceCountUtil.release(part);
+        if (skippingInformational || absorbed != null && !responseStarted) {
+            skipOrAbsorb(part);
             return;
         }
         clientChannel.write(part, clientChannel.voidPromise());
@@ -152,20 +215,66 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
     }
 
-    /** @return false for an informational (1xx) head, which is dropped with its empty body */
+    /** @return false for a head the client must not see: an informational (1xx) one, or a 429 to absorb */
     private boolean startResponse(HttpResponse response) {
-        if (response.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             skippingInformational = true;
             return false;
         }
         cancelResponseTimer();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        if (shouldAbsorb(response)) {
+            absorbed = new AbsorbedResponse(response);
+            return false;
+        }
         responseStarted = true;
         body.release();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         long upstreamMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
-        clientKeepAlive = rewriter.prepareResponse(response, headRequest, client.keepAliveWanted(), clientVersion,
-                upstreamMillis);
+        clientKeepAlive = target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(),
+                clientVersion, queueMillis, upstreamMillis);
         return true;
+    }
+
+    private boolean shouldAbsorb(HttpResponse response) {
+        return permit != null && target.limiter().config().pauseOn429()
+                && response.status().code() == HttpResponseStatus.TOO_MANY_REQUESTS.code()
+                && body.canResend() && target.ticker().read() < deadlineNanos;
+    }
+
+    private void skipOrAbsorb(HttpObject part) {
+        boolean last = part instanceof LastHttpContent;
+        if (skippingInformational) {
+            skippingInformational = !last;
+            ReferenceCountUtil.release(part);
+        } else {
+            absorbed.append((HttpContent) part);
+            if (last) {
+                retryAfterProvider429();
+            }
+        }
+    }
+
+    /**
+     * The provider refused this request with 429: it was not processed. Give the slot back, hold the limiter for the
+     * provider's Retry-After (at most what is left of the queue time), and queue the same request again, first.
+     */
+    private void retryAfterProvider429() {
+        releaseUpstream(upstreamKeepAlive);
+        long now = target.ticker().read();
+        long pause = Math.min(absorbed.retryAfter(ZonedDateTime.now()).toNanos(), Math.max(0, deadlineNanos - now));
+        body.rewind();
+        Permit held = permit;
+        permit = null;
+        ticket = held.releaseAndRetryFirst(now + pause, this);
+    }
+
+    private void respondAbsorbed() {
+        FullHttpResponse response = absorbed.toResponse();
+        target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(), clientVersion,
+                queueMillis, 0);
+        done = true;
+        cleanUp(false);
+        client.respond(response, true);
     }
 
     @Override
@@ -194,18 +303,18 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (done) {
             return;
         }
-        if (!responseStarted && body.replayable() && !retried) {
+        if (!responseStarted && absorbed == null && body.canResend() && !retried) {
             retryOnFreshConnection();
             return;
         }
-        upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, pool.name() + " closed the connection before the "
+        upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " closed the connection before the "
                 + (responseStarted ? "response ended" : "response began"));
     }
 
     @Override
     public void onUpstreamReadIdle() {
-        if (!done && responseStarted) {
-            upstreamBroke(GatewayError.UPSTREAM_TIMEOUT, pool.name() + " went silent mid-response");
+        if (!done && (responseStarted || absorbed != null)) {
+            upstreamBroke(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " went silent mid-response");
         }
     }
 
@@ -228,13 +337,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** A connection that served requests before went stale: send the same request once more, on a new one. */
     private void retryOnFreshConnection() {
         retried = true;
-        cancelResponseTimer();
-        UpstreamConnection stale = upstream;
-        upstream = null;
-        stale.release(false);
+        releaseUpstream(false);
         body.rewind();
-        acquiring = pool.acquire(clientChannel.eventLoop(), true);
-        acquiring.addListener(this);
+        acquireConnection(true);
     }
 
     private void finish() {
@@ -251,30 +356,43 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             cleanUp(false);
             client.abort();
         } else {
-            fail(error, message);
+            fail(error, message, 1);
         }
     }
 
-    private void fail(GatewayError error, String message) {
+    private void fail(GatewayError error, String message, long retryAfterSeconds) {
         done = true;
         cleanUp(false);
-        client.respond(Responses.error(error, message), requestComplete);
+        client.respond(Responses.error(error, message, retryAfterSeconds), requestComplete);
     }
 
+    /** Gives back everything held: queue place, slot, connection, timers, buffers. Safe to call on any path. */
     private void cleanUp(boolean reusable) {
-        cancelResponseTimer();
+        releaseUpstream(reusable);
         if (acquiring != null) {
             acquiring.cancel(false);
             acquiring = null;
         }
+        if (ticket != null) {
+            ticket.cancel();
+            ticket = null;
+        }
+        if (permit != null) {
+            permit.release();
+            permit = null;
+        }
+        body.release();
+        client.suspendReading(false);
+    }
+
+    private void releaseUpstream(boolean reusable) {
+        cancelResponseTimer();
         if (upstream != null) {
             UpstreamConnection connection = upstream;
             upstream = null;
             connection.channel().config().setAutoRead(true);
             connection.release(reusable);
         }
-        body.release();
-        client.suspendReading(false);
     }
 
     private void armResponseTimer() {
@@ -287,8 +405,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private void responseTimedOut() {
         responseTimer = null;
         if (!done && !responseStarted) {
-            fail(GatewayError.UPSTREAM_TIMEOUT, pool.name() + " sent no response within "
-                    + pool.config().responseTimeout().toMillis() + "ms");
+            fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
+                    + Duration.ofNanos(responseTimeoutNanos).toMillis() + "ms", 1);
         }
     }
 

@@ -5,36 +5,43 @@ import io.netty.handler.codec.http.HttpContent;
 import java.util.ArrayDeque;
 
 /**
- * The request body parts an exchange holds: those that arrived before its upstream connection did, and, while
- * the connection is a reused one that might turn out stale, copies of what was sent so the request can be sent
- * again. Copies are kept only up to {@link #REPLAY_LIMIT}; a larger body cannot be retried. Owns every part it
+ * The request body parts an exchange holds: those that arrived before its upstream connection did, and copies of
+ * what was sent, while the request may have to be sent again (a stale pooled connection; an upstream 429 on a
+ * limited route). Copies are kept up to a limit; past it the request can no longer be resent. Owns every part it
  * holds. Event-loop only.
  */
 final class RequestBody {
 
-    /** Bytes held before the client is paused, and the most a retry may resend. */
-    static final int REPLAY_LIMIT = 64 * 1024;
+    /** Bytes held before the client is paused, and the most a stale-connection retry may resend. */
+    static final int RETRY_LIMIT = 64 * 1024;
 
+    private final long copyLimit;
     private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
     private final ArrayDeque<HttpContent> sent = new ArrayDeque<>();
     private long pendingBytes;
     private long sentBytes;
-    private boolean replayable;
+    private boolean keepingCopies;
+
+    /** @param wholeBody keep the whole body, however large (the server's max_body_size bounds it) */
+    RequestBody(boolean wholeBody) {
+        this.copyLimit = wholeBody ? Long.MAX_VALUE : RETRY_LIMIT;
+    }
 
     /** Holds a part until a connection is there. @return true when the client should stop sending for now */
     boolean hold(HttpContent content) {
         pending.add(content);
         pendingBytes += content.content().readableBytes();
-        return pendingBytes > REPLAY_LIMIT;
+        return pendingBytes > copyLimit;
     }
 
-    /** Whether copies of what is sent from now on are kept for a retry. */
-    void replayable(boolean keepCopies) {
-        replayable = keepCopies;
+    /** Whether copies of what is sent from now on are kept to send again. */
+    void keepCopies(boolean keep) {
+        keepingCopies = keep;
     }
 
-    boolean replayable() {
-        return replayable;
+    /** Whether everything sent so far could be sent again. */
+    boolean canResend() {
+        return keepingCopies;
     }
 
     void sendPending(Channel channel) {
@@ -46,20 +53,20 @@ final class RequestBody {
     }
 
     void send(Channel channel, HttpContent content) {
-        if (replayable) {
+        if (keepingCopies) {
             sentBytes += content.content().readableBytes();
-            if (sentBytes <= REPLAY_LIMIT) {
+            if (sentBytes <= copyLimit) {
                 sent.add(content);
                 channel.write(content.retainedDuplicate(), channel.voidPromise());
                 return;
             }
-            replayable = false;
+            keepingCopies = false;
             releaseAll(sent);
         }
         channel.write(content, channel.voidPromise());
     }
 
-    /** Puts what was sent back in front, to be sent again on a new connection. */
+    /** Puts what was sent back in front, to be sent again on another connection. */
     void rewind() {
         while (!sent.isEmpty()) {
             HttpContent content = sent.pollLast();
@@ -67,7 +74,7 @@ final class RequestBody {
             pendingBytes += content.content().readableBytes();
         }
         sentBytes = 0;
-        replayable = false;
+        keepingCopies = false;
     }
 
     /** Drops everything held; no copy is needed once the response has begun or the exchange ended. */
@@ -76,7 +83,7 @@ final class RequestBody {
         releaseAll(sent);
         pendingBytes = 0;
         sentBytes = 0;
-        replayable = false;
+        keepingCopies = false;
     }
 
     private static void releaseAll(ArrayDeque<HttpContent> parts) {

@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 public final class GatewayServer {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+    /** How long refused queued requests get for their 503 to be written before connections close. */
+    private static final Duration QUEUED_REFUSAL_GRACE = Duration.ofSeconds(1);
 
     private final ServerConfig config;
     private final Transport transport;
@@ -71,10 +73,11 @@ public final class GatewayServer {
     }
 
     /**
-     * Stops accepting, lets in-flight requests finish (idle connections close at once, busy ones after their
-     * response), and closes whatever is left after {@code timeout}.
+     * Stops accepting, lets in-flight and queued requests finish (idle connections close at once, busy ones after
+     * their response). At {@code timeout}, {@code refuseQueued} answers whoever still waits in a queue, they get a
+     * moment to be written, and then every connection left is closed.
      */
-    public void drain(Duration timeout) throws InterruptedException {
+    public void drain(Duration timeout, Runnable refuseQueued) throws InterruptedException {
         lifecycle.startDraining();
         if (serverChannel != null) {
             serverChannel.close().await();
@@ -83,8 +86,10 @@ public final class GatewayServer {
             client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(InboundHandler.DRAIN));
         }
         if (!lifecycle.awaitDrained(timeout)) {
-            log.warn("Shutdown timeout ({} ms) reached with {} requests in flight; closing them",
+            log.warn("Shutdown timeout ({} ms) reached with {} requests in flight; refusing the queued, closing the rest",
                     timeout.toMillis(), lifecycle.inFlight());
+            refuseQueued.run();
+            lifecycle.awaitDrained(QUEUED_REFUSAL_GRACE);
         }
         clients.close().await();
     }

@@ -97,7 +97,7 @@ class UpstreamPoolTest {
             for (CompletableFuture<HttpResponse<String>> response : responses) {
                 assertThat(response.get().statusCode()).isEqualTo(200);
             }
-            assertThat(upstream.accepted.get()).isLessThanOrEqualTo(2);
+            assertThat(upstream.maxOpen.get()).isLessThanOrEqualTo(2);
         }
     }
 

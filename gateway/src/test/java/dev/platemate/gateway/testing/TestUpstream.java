@@ -69,6 +69,8 @@ public final class TestUpstream implements AutoCloseable {
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger open = new AtomicInteger();
     public final AtomicInteger closed = new AtomicInteger();
+    /** The most connections that were open at once. */
+    public final AtomicInteger maxOpen = new AtomicInteger();
     public final LinkedBlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
     /** When set, the next request on a connection that already served one is answered by closing it. */
     public final AtomicBoolean dropNextReusedRequest = new AtomicBoolean();
@@ -86,7 +88,7 @@ public final class TestUpstream implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         int id = accepted.incrementAndGet();
-                        open.incrementAndGet();
+                        maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
                         ch.closeFuture().addListener(f -> {
                             open.decrementAndGet();
                             closed.incrementAndGet();

@@ -1,0 +1,257 @@
+package dev.platemate.gateway.limiter;
+
+import dev.platemate.gateway.config.LimiterConfig;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A limiter as a FIFO queue in front of a slot count. Every change happens under the queue's lock and decides a
+ * waiter's fate by taking it out of the queue, so each waiter gets exactly one outcome; listeners are called after
+ * the lock, on the waiter's own event loop. A permit releases once. A pause (an upstream 429) holds all dispatch
+ * until it ends; the request that met it goes first afterwards.
+ */
+final class SlotQueue implements Limiter {
+
+    private final Ticker ticker;
+    private final EventExecutor timer;
+    private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
+    private final DrainRate drainRate = new DrainRate();
+    private final WaitSamples waits = new WaitSamples();
+    private volatile LimiterConfig config;
+    private int active;
+    private long total;
+    private long rejected;
+    private long timedOut;
+    private long cancelled;
+    private long pausedUntil;
+    private boolean pauseWakeUpScheduled;
+
+    /** @param timer runs the wake-up at the end of a pause */
+    SlotQueue(LimiterConfig config, Ticker ticker, EventExecutor timer) {
+        this.config = config;
+        this.ticker = ticker;
+        this.timer = timer;
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public LimiterConfig config() {
+        return config;
+    }
+
+    /** The fallback Retry-After, when nothing has drained lately. */
+    private long queueTimeoutSeconds() {
+        return Math.max(1, config.queueTimeout().toSeconds());
+    }
+
+    @Override
+    public Ticket acquire(EventLoop loop, SlotListener listener, long deadlineNanos) {
+        Waiter waiter = new Waiter(loop, listener, deadlineNanos, ticker.read());
+        List<Waiter> granted = new ArrayList<>(1);
+        long retryAfter = 0;
+        synchronized (this) {
+            long now = ticker.read();
+            if (queue.size() >= config.maxQueue() && !(queue.isEmpty() && canDispatch(now))) {
+                rejected++;
+                retryAfter = drainRate.secondsFor(queue.size() + 1, now, queueTimeoutSeconds());
+            } else {
+                queue.addLast(waiter);
+                dispatch(now, granted);
+            }
+        }
+        if (retryAfter > 0) {
+            waiter.refuse(Rejection.QUEUE_FULL, retryAfter);
+            return waiter;
+        }
+        waiter.armTimeout(this);
+        granted.forEach(Waiter::grant);
+        return waiter;
+    }
+
+    /** Under the lock: hands free slots to the head of the queue, unless paused. */
+    private void dispatch(long now, List<Waiter> granted) {
+        while (!queue.isEmpty() && canDispatch(now)) {
+            Waiter waiter = queue.poll();
+            active++;
+            total++;
+            waits.add(now - waiter.queuedAt);
+            waiter.permit = waiter.new OncePermit();
+            granted.add(waiter);
+        }
+        if (!queue.isEmpty() && now < pausedUntil && !pauseWakeUpScheduled) {
+            pauseWakeUpScheduled = true;
+            timer.schedule(this::pauseEnded, pausedUntil - now, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private boolean canDispatch(long now) {
+        return active < config.maxConcurrent() && now >= pausedUntil;
+    }
+
+    private void pauseEnded() {
+        List<Waiter> granted = new ArrayList<>();
+        synchronized (this) {
+            pauseWakeUpScheduled = false;
+            dispatch(ticker.read(), granted);
+        }
+        granted.forEach(Waiter::grant);
+    }
+
+    private void released(long pauseUntil, Waiter retry) {
+        List<Waiter> granted = new ArrayList<>();
+        synchronized (this) {
+            long now = ticker.read();
+            active--;
+            drainRate.record(now);
+            if (retry != null) {
+                pausedUntil = Math.max(pausedUntil, pauseUntil);
+                queue.addFirst(retry);
+            }
+            dispatch(now, granted);
+        }
+        if (retry != null) {
+            retry.armTimeout(this);
+        }
+        granted.forEach(Waiter::grant);
+    }
+
+    /** @return whether the waiter was still queued (and so is now this caller's to settle) */
+    private synchronized boolean cancelWaiting(Waiter waiter) {
+        if (!queue.remove(waiter)) {
+            return false;
+        }
+        cancelled++;
+        return true;
+    }
+
+    private void timedOut(Waiter waiter) {
+        long retryAfter;
+        synchronized (this) {
+            if (!queue.remove(waiter)) {
+                return;
+            }
+            timedOut++;
+            retryAfter = drainRate.secondsFor(queue.size() + 1, ticker.read(), queueTimeoutSeconds());
+        }
+        waiter.refuse(Rejection.QUEUE_TIMEOUT, retryAfter);
+    }
+
+    @Override
+    public void reconfigure(LimiterConfig newConfig) {
+        List<Waiter> granted = new ArrayList<>();
+        synchronized (this) {
+            config = newConfig;
+            dispatch(ticker.read(), granted);
+        }
+        granted.forEach(Waiter::grant);
+    }
+
+    @Override
+    public void rejectQueued() {
+        List<Waiter> refused;
+        synchronized (this) {
+            refused = new ArrayList<>(queue);
+            queue.clear();
+            rejected += refused.size();
+        }
+        refused.forEach(w -> w.refuse(Rejection.SHUTTING_DOWN, 1));
+    }
+
+    @Override
+    public synchronized LimiterStats stats() {
+        return new LimiterStats(config.maxConcurrent(), active, total, queue.size(), rejected, timedOut, cancelled,
+                waits.percentile(0.5), waits.percentile(0.99), ticker.read() < pausedUntil);
+    }
+
+    /** One request's place in the queue, and later its slot. */
+    private final class Waiter implements Ticket {
+        private final EventLoop loop;
+        private final SlotListener listener;
+        private final long deadline;
+        private final long queuedAt;
+        private ScheduledFuture<?> timeout;
+        /** Set under the queue's lock when granted; read on the loop. */
+        private volatile OncePermit permit;
+
+        Waiter(EventLoop loop, SlotListener listener, long deadline, long queuedAt) {
+            this.loop = loop;
+            this.listener = listener;
+            this.deadline = deadline;
+            this.queuedAt = queuedAt;
+        }
+
+        void armTimeout(SlotQueue owner) {
+            long delay = deadline - ticker.read();
+            loop.execute(() -> {
+                if (permit == null && timeout == null) {
+                    timeout = loop.schedule(() -> owner.timedOut(this), Math.max(0, delay), TimeUnit.NANOSECONDS);
+                }
+            });
+        }
+
+        void grant() {
+            OncePermit granted = permit;
+            long waited = ticker.read() - queuedAt;
+            loop.execute(() -> {
+                if (timeout != null) {
+                    timeout.cancel(false);
+                    timeout = null;
+                }
+                listener.onSlot(granted, waited);
+            });
+        }
+
+        void refuse(Rejection rejection, long retryAfter) {
+            loop.execute(() -> {
+                if (timeout != null) {
+                    timeout.cancel(false);
+                    timeout = null;
+                }
+                listener.onRejected(rejection, retryAfter);
+            });
+        }
+
+        @Override
+        public void cancel() {
+            if (cancelWaiting(this)) {
+                loop.execute(() -> {
+                    if (timeout != null) {
+                        timeout.cancel(false);
+                        timeout = null;
+                    }
+                });
+            }
+        }
+
+        /** A slot that gives itself back once. */
+        private final class OncePermit implements Permit {
+            private final AtomicBoolean released = new AtomicBoolean();
+
+            @Override
+            public void release() {
+                if (released.compareAndSet(false, true)) {
+                    released(0, null);
+                }
+            }
+
+            @Override
+            public Ticket releaseAndRetryFirst(long untilNanos, SlotListener retryListener) {
+                Waiter retry = new Waiter(loop, retryListener, deadline, queuedAt);
+                if (released.compareAndSet(false, true)) {
+                    released(untilNanos, retry);
+                }
+                return retry;
+            }
+        }
+    }
+}
