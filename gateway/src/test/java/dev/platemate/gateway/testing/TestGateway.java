@@ -70,6 +70,16 @@ public final class TestGateway implements AutoCloseable {
                 """.formatted(upstreamUrl, TestUpstream.certificateFile(), upstreamExtra.indent(4).stripTrailing());
     }
 
+    /**
+     * {@code yaml} (from {@link #config}) with a limiter named {@code ai} guarding the {@code /api/} route.
+     *
+     * @param settings the limiter's keys in flow style, such as {@code max_concurrent: 5, max_queue: 10}
+     */
+    public static String withLimiter(String yaml, String settings) {
+        return yaml.replace("routes:\n", "limiters:\n  ai: {" + settings + "}\nroutes:\n")
+                .replace("    strip_prefix: true\n", "    strip_prefix: true\n    limiter: ai\n");
+    }
+
     public Gateway gateway() {
         return gateway;
     }

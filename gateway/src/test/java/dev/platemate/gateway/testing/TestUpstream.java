@@ -75,6 +75,15 @@ public final class TestUpstream implements AutoCloseable {
     /** When set, the next request on a connection that already served one is answered by closing it. */
     public final AtomicBoolean dropNextReusedRequest = new AtomicBoolean();
     private final CompletableFuture<Void> lastEvent = new CompletableFuture<>();
+    /** {@code /ai}: more than this many at once are answered 429, as a provider would. */
+    public final AtomicInteger aiLimit = new AtomicInteger(5);
+    /** {@code /ai}: this many next requests are answered 429 with Retry-After: 1, whatever the load. */
+    public final AtomicInteger aiRefuseNext = new AtomicInteger();
+    public final AtomicInteger aiInFlight = new AtomicInteger();
+    public final AtomicInteger aiMaxInFlight = new AtomicInteger();
+    public final AtomicInteger aiRefused = new AtomicInteger();
+    /** {@code /ai}: X-Seq of each request, in the order they arrived, with the time (System.nanoTime). */
+    public final LinkedBlockingQueue<long[]> aiArrivals = new LinkedBlockingQueue<>();
 
     /** One request as the upstream saw it. */
     public record Recorded(String method, String uri, Map<String, String> headers, String body, int connection) {
@@ -197,6 +206,8 @@ public final class TestUpstream implements AutoCloseable {
                 echo.put("headers", headers);
                 echo.put("body", body);
                 send(ctx, full(HttpResponseStatus.OK, JSON.writeValueAsBytes(echo), "application/json"), keepAlive);
+            } else if (path.equals("/ai")) {
+                ai(ctx, request, intParam(query, "ms", 100), keepAlive);
             } else if (path.equals("/json")) {
                 int size = intParam(query, "size", 1024);
                 send(ctx, full(HttpResponseStatus.OK, jsonOfSize(size), "application/json"), keepAlive);
@@ -257,6 +268,38 @@ public final class TestUpstream implements AutoCloseable {
                 send(ctx, full(HttpResponseStatus.NOT_FOUND, "unknown test path".getBytes(StandardCharsets.UTF_8),
                         "text/plain"), keepAlive);
             }
+        }
+
+        /** A provider stand-in: answers after {@code ms}, or 429 when over its limit or told to refuse. */
+        private void ai(ChannelHandlerContext ctx, FullHttpRequest request, int ms, boolean keepAlive) {
+            String seq = request.headers().get("x-seq", "-1");
+            aiArrivals.add(new long[] {Long.parseLong(seq), System.nanoTime()});
+            int inFlight = aiInFlight.incrementAndGet();
+            aiMaxInFlight.accumulateAndGet(inFlight, Math::max);
+            boolean refuse = inFlight > aiLimit.get() || aiRefuseNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+            if (refuse) {
+                aiRefused.incrementAndGet();
+                aiInFlight.decrementAndGet();
+                FullHttpResponse tooMany = full(HttpResponseStatus.TOO_MANY_REQUESTS,
+                        "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}"
+                                .getBytes(StandardCharsets.UTF_8), "application/json");
+                tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+                send(ctx, tooMany, keepAlive);
+                return;
+            }
+            // like a provider, it stops counting a request when it answers it or its client hangs up
+            AtomicBoolean counted = new AtomicBoolean(true);
+            Runnable done = () -> {
+                if (counted.compareAndSet(true, false)) {
+                    aiInFlight.decrementAndGet();
+                }
+            };
+            ctx.channel().closeFuture().addListener(f -> done.run());
+            ctx.executor().schedule(() -> {
+                done.run();
+                send(ctx, full(HttpResponseStatus.OK, ("{\"seq\":" + seq + "}").getBytes(StandardCharsets.UTF_8),
+                        "application/json"), keepAlive);
+            }, ms, TimeUnit.MILLISECONDS);
         }
 
         private void streamForever(ChannelHandlerContext ctx, int n) {
