@@ -42,7 +42,6 @@ import java.util.concurrent.TimeUnit;
 final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener {
 
     private final ClientSide client;
-    private final Channel clientChannel;
     private final ProxyTarget target;
     private final HttpRequest request;
     private final HttpVersion clientVersion;
@@ -69,7 +68,6 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
         this.client = client;
-        this.clientChannel = client.channel();
         this.target = target;
         this.request = request;
         this.clientVersion = clientVersion;
@@ -86,7 +84,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void acquireConnection(boolean fresh) {
-        acquiring = target.pool().acquire(clientChannel.eventLoop(), fresh);
+        acquiring = target.pool().acquire(client.eventLoop(), fresh);
         acquiring.addListener(this);
     }
 
@@ -183,7 +181,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
                 armResponseTimer();
             } else if (target.limited()) {
                 deadlineNanos = target.ticker().read() + target.limiter().config().queueTimeout().toNanos();
-                ticket = target.limiter().acquire(clientChannel.eventLoop(), this, deadlineNanos);
+                ticket = target.limiter().acquire(client.eventLoop(), this, deadlineNanos);
             }
         }
     }
@@ -207,10 +205,10 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             skipOrAbsorb(part);
             return;
         }
-        clientChannel.write(part, clientChannel.voidPromise());
+        client.write(part);
         if (part instanceof LastHttpContent) {
             finish();
-        } else if (!clientChannel.isWritable()) {
+        } else if (!client.isWritable()) {
             upstream.channel().config().setAutoRead(false);
         }
     }
@@ -280,7 +278,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     @Override
     public void onUpstreamReadComplete() {
         if (!done && responseStarted) {
-            clientChannel.flush();
+            client.flush();
         }
     }
 
@@ -293,7 +291,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onClientWritabilityChanged() {
-        if (!done && upstream != null && clientChannel.isWritable()) {
+        if (!done && upstream != null && client.isWritable()) {
             upstream.channel().config().setAutoRead(true);
         }
     }
@@ -344,7 +342,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     private void finish() {
         done = true;
-        clientChannel.flush();
+        client.flush();
         cleanUp(upstreamKeepAlive && requestComplete);
         client.responseComplete(clientKeepAlive);
     }
@@ -397,7 +395,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     private void armResponseTimer() {
         if (responseTimer == null && !responseStarted) {
-            responseTimer = clientChannel.eventLoop().schedule(this::responseTimedOut, responseTimeoutNanos,
+            responseTimer = client.eventLoop().schedule(this::responseTimedOut, responseTimeoutNanos,
                     TimeUnit.NANOSECONDS);
         }
     }

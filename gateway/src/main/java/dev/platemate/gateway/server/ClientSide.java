@@ -1,24 +1,36 @@
 package dev.platemate.gateway.server;
 
-import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpObject;
 import java.net.InetAddress;
 
-/** What an {@link Exchange} may do with the client connection it serves. Event-loop only. */
+/**
+ * Where an {@link Exchange} sends its response: the client connection, or something standing in front of it (a
+ * cache fill). Every method is called on {@link #eventLoop()}.
+ */
 public interface ClientSide {
 
-    Channel channel();
+    EventLoop eventLoop();
 
     InetAddress remoteAddress();
+
+    /** Whether the connection may carry another request after this one (client asked, not draining). */
+    boolean keepAliveWanted();
+
+    /** Writes a part of the response (not flushed); ownership of {@code part} passes. */
+    void write(HttpObject part);
+
+    void flush();
+
+    /** Whether the client takes more now; when not, stop reading the response source until it changes. */
+    boolean isWritable();
 
     /**
      * Stops (or resumes) reading the request body from the client, for backpressure. The connection combines this
      * with its own reasons to pause; the wish is forgotten when the exchange ends.
      */
     void suspendReading(boolean suspend);
-
-    /** Whether the connection may carry another request after this one (client asked, not draining). */
-    boolean keepAliveWanted();
 
     /**
      * The last part of the response has been written (not necessarily flushed).
