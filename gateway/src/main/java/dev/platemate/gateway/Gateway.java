@@ -1,6 +1,10 @@
 package dev.platemate.gateway;
 
 import dev.platemate.gateway.admin.AdminEndpoints;
+import dev.platemate.gateway.cache.CacheSweeper;
+import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.cache.ResponseCaches;
 import dev.platemate.gateway.config.Durations;
 import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.config.LimiterConfig;
@@ -48,6 +52,8 @@ public final class Gateway implements AutoCloseable {
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
     private GatewayServer server;
+    private ResponseCache cache;
+    private CacheSweeper sweeper;
     private InetSocketAddress address;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
@@ -74,8 +80,13 @@ public final class Gateway implements AutoCloseable {
         for (LimiterConfig limiter : config.limiters().values()) {
             limiters.put(limiter.name(), Limiters.slotQueue(limiter, Ticker.system(), workers.next()));
         }
-        AdminEndpoints endpoints = new AdminEndpoints(pools, limiters, lifecycle);
-        Proxy proxy = new Proxy(config.routes(), pools, limiters, config.server().trustedProxies(), Ticker.system());
+        cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
+        if (config.routes().stream().anyMatch(route -> route.cache().isPresent())) {
+            sweeper = new CacheSweeper(cache, config.cache().sweepInterval());
+        }
+        Proxy proxy = new Proxy(config.routes(), new Proxy.Parts(pools, limiters, cache, new Fills(), config.cache(),
+                config.server().trustedProxies(), Ticker.system()));
+        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, limiters, cache, lifecycle);
         GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, proxy);
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher, lifecycle);
         address = server.start();
@@ -97,6 +108,9 @@ public final class Gateway implements AutoCloseable {
             server.drain(config.server().shutdownTimeout(), () -> limiters.values().forEach(Limiter::rejectQueued));
         }
         pools.values().forEach(UpstreamPool::closeIdle);
+        if (sweeper != null) {
+            sweeper.close();
+        }
         if (resolver != null) {
             resolver.close();
         }
@@ -135,6 +149,10 @@ public final class Gateway implements AutoCloseable {
     /** The limiter named {@code name}, for run-time changes. */
     public Limiter limiter(String name) {
         return limiters.get(name);
+    }
+
+    public ResponseCache cache() {
+        return cache;
     }
 
     /** Connection counters of every upstream, by name. */

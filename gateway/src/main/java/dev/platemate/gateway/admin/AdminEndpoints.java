@@ -2,6 +2,8 @@ package dev.platemate.gateway.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.AdminConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.server.GatewayError;
@@ -9,16 +11,21 @@ import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.LocalEndpoints;
 import dev.platemate.gateway.server.Responses;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * {@code /health/live}, {@code /health/ready} and {@code /health/performance}. {@code /metrics} and
- * {@code /admin/*} are reserved here (never proxied) and arrive with the operations issue. Any event loop.
+ * The gateway's own endpoints: {@code /health/live}, {@code /health/ready}, {@code /health/performance}, and
+ * {@code DELETE /admin/cache[?prefix=/route/]}. {@code /metrics} and {@code /admin/*} are never proxied and require
+ * the admin token when one is set. Any event loop.
  */
 public final class AdminEndpoints implements LocalEndpoints {
 
@@ -26,12 +33,17 @@ public final class AdminEndpoints implements LocalEndpoints {
     private static final byte[] DRAINING = "{\"status\":\"draining\"}".getBytes(StandardCharsets.UTF_8);
 
     private final ObjectMapper json = new ObjectMapper();
+    private final AdminConfig admin;
     private final Lifecycle lifecycle;
+    private final ResponseCache cache;
     private final PerformanceReport report;
 
-    public AdminEndpoints(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, Lifecycle lifecycle) {
+    public AdminEndpoints(AdminConfig admin, Map<String, UpstreamPool> pools, Map<String, Limiter> limiters,
+                          ResponseCache cache, Lifecycle lifecycle) {
+        this.admin = admin;
         this.lifecycle = lifecycle;
-        this.report = new PerformanceReport(pools, limiters);
+        this.cache = cache;
+        this.report = new PerformanceReport(pools, limiters, cache);
     }
 
     @Override
@@ -43,23 +55,48 @@ public final class AdminEndpoints implements LocalEndpoints {
     @Override
     public FullHttpResponse handle(HttpRequest request, String path) {
         ReferenceCountUtil.release(request);
-        if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
-            return Responses.error(GatewayError.METHOD_NOT_ALLOWED, request.method() + " is not allowed on " + path);
+        HttpMethod method = request.method();
+        boolean read = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+        if (path.startsWith("/health")) {
+            if (!read) {
+                return Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
+            }
+            return switch (path) {
+                case "/health/live" -> Responses.json(HttpResponseStatus.OK, OK);
+                case "/health/ready" -> lifecycle.ready() ? Responses.json(HttpResponseStatus.OK, OK)
+                        : withRetryAfter(Responses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, DRAINING));
+                case "/health/performance" -> json(report.build(lifecycle.ready()));
+                default -> Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
+            };
         }
-        return switch (path) {
-            case "/health/live" -> Responses.json(HttpResponseStatus.OK, OK);
-            case "/health/ready" -> lifecycle.ready() ? Responses.json(HttpResponseStatus.OK, OK)
-                    : withRetryAfter(Responses.json(HttpResponseStatus.SERVICE_UNAVAILABLE, DRAINING));
-            case "/health/performance" -> performance();
-            default -> Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
-        };
+        if (!authorized(request)) {
+            return Responses.error(GatewayError.UNAUTHORIZED, "this endpoint needs Authorization: Bearer <admin token>");
+        }
+        if (path.equals("/admin/cache")) {
+            if (!HttpMethod.DELETE.equals(method)) {
+                return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use DELETE /admin/cache[?prefix=/route/]");
+            }
+            Optional<String> prefix = new QueryStringDecoder(request.uri()).parameters()
+                    .getOrDefault("prefix", java.util.List.of()).stream().findFirst();
+            return json(Map.of("purged", cache.purge(prefix)));
+        }
+        return Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
     }
 
-    private FullHttpResponse performance() {
+    private boolean authorized(HttpRequest request) {
+        if (!admin.tokenRequired()) {
+            return true;
+        }
+        String given = request.headers().get(HttpHeaderNames.AUTHORIZATION, "");
+        return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+                ("Bearer " + admin.token()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private FullHttpResponse json(Object document) {
         try {
-            return Responses.json(HttpResponseStatus.OK, json.writeValueAsBytes(report.build(lifecycle.ready())));
+            return Responses.json(HttpResponseStatus.OK, json.writeValueAsBytes(document));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("the performance report cannot be written as JSON", e);
+            throw new IllegalStateException("a report cannot be written as JSON", e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.admin;
 
+import dev.platemate.gateway.cache.CacheStats;
+import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
@@ -7,20 +9,19 @@ import dev.platemate.gateway.pool.UpstreamPool;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/**
- * Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. The cache part
- * keeps its shape with zeros until the cache exists.
- */
+/** Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. */
 final class PerformanceReport {
 
     private static final LimiterStats NO_LIMITER = new LimiterStats(0, 0, 0, 0, 0, 0, 0, 0, 0, false);
 
     private final Map<String, UpstreamPool> pools;
     private final Map<String, Limiter> limiters;
+    private final ResponseCache cache;
 
-    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters) {
+    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, ResponseCache cache) {
         this.pools = pools;
         this.limiters = limiters;
+        this.cache = cache;
     }
 
     Map<String, Object> build(boolean ready) {
@@ -39,16 +40,18 @@ final class PerformanceReport {
                     "pending", stats.pending(), "opened", stats.opened(), "closed", stats.closed(),
                     "connect_failures", stats.connectFailures(), "circuit", "closed"));
         }
+        CacheStats cached = cache.stats();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("status", ready ? "ok" : "draining");
         report.put("ai_limiter", limiter(main == null ? NO_LIMITER : main.stats()));
         report.put("http_clients", ordered("initialized", ready, "clients_available", ready ? pools.size() : 0));
         report.put("connection_pool", ordered("active_connections", active, "idle_connections", idle,
-                "cached_responses", 0));
+                "cached_responses", cached.entries()));
         report.put("limiters", limiterReports);
         report.put("upstreams", upstreams);
-        report.put("cache", ordered("entries", 0, "bytes", 0, "hits", 0, "misses", 0, "evictions", 0,
-                "hit_ratio", 0.0));
+        report.put("cache", ordered("entries", cached.entries(), "bytes", cached.bytes(), "hits", cached.hits(),
+                "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
+                "evictions", cached.evictions(), "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
         return report;
     }
 

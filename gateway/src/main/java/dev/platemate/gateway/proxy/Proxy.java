@@ -1,5 +1,8 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.CacheConfig;
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.RouteConfig;
 import dev.platemate.gateway.limiter.Limiter;
@@ -15,33 +18,50 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Starts proxied exchanges: one per routed request, on the upstream pool and limiter its route names. */
+/**
+ * Starts proxied exchanges: one per routed request, on the upstream pool, limiter and cache its route names.
+ */
 public final class Proxy {
 
-    private final Map<String, ProxyTarget> byRoutePrefix = new HashMap<>();
+    private final Map<String, ProxyTarget> targets = new HashMap<>();
+    private final Map<String, CachingExchange.CachedRoute> cachedRoutes = new HashMap<>();
 
-    /**
-     * @param limiters by name; routes name theirs
-     * @param ticker   measures queue deadlines
-     */
-    public Proxy(List<RouteConfig> routes, Map<String, UpstreamPool> pools, Map<String, Limiter> limiters,
-                 List<Cidr> trustedProxies, Ticker ticker) {
+    /** Everything routes may use, by name. */
+    public record Parts(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, ResponseCache cache,
+                        Fills fills, CacheConfig cacheConfig, List<Cidr> trustedProxies, Ticker ticker) {
+    }
+
+    public Proxy(List<RouteConfig> routes, Parts parts) {
         Map<String, HeaderRewriter> rewriters = new HashMap<>();
-        pools.forEach((name, pool) -> rewriters.put(name, new HeaderRewriter(pool.config(), trustedProxies)));
+        parts.pools().forEach((name, pool) -> rewriters.put(name,
+                new HeaderRewriter(pool.config(), parts.trustedProxies())));
         for (RouteConfig route : routes) {
-            Limiter limiter = route.limiter().map(limiters::get).orElse(null);
-            byRoutePrefix.put(route.path(), new ProxyTarget(pools.get(route.upstream()),
-                    rewriters.get(route.upstream()), limiter, ticker));
+            UpstreamPool pool = parts.pools().get(route.upstream());
+            Limiter limiter = route.limiter().map(parts.limiters()::get).orElse(null);
+            targets.put(route.path(), new ProxyTarget(pool, rewriters.get(route.upstream()), limiter, parts.ticker()));
+            route.cache().ifPresent(cache -> cachedRoutes.put(route.path(), new CachingExchange.CachedRoute(
+                    parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
+                    route.upstream(), pool.config().responseTimeout().toNanos())));
         }
     }
 
-    /** Rewrites {@code request} for its upstream and starts serving it. Event-loop only. */
+    /** Starts serving {@code request} on {@code route}. Event-loop only. */
     Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client) {
-        ProxyTarget proxyTarget = byRoutePrefix.get(route.prefix());
+        ProxyTarget proxyTarget = targets.get(route.prefix());
+        String upstreamTarget = route.upstreamTarget(target.path(), target.query());
+        CachingExchange.CachedRoute cached = cachedRoutes.get(route.prefix());
+        if (cached != null) {
+            return new CachingExchange(client, request, upstreamTarget, cached,
+                    (req, to) -> open(proxyTarget, req, upstreamTarget, to));
+        }
+        return open(proxyTarget, request, upstreamTarget, client);
+    }
+
+    private static ProxyExchange open(ProxyTarget target, HttpRequest request, String upstreamTarget,
+                                      ClientSide client) {
         HttpVersion clientVersion = request.protocolVersion();
-        proxyTarget.rewriter().prepareRequest(request, route.upstreamTarget(target.path(), target.query()),
-                client.remoteAddress());
-        ProxyExchange exchange = new ProxyExchange(client, proxyTarget, request, clientVersion);
+        target.rewriter().prepareRequest(request, upstreamTarget, client.remoteAddress());
+        ProxyExchange exchange = new ProxyExchange(client, target, request, clientVersion);
         exchange.start();
         return exchange;
     }

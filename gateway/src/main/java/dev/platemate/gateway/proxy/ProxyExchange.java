@@ -206,6 +206,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         client.write(part);
+        if (done) {
+            return; // whatever stands for the client gave up on this response
+        }
         if (part instanceof LastHttpContent) {
             finish();
         } else if (!client.isWritable()) {

@@ -1,0 +1,117 @@
+package dev.platemate.gateway.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.platemate.gateway.config.CacheConfig;
+import dev.platemate.gateway.limiter.Ticker;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The in-memory tier, on Caffeine: bounded by a weigher in bytes ({@code cache.max_size}), each entry expiring
+ * when it can no longer be served even stale. Maintenance runs on the calling thread (it never blocks), and the
+ * sweeper calls {@link #sweep()} so expired entries leave memory even when nobody reads them. The only class that
+ * imports Caffeine.
+ */
+final class CaffeineResponseCache implements ResponseCache {
+
+    private final Cache<CacheKey, CachedResponse> cache;
+    private final Ticker ticker;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder stale = new LongAdder();
+    private final LongAdder bypasses = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+
+    CaffeineResponseCache(CacheConfig config, Ticker ticker) {
+        this.ticker = ticker;
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(config.maxSize().bytes())
+                .weigher((CacheKey key, CachedResponse value) -> key.weight() + value.weight())
+                .expireAfter(new Expiry<CacheKey, CachedResponse>() {
+                    @Override
+                    public long expireAfterCreate(CacheKey key, CachedResponse value, long now) {
+                        return Math.max(0, value.expiresAt() - now);
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(CacheKey key, CachedResponse value, long now, long remaining) {
+                        return Math.max(0, value.expiresAt() - now);
+                    }
+
+                    @Override
+                    public long expireAfterRead(CacheKey key, CachedResponse value, long now, long remaining) {
+                        return remaining;
+                    }
+                })
+                .ticker(ticker::read)
+                .executor(Runnable::run)
+                .removalListener((CacheKey key, CachedResponse value, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                    if (cause.wasEvicted()) {
+                        evictions.increment();
+                    }
+                })
+                .build();
+    }
+
+    @Override
+    public Lookup lookup(CacheKey key, HttpHeaders requestHeaders) {
+        CachedResponse entry = cache.getIfPresent(key);
+        long now = ticker.read();
+        if (entry == null || !entry.matches(requestHeaders) || now >= entry.expiresAt()) {
+            misses.increment();
+            return new Lookup(State.MISS, null);
+        }
+        if (now < entry.freshUntil()) {
+            hits.increment();
+            return new Lookup(State.FRESH, entry);
+        }
+        if (now < entry.staleWhileRevalidateUntil()) {
+            stale.increment();
+            return new Lookup(State.STALE, entry);
+        }
+        misses.increment();
+        return new Lookup(State.STALE_IF_ERROR, entry);
+    }
+
+    @Override
+    public void store(CacheKey key, CachedResponse response) {
+        cache.put(key, response);
+    }
+
+    @Override
+    public void countBypass() {
+        bypasses.increment();
+    }
+
+    @Override
+    public long purge(Optional<String> routePrefix) {
+        long before = cache.estimatedSize();
+        if (routePrefix.isEmpty()) {
+            cache.invalidateAll();
+        } else {
+            cache.asMap().keySet().removeIf(key -> key.routePrefix().equals(routePrefix.get()));
+        }
+        cache.cleanUp();
+        return Math.max(0, before - cache.estimatedSize());
+    }
+
+    @Override
+    public void sweep() {
+        cache.cleanUp();
+    }
+
+    @Override
+    public CacheStats stats() {
+        long bytes = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+        return new CacheStats(cache.estimatedSize(), bytes, hits.sum(), misses.sum(), stale.sum(), bypasses.sum(),
+                evictions.sum());
+    }
+
+    @Override
+    public long now() {
+        return ticker.read();
+    }
+}

@@ -1,0 +1,292 @@
+package dev.platemate.gateway.proxy;
+
+import dev.platemate.gateway.cache.CacheKey;
+import dev.platemate.gateway.cache.CachePolicy;
+import dev.platemate.gateway.cache.CachedResponse;
+import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.Responses;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stands between a proxied exchange and its client on a cached route. As a fill (it leads one), it holds a
+ * storable response until it is complete, stores it, tells the waiters, and answers the client from the entry;
+ * a response that turns out too large or not storable is passed through instead. It serves a stale entry when
+ * the upstream fails within stale-if-error. Without a client it still completes the fill (the client left, or it
+ * is a background refresh). Without a fill it only tags the response with X-Cache. Event-loop only.
+ */
+final class CacheClient implements ClientSide {
+
+    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding",
+            "content-length", "server-timing", "x-cache", "age");
+
+    private enum State { WAITING_FOR_HEAD, BUFFERING, PASSING, ANSWERING_STALE, ENDED }
+
+    private final ClientSide real;
+    private final EventLoop loop;
+    private final InetAddress remote;
+    private final String tag;
+    private final Fill fill;
+    private State state = State.WAITING_FOR_HEAD;
+    private boolean clientGone;
+    private Runnable stopExchange = () -> { };
+    private HttpResponse head;
+    private final List<HttpContent> held = new ArrayList<>();
+    private long heldBytes;
+    private CachePolicy.Freshness freshness;
+
+    /** What a fill needs: where to store, whom to tell, and what may stand in when the upstream fails. */
+    record Fill(ResponseCache cache, CacheKey key, Fills.Fill waiters, RouteCacheConfig route, long maxEntryBytes,
+                HttpHeaders requestHeaders, CachedResponse staleIfError) {
+    }
+
+    /**
+     * @param real the client, or null for a background refresh
+     * @param tag  the X-Cache value of a passed-through response
+     * @param fill the fill it leads, or null to pass everything through
+     */
+    CacheClient(ClientSide real, EventLoop loop, InetAddress remote, String tag, Fill fill) {
+        this.real = real;
+        this.loop = loop;
+        this.remote = remote;
+        this.tag = tag;
+        this.fill = fill;
+        this.clientGone = real == null;
+    }
+
+    /** How to stop the exchange when nobody is left to take its response. */
+    void onNobodyListening(Runnable stop) {
+        this.stopExchange = stop;
+    }
+
+    /**
+     * The client left. @return true when the exchange should go on regardless (a fill still to complete), false
+     * when it should stop
+     */
+    boolean clientLeft() {
+        clientGone = true;
+        return fill != null && (state == State.WAITING_FOR_HEAD || state == State.BUFFERING);
+    }
+
+    @Override
+    public void write(HttpObject part) {
+        if (part instanceof HttpResponse response) {
+            start(response);
+        } else if (state == State.BUFFERING) {
+            hold((HttpContent) part);
+        } else if (state == State.PASSING && !clientGone) {
+            real.write(part);
+        } else {
+            ReferenceCountUtil.release(part);
+        }
+    }
+
+    private void start(HttpResponse response) {
+        if (fill == null) {
+            pass(response);
+            return;
+        }
+        if (response.status().code() >= 500 && fill.staleIfError() != null) {
+            state = State.ANSWERING_STALE; // the upstream failed: the stale entry answers once this one is read
+            return;
+        }
+        freshness = CachePolicy.freshness(response, fill.route(), ZonedDateTime.now());
+        String length = response.headers().get("content-length");
+        if (freshness == null || length != null && Long.parseLong(length) > fill.maxEntryBytes()) {
+            fill.waiters().complete(null);
+            pass(response);
+            return;
+        }
+        head = response;
+        state = State.BUFFERING;
+    }
+
+    private void pass(HttpResponse response) {
+        state = State.PASSING;
+        if (clientGone) {
+            stopExchange.run();
+            return;
+        }
+        response.headers().set("x-cache", tag);
+        real.write(response);
+    }
+
+    private void hold(HttpContent part) {
+        held.add(part);
+        heldBytes += part.content().readableBytes();
+        if (heldBytes > fill.maxEntryBytes()) {
+            fill.waiters().complete(null); // too large to store: stream it through instead
+            HttpResponse response = head;
+            head = null;
+            List<HttpContent> parts = new ArrayList<>(held);
+            held.clear();
+            pass(response);
+            parts.forEach(this::write);
+        }
+    }
+
+    @Override
+    public void responseComplete(boolean keepAlive) {
+        State ended = state;
+        state = State.ENDED;
+        switch (ended) {
+            case BUFFERING -> {
+                String timing = head.headers().get("server-timing");
+                CachedResponse entry = store();
+                fill.waiters().complete(entry);
+                FullHttpResponse response = entry.toResponse(fill.cache().now(), "MISS", false);
+                if (timing != null) {
+                    response.headers().set("server-timing", timing);
+                }
+                answer(response, keepAlive);
+            }
+            case ANSWERING_STALE -> answerStale(keepAlive);
+            case PASSING -> {
+                if (!clientGone) {
+                    real.responseComplete(keepAlive);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private CachedResponse store() {
+        byte[] body = new byte[(int) heldBytes];
+        int at = 0;
+        for (HttpContent part : held) {
+            int n = part.content().readableBytes();
+            part.content().getBytes(part.content().readerIndex(), body, at, n);
+            at += n;
+            part.release();
+        }
+        held.clear();
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        for (Map.Entry<String, String> header : head.headers()) {
+            if (!NOT_STORED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                headers.add(Map.entry(header.getKey(), header.getValue()));
+            }
+        }
+        List<String> varyNames = new ArrayList<>();
+        for (String vary : head.headers().getAll("vary")) {
+            for (String name : vary.split(",")) {
+                if (!name.isBlank()) {
+                    varyNames.add(name.trim().toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+        List<String> varyValues = new ArrayList<>();
+        varyNames.forEach(name -> varyValues.add(fill.requestHeaders().get(name)));
+        long now = fill.cache().now();
+        long fresh = now + freshness.ttl().toNanos();
+        CachedResponse entry = new CachedResponse(head.status().code(), headers, body, now, freshness.upstreamAge(),
+                fresh, fresh + freshness.staleWhileRevalidate().toNanos(), fresh + freshness.staleIfError().toNanos(),
+                varyNames, varyValues);
+        fill.cache().store(fill.key(), entry);
+        head = null;
+        return entry;
+    }
+
+    @Override
+    public void respond(FullHttpResponse response, boolean keepAlive) {
+        state = State.ENDED;
+        if (fill != null) {
+            fill.waiters().complete(null);
+            if (fill.staleIfError() != null) {
+                response.release();
+                answerStale(keepAlive);
+                return;
+            }
+        }
+        answer(response, keepAlive);
+    }
+
+    @Override
+    public void abort() {
+        State was = state;
+        state = State.ENDED;
+        releaseHeld();
+        if (fill != null) {
+            fill.waiters().complete(null);
+        }
+        if (clientGone) {
+            return;
+        }
+        if (was == State.PASSING) {
+            real.abort();
+        } else if (fill != null && fill.staleIfError() != null) {
+            answerStale(false);
+        } else {
+            // nothing reached the client yet: it gets a clean error instead of a cut connection
+            real.respond(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE, "the upstream response was cut short"),
+                    false);
+        }
+    }
+
+    private void answerStale(boolean keepAlive) {
+        fill.waiters().complete(null);
+        answer(fill.staleIfError().toResponse(fill.cache().now(), "STALE", false), keepAlive);
+    }
+
+    private void answer(FullHttpResponse response, boolean keepAlive) {
+        if (clientGone) {
+            response.release();
+        } else {
+            real.respond(response, keepAlive);
+        }
+    }
+
+    private void releaseHeld() {
+        held.forEach(HttpContent::release);
+        held.clear();
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    @Override
+    public InetAddress remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public boolean keepAliveWanted() {
+        return !clientGone && real.keepAliveWanted();
+    }
+
+    @Override
+    public void flush() {
+        if (state == State.PASSING && !clientGone) {
+            real.flush();
+        }
+    }
+
+    @Override
+    public boolean isWritable() {
+        return state != State.PASSING || clientGone || real.isWritable();
+    }
+
+    @Override
+    public void suspendReading(boolean suspend) {
+        if (!clientGone) {
+            real.suspendReading(suspend);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package dev.platemate.gateway.proxy;
+
+import dev.platemate.gateway.cache.CacheKey;
+import dev.platemate.gateway.cache.CachePolicy;
+import dev.platemate.gateway.cache.CachedResponse;
+import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.Exchange;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.Responses;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request on a cached route. It reads the whole request (the key of a POST includes its body), then: answers a
+ * fresh entry from memory; answers a stale one within stale-while-revalidate and refreshes it in the background;
+ * waits for an identical fill already in flight (bounded); or leads a fill itself. Requests that skip the cache
+ * go straight through, tagged BYPASS. Event-loop only.
+ */
+final class CachingExchange implements Exchange {
+
+    /** What a cached route needs, built once per route. */
+    record CachedRoute(ResponseCache cache, Fills fills, RouteCacheConfig config, long maxEntryBytes,
+                       String routePrefix, String upstream, long fillWaitNanos) {
+    }
+
+    /** Opens the proxied exchange that goes upstream, answering to {@code client}. */
+    interface Upstream {
+        ProxyExchange open(HttpRequest request, ClientSide client);
+    }
+
+    private final ClientSide client;
+    private final HttpRequest request;
+    private final String upstreamTarget;
+    private final CachedRoute route;
+    private final Upstream upstream;
+    private final boolean headRequest;
+    private final List<HttpContent> body = new ArrayList<>();
+    private ProxyExchange inner;
+    private CacheClient cacheClient;
+    private Runnable stopWaiting;
+    private boolean done;
+
+    /** @param request the client's request, not yet rewritten for the upstream */
+    CachingExchange(ClientSide client, HttpRequest request, String upstreamTarget, CachedRoute route,
+                    Upstream upstream) {
+        this.client = client;
+        this.request = request;
+        this.upstreamTarget = upstreamTarget;
+        this.route = route;
+        this.upstream = upstream;
+        this.headRequest = HttpMethod.HEAD.equals(request.method());
+    }
+
+    @Override
+    public void onRequestContent(HttpContent content) {
+        if (inner != null) {
+            inner.onRequestContent(content);
+            return;
+        }
+        if (done || stopWaiting != null) {
+            content.release();
+            return;
+        }
+        body.add(content);
+        if (content instanceof LastHttpContent) {
+            decide();
+        }
+    }
+
+    private void decide() {
+        String method = headRequest ? "GET" : request.method().name();
+        HttpHeaders headers = request.headers();
+        if (!route.config().methods().contains(request.method().name())) {
+            goUpstream("BYPASS", null);
+            return;
+        }
+        if (CachePolicy.bypasses(headers)) {
+            route.cache().countBypass();
+            goUpstream("BYPASS", null);
+            return;
+        }
+        CacheKey key = CacheKey.of(route.routePrefix(), method, route.upstream(), upstreamTarget,
+                headers.get(HttpHeaderNames.AUTHORIZATION), method.equals("POST") ? bodyBytes() : null);
+        ResponseCache.Lookup lookup = route.cache().lookup(key, headers);
+        switch (lookup.state()) {
+            case FRESH -> serve(lookup.entry(), "HIT");
+            case STALE -> {
+                Fills.Membership refresh = method.equals("GET") ? route.fills().join(key) : null;
+                if (refresh != null && refresh.leader()) {
+                    refreshInBackground(key, refresh.fill());
+                }
+                serve(lookup.entry(), "STALE");
+            }
+            default -> {
+                CachedResponse staleIfError = lookup.state() == ResponseCache.State.STALE_IF_ERROR
+                        ? lookup.entry() : null;
+                if (headRequest) {
+                    goUpstream("MISS", null);
+                    return;
+                }
+                Fills.Membership membership = route.fills().join(key);
+                if (membership.leader()) {
+                    goUpstream("MISS", fillFor(key, membership.fill(), staleIfError));
+                } else {
+                    stopWaiting = membership.fill().await(client.eventLoop(), route.fillWaitNanos(),
+                            entry -> filledByAnother(entry, staleIfError));
+                }
+            }
+        }
+    }
+
+    private CacheClient.Fill fillFor(CacheKey key, Fills.Fill fill, CachedResponse staleIfError) {
+        return new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(),
+                request.headers().copy(), staleIfError);
+    }
+
+    /** The identical request ahead of this one finished its fill (entry), or gave up or took too long (null). */
+    private void filledByAnother(CachedResponse entry, CachedResponse staleIfError) {
+        stopWaiting = null;
+        if (done) {
+            return;
+        }
+        if (entry != null && entry.matches(request.headers())) {
+            serve(entry, "MISS");
+        } else {
+            goUpstream("MISS", null);
+        }
+    }
+
+    private void serve(CachedResponse entry, String xCache) {
+        done = true;
+        releaseBody();
+        client.respond(entry.toResponse(route.cache().now(), xCache, headRequest), true);
+    }
+
+    private void goUpstream(String xCache, CacheClient.Fill fill) {
+        cacheClient = new CacheClient(client, client.eventLoop(), client.remoteAddress(), xCache, fill);
+        inner = upstream.open(request, cacheClient);
+        ProxyExchange opened = inner;
+        cacheClient.onNobodyListening(opened::onClientClosed);
+        List<HttpContent> parts = new ArrayList<>(body);
+        body.clear();
+        parts.forEach(opened::onRequestContent);
+    }
+
+    /** Within stale-while-revalidate: one request, with no client, refreshes the entry. */
+    private void refreshInBackground(CacheKey key, Fills.Fill fill) {
+        HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                request.headers().copy());
+        CacheClient detached = new CacheClient(null, client.eventLoop(), client.remoteAddress(), "MISS",
+                new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(), copy.headers(),
+                        null));
+        ProxyExchange refresh = upstream.open(copy, detached);
+        detached.onNobodyListening(refresh::onClientClosed);
+        refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private byte[] bodyBytes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (HttpContent part : body) {
+            out.writeBytes(ByteBufUtil.getBytes(part.content()));
+        }
+        return out.toByteArray();
+    }
+
+    @Override
+    public void abort(GatewayError error, String message) {
+        if (inner != null) {
+            inner.abort(error, message);
+        } else if (!done) {
+            done = true;
+            leaveWait();
+            releaseBody();
+            client.respond(Responses.error(error, message), false);
+        }
+    }
+
+    @Override
+    public void onClientWritabilityChanged() {
+        if (inner != null) {
+            inner.onClientWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void onClientClosed() {
+        if (inner != null) {
+            if (!cacheClient.clientLeft()) {
+                inner.onClientClosed();
+            }
+            return;
+        }
+        done = true;
+        leaveWait();
+        releaseBody();
+    }
+
+    private void leaveWait() {
+        if (stopWaiting != null) {
+            stopWaiting.run();
+            stopWaiting = null;
+        }
+    }
+
+    private void releaseBody() {
+        body.forEach(HttpContent::release);
+        body.clear();
+    }
+}
