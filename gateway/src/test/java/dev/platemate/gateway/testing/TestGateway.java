@@ -80,6 +80,17 @@ public final class TestGateway implements AutoCloseable {
                 .replace("    strip_prefix: true\n", "    strip_prefix: true\n    limiter: ai\n");
     }
 
+    /**
+     * {@code yaml} (from {@link #config}) with a cache on the {@code /api/} route.
+     *
+     * @param routeCache the route's cache keys in flow style, such as {@code ttl: 10m}
+     * @param cache      the top-level cache section in flow style, such as {@code max_size: 1MiB}
+     */
+    public static String withCache(String yaml, String routeCache, String cache) {
+        return yaml.replace("routes:\n", "cache: {" + cache + "}\nroutes:\n")
+                .replace("    strip_prefix: true\n", "    strip_prefix: true\n    cache: {" + routeCache + "}\n");
+    }
+
     public Gateway gateway() {
         return gateway;
     }

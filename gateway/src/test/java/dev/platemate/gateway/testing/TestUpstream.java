@@ -75,6 +75,10 @@ public final class TestUpstream implements AutoCloseable {
     /** When set, the next request on a connection that already served one is answered by closing it. */
     public final AtomicBoolean dropNextReusedRequest = new AtomicBoolean();
     private final CompletableFuture<Void> lastEvent = new CompletableFuture<>();
+    /** {@code /cacheable}: responses served so far (each body carries its number). */
+    public final AtomicInteger cacheableServed = new AtomicInteger();
+    /** {@code /cacheable}: while set, answered 503 (an upstream outage). */
+    public final AtomicBoolean cacheableFailing = new AtomicBoolean();
     /** {@code /ai}: more than this many at once are answered 429, as a provider would. */
     public final AtomicInteger aiLimit = new AtomicInteger(5);
     /** {@code /ai}: this many next requests are answered 429 with Retry-After: 1, whatever the load. */
@@ -206,6 +210,8 @@ public final class TestUpstream implements AutoCloseable {
                 echo.put("headers", headers);
                 echo.put("body", body);
                 send(ctx, full(HttpResponseStatus.OK, JSON.writeValueAsBytes(echo), "application/json"), keepAlive);
+            } else if (path.equals("/cacheable")) {
+                cacheable(ctx, query, keepAlive);
             } else if (path.equals("/ai")) {
                 ai(ctx, request, intParam(query, "ms", 100), keepAlive);
             } else if (path.equals("/json")) {
@@ -268,6 +274,37 @@ public final class TestUpstream implements AutoCloseable {
                 send(ctx, full(HttpResponseStatus.NOT_FOUND, "unknown test path".getBytes(StandardCharsets.UTF_8),
                         "text/plain"), keepAlive);
             }
+        }
+
+        /**
+         * A response with the caching headers the query asks for: {@code cc} (Cache-Control), {@code vary},
+         * {@code cookie=1}, {@code status}, {@code size}, {@code ms} (delay). The body says which response it is.
+         */
+        private void cacheable(ChannelHandlerContext ctx, QueryStringDecoder query, boolean keepAlive) {
+            if (cacheableFailing.get()) {
+                send(ctx, full(HttpResponseStatus.SERVICE_UNAVAILABLE, "down".getBytes(StandardCharsets.UTF_8),
+                        "text/plain"), keepAlive);
+                return;
+            }
+            int n = cacheableServed.incrementAndGet();
+            String prefix = "{\"n\":" + n + ",\"pad\":\"";
+            int size = Math.max(intParam(query, "size", 64), prefix.length() + 2);
+            String body = prefix + "p".repeat(size - prefix.length() - 2) + "\"}";
+            FullHttpResponse response = full(HttpResponseStatus.valueOf(intParam(query, "status", 200)),
+                    body.getBytes(StandardCharsets.UTF_8), "application/json");
+            List<String> cc = query.parameters().get("cc");
+            if (cc != null) {
+                response.headers().set(HttpHeaderNames.CACHE_CONTROL, cc.get(0));
+            }
+            List<String> vary = query.parameters().get("vary");
+            if (vary != null) {
+                response.headers().set(HttpHeaderNames.VARY, vary.get(0));
+            }
+            if (query.parameters().containsKey("cookie")) {
+                response.headers().set(HttpHeaderNames.SET_COOKIE, "session=abc");
+            }
+            ctx.executor().schedule(() -> send(ctx, response, keepAlive), intParam(query, "ms", 0),
+                    TimeUnit.MILLISECONDS);
         }
 
         /** A provider stand-in: answers after {@code ms}, or 429 when over its limit or told to refuse. */
