@@ -203,20 +203,14 @@ final class SlotQueue implements Limiter {
             OncePermit granted = permit;
             long waited = ticker.read() - queuedAt;
             loop.execute(() -> {
-                if (timeout != null) {
-                    timeout.cancel(false);
-                    timeout = null;
-                }
+                cancelTimeout();
                 listener.onSlot(granted, waited);
             });
         }
 
         void refuse(Rejection rejection, long retryAfter) {
             loop.execute(() -> {
-                if (timeout != null) {
-                    timeout.cancel(false);
-                    timeout = null;
-                }
+                cancelTimeout();
                 listener.onRejected(rejection, retryAfter);
             });
         }
@@ -224,12 +218,15 @@ final class SlotQueue implements Limiter {
         @Override
         public void cancel() {
             if (cancelWaiting(this)) {
-                loop.execute(() -> {
-                    if (timeout != null) {
-                        timeout.cancel(false);
-                        timeout = null;
-                    }
-                });
+                loop.execute(this::cancelTimeout);
+            }
+        }
+
+        /** On the waiter's loop: its outcome is decided, so the deadline no longer matters. */
+        private void cancelTimeout() {
+            if (timeout != null) {
+                timeout.cancel(false);
+                timeout = null;
             }
         }
 

@@ -25,8 +25,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.util.concurrent.TimeUnit;
 
@@ -47,7 +45,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private final HttpVersion clientVersion;
     private final boolean headRequest;
     private final RequestBody body;
-    private final long responseTimeoutNanos;
+    private final OneShotTimer responseTimer;
 
     private Ticket ticket;
     private Permit permit;
@@ -56,7 +54,6 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private AbsorbedResponse absorbed;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
-    private ScheduledFuture<?> responseTimer;
     private long sentNanos;
     private boolean requestComplete;
     private boolean retried;
@@ -73,7 +70,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.clientVersion = clientVersion;
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.body = new RequestBody(target.limited());
-        this.responseTimeoutNanos = target.pool().config().responseTimeout().toNanos();
+        this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
+                this::responseTimedOut);
     }
 
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
@@ -110,21 +108,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             respondAbsorbed(); // its time ran out: the client sees the provider's own 429
             return;
         }
-        GatewayError error = switch (rejection) {
-            case QUEUE_FULL -> GatewayError.QUEUE_FULL;
-            case QUEUE_TIMEOUT -> GatewayError.QUEUE_TIMEOUT;
-            case SHUTTING_DOWN -> GatewayError.SHUTTING_DOWN;
-        };
-        fail(error, rejectionMessage(rejection), retryAfterSeconds);
-    }
-
-    private String rejectionMessage(Rejection rejection) {
-        String limiter = target.limiter().name();
-        return switch (rejection) {
-            case QUEUE_FULL -> "the " + limiter + " queue is full; try again later";
-            case QUEUE_TIMEOUT -> "waited longer than the " + limiter + " queue timeout for a slot";
-            case SHUTTING_DOWN -> "the gateway is shutting down";
-        };
+        fail(Failures.errorFor(rejection), Failures.describe(target.limiter().name(), rejection), retryAfterSeconds);
     }
 
     /** The upstream connection arrived, or could not be had. */
@@ -138,8 +122,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         if (!future.isSuccess()) {
-            fail(UpstreamFailures.errorFor(future.cause()),
-                    UpstreamFailures.describe(target.pool().name(), future.cause()), 1);
+            fail(Failures.errorFor(future.cause()),
+                    Failures.describe(target.pool().name(), future.cause()), 1);
             return;
         }
         upstream = future.getNow();
@@ -222,7 +206,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             skippingInformational = true;
             return false;
         }
-        cancelResponseTimer();
+        responseTimer.cancel();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         if (shouldAbsorb(response)) {
             absorbed = new AbsorbedResponse(response);
@@ -387,7 +371,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void releaseUpstream(boolean reusable) {
-        cancelResponseTimer();
+        responseTimer.cancel();
         if (upstream != null) {
             UpstreamConnection connection = upstream;
             upstream = null;
@@ -397,24 +381,15 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void armResponseTimer() {
-        if (responseTimer == null && !responseStarted) {
-            responseTimer = client.eventLoop().schedule(this::responseTimedOut, responseTimeoutNanos,
-                    TimeUnit.NANOSECONDS);
+        if (!responseStarted) {
+            responseTimer.arm();
         }
     }
 
     private void responseTimedOut() {
-        responseTimer = null;
         if (!done && !responseStarted) {
             fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
-                    + Duration.ofNanos(responseTimeoutNanos).toMillis() + "ms", 1);
-        }
-    }
-
-    private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
+                    + target.pool().config().responseTimeout().toMillis() + "ms", 1);
         }
     }
 }

@@ -1,14 +1,15 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.pool.PoolExhaustedException;
 import dev.platemate.gateway.server.GatewayError;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.proxy.ProxyConnectException;
 
-/** Maps why an upstream connection could not be had to the error the client gets. */
-final class UpstreamFailures {
+/** Maps why a request could not be served (no connection, no slot) to the error the client gets. */
+final class Failures {
 
-    private UpstreamFailures() {
+    private Failures() {
     }
 
     static GatewayError errorFor(Throwable cause) {
@@ -21,6 +22,22 @@ final class UpstreamFailures {
             return GatewayError.UPSTREAM_TIMEOUT;
         }
         return GatewayError.UPSTREAM_UNAVAILABLE;
+    }
+
+    static GatewayError errorFor(Rejection rejection) {
+        return switch (rejection) {
+            case QUEUE_FULL -> GatewayError.QUEUE_FULL;
+            case QUEUE_TIMEOUT -> GatewayError.QUEUE_TIMEOUT;
+            case SHUTTING_DOWN -> GatewayError.SHUTTING_DOWN;
+        };
+    }
+
+    static String describe(String limiter, Rejection rejection) {
+        return switch (rejection) {
+            case QUEUE_FULL -> "the " + limiter + " queue is full; try again later";
+            case QUEUE_TIMEOUT -> "waited longer than the " + limiter + " queue timeout for a slot";
+            case SHUTTING_DOWN -> "the gateway is shutting down";
+        };
     }
 
     static String describe(String upstream, Throwable cause) {
