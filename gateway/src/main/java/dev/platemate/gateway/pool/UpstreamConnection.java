@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -17,13 +16,23 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     private final PerLoopChannelPool pool;
     private final int maxRequests;
+    private final long responseIdleNanos;
+    private final long poolIdleNanos;
     private Channel channel;
     private UpstreamListener listener;
     private int requests;
+    private long lastReadAt = System.nanoTime();
+    private long idleSince = System.nanoTime();
 
-    UpstreamConnection(PerLoopChannelPool pool, int maxRequests) {
+    /**
+     * @param responseIdleNanos the upstream's idle_timeout: silence while a response is expected
+     * @param poolIdleNanos     pool.idle_timeout: how long it may sit unused in the pool
+     */
+    UpstreamConnection(PerLoopChannelPool pool, int maxRequests, long responseIdleNanos, long poolIdleNanos) {
         this.pool = pool;
         this.maxRequests = maxRequests;
+        this.responseIdleNanos = responseIdleNanos;
+        this.poolIdleNanos = poolIdleNanos;
     }
 
     public Channel channel() {
@@ -47,6 +56,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
      */
     public void release(boolean reusable) {
         listener = null;
+        idleSince = System.nanoTime();
         pool.release(this, reusable && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
     }
 
@@ -57,6 +67,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastReadAt = System.nanoTime();
         if (listener != null && msg instanceof HttpObject part) {
             listener.onResponsePart(part);
         } else {
@@ -92,10 +103,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent idle) {
-            if (listener == null && idle.state() == IdleState.ALL_IDLE) {
+        if (evt instanceof IdleStateEvent) {
+            // fires every min(idle_timeout, pool.idle_timeout) without reads; the clocks here decide
+            long now = System.nanoTime();
+            if (listener == null && now - idleSince >= poolIdleNanos) {
                 ctx.close(); // unused past pool.idle_timeout
-            } else if (listener != null && idle.state() == IdleState.READER_IDLE) {
+            } else if (listener != null && now - lastReadAt >= responseIdleNanos) {
                 listener.onUpstreamReadIdle();
             }
             return;

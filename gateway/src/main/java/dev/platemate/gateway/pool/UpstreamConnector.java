@@ -58,13 +58,15 @@ public final class UpstreamConnector {
 
     Future<UpstreamConnection> connect(EventLoop loop, PerLoopChannelPool pool) {
         Promise<UpstreamConnection> promise = loop.newPromise();
-        UpstreamConnection connection = new UpstreamConnection(pool, config.pool().maxRequestsPerConnection());
+        UpstreamConnection connection = new UpstreamConnection(pool, config.pool().maxRequestsPerConnection(),
+                config.idleTimeout().toNanos(), config.pool().idleTimeout().toNanos());
         long timeoutMillis = config.connectTimeout().toMillis();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
                 .resolver(resolver)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
+                .option(ChannelOption.ALLOCATOR, transport.allocator())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .handler(new ChannelInitializer<Channel>() {
@@ -114,8 +116,9 @@ public final class UpstreamConnector {
             p.addLast("tls", ssl.newHandler(p.channel().alloc(), config.host(), config.port()));
         }
         p.addLast("codec", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, true));
-        p.addLast("idle", new IdleStateHandler(config.idleTimeout().toMillis(), 0,
-                config.pool().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        // reads only: a writer or all-idle timer would cost a promise and a listener on every write
+        p.addLast("idle", new IdleStateHandler(Math.min(config.idleTimeout().toMillis(),
+                config.pool().idleTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS));
         p.addLast("connection", connection);
     }
 

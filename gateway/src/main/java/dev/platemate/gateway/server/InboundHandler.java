@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +38,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     private final RequestDispatcher dispatcher;
     private final Lifecycle lifecycle;
-    private final HeaderTimeoutHandler headerTimeout;
+    private final ClientTimeouts timeouts;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private Exchange exchange;
@@ -51,10 +50,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean pausedForPipelining;
     private boolean suspendedByExchange;
 
-    InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, HeaderTimeoutHandler headerTimeout) {
+    InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, ClientTimeouts timeouts) {
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
-        this.headerTimeout = headerTimeout;
+        this.timeouts = timeouts;
     }
 
     @Override
@@ -102,6 +101,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     private void start(HttpRequest request) {
         lifecycle.requestStarted();
+        timeouts.busy(true);
         requestDone = false;
         responseDone = false;
         requestKeepAlive = HttpUtil.isKeepAlive(request);
@@ -127,6 +127,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             return;
         }
         lifecycle.requestStarted();
+        timeouts.busy(true);
         requestKeepAlive = false;
         requestDone = true;
         exchange = NO_EXCHANGE_YET;
@@ -155,7 +156,6 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             return;
         }
         end();
-        headerTimeout.requestDone();
         if (lifecycle.draining()) {
             closing = true;
             ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -188,6 +188,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         if (exchange != null) {
             exchange = null;
             lifecycle.requestEnded();
+            timeouts.busy(false);
         }
         if (suspendedByExchange) {
             suspendedByExchange = false;
@@ -231,7 +232,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if ((evt instanceof IdleStateEvent || evt == DRAIN) && exchange == null) {
+        if (evt == DRAIN && exchange == null) {
             ctx.close();
         }
         ReferenceCountUtil.release(evt);

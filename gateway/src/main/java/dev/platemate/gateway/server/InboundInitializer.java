@@ -6,15 +6,13 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds a client connection's pipeline, in this order:
  * <ol>
  *   <li>{@link ConnectionLimiter}: max_connections (shared)</li>
- *   <li>{@link IdleStateHandler}: idle keep-alive connections close after server.idle_timeout</li>
- *   <li>{@link HeaderTimeoutHandler}: 408 when a head trickles in (sees raw bytes)</li>
+ *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
+ *       close after server.idle_timeout</li>
  *   <li>{@link HttpServerCodec}: request line and header limits</li>
  *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
  *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
@@ -37,7 +35,7 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        HeaderTimeoutHandler headerTimeout = new HeaderTimeoutHandler(config.headerTimeout().toNanos());
+        ClientTimeouts timeouts = new ClientTimeouts(config.headerTimeout().toNanos(), config.idleTimeout().toNanos());
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(config.maxRequestLine().toIntClamped())
                 .setMaxHeaderSize(config.maxHeaderSize().toIntClamped())
@@ -46,10 +44,9 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
                 .setStrictLineParsing(true);
         ChannelPipeline p = ch.pipeline();
         p.addLast("limit", limiter);
-        p.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast("header-timeout", headerTimeout);
+        p.addLast("timeouts", timeouts);
         p.addLast("codec", new HttpServerCodec(decoder));
-        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), headerTimeout));
-        p.addLast("inbound", new InboundHandler(dispatcher, lifecycle, headerTimeout));
+        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts));
+        p.addLast("inbound", new InboundHandler(dispatcher, lifecycle, timeouts));
     }
 }

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -25,13 +26,13 @@ import java.util.List;
 final class RequestGuard extends ChannelInboundHandlerAdapter {
 
     private final long maxBodyBytes;
-    private final HeaderTimeoutHandler headerTimeout;
+    private final ClientTimeouts timeouts;
     private long bodyBytes;
     private boolean broken;
 
-    RequestGuard(long maxBodyBytes, HeaderTimeoutHandler headerTimeout) {
+    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts) {
         this.maxBodyBytes = maxBodyBytes;
-        this.headerTimeout = headerTimeout;
+        this.timeouts = timeouts;
     }
 
     @Override
@@ -41,7 +42,7 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpRequest request) {
-            headerTimeout.headComplete();
+            timeouts.headComplete();
             bodyBytes = 0;
             RejectedRequest rejection = check(request);
             if (rejection != null) {
@@ -63,6 +64,9 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
                 reject(ctx, new RejectedRequest(GatewayError.PAYLOAD_TOO_LARGE,
                         "the request body is larger than " + maxBodyBytes + " bytes"));
                 return;
+            }
+            if (content instanceof LastHttpContent) {
+                timeouts.requestReceived();
             }
         }
         ctx.fireChannelRead(msg);

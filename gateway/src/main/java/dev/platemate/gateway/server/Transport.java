@@ -1,5 +1,7 @@
 package dev.platemate.gateway.server;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -34,6 +36,14 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     public static Transport nio() {
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
                 NioSocketChannel.class, NioDatagramChannel.class);
+    }
+
+    /**
+     * The buffer allocator for every channel: the pooled one. Netty 4.2's default adaptive allocator recycles
+     * chunks through shared queues, which measured slower on the request path here (bench/README.md).
+     */
+    public ByteBufAllocator allocator() {
+        return PooledByteBufAllocator.DEFAULT;
     }
 
     /** @param threads 0 means one per core */

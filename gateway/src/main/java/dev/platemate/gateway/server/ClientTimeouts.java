@@ -1,0 +1,114 @@
+package dev.platemate.gateway.server;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client connection's two clocks, on one timer. {@code server.header_timeout}: a request head that has started
+ * to arrive but is not complete in time gets 408 and the connection closes (slowloris). {@code server.idle_timeout}:
+ * a keep-alive connection with no request in flight and no head arriving is closed. Sits before the HTTP codec so it
+ * sees the first byte of each head; {@link RequestGuard} reports where requests begin and end, and
+ * {@link InboundHandler} when an exchange is in flight.
+ *
+ * <p>The timer is never cancelled per request: it fires at least every min(header_timeout, idle_timeout), decides,
+ * and schedules itself again for the earliest deadline, so a busy connection pays one clock read per request.
+ * Per channel; event-loop only.
+ */
+final class ClientTimeouts extends ChannelInboundHandlerAdapter {
+
+    private final long headerTimeoutNanos;
+    private final long idleTimeoutNanos;
+    private final long cadenceNanos;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> pending;
+    private long headStartedAt = -1;
+    private boolean receivingRequest;
+    private boolean busy;
+    private long idleSince;
+
+    ClientTimeouts(long headerTimeoutNanos, long idleTimeoutNanos) {
+        this.headerTimeoutNanos = headerTimeoutNanos;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+        this.cadenceNanos = Math.min(headerTimeoutNanos, idleTimeoutNanos);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        idleSince = System.nanoTime();
+        schedule(cadenceNanos);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!receivingRequest && headStartedAt < 0) {
+            headStartedAt = System.nanoTime();
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** A whole request head was decoded; its body (if any) follows. */
+    void headComplete() {
+        headStartedAt = -1;
+        receivingRequest = true;
+    }
+
+    /** The request's last byte arrived; the next byte starts a new head. */
+    void requestReceived() {
+        receivingRequest = false;
+    }
+
+    /** Whether an exchange is in flight; a connection is idle only when none is. */
+    void busy(boolean inFlight) {
+        busy = inFlight;
+        if (!inFlight) {
+            idleSince = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (pending != null) {
+            pending.cancel(false);
+            pending = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void schedule(long delayNanos) {
+        pending = ctx.executor().schedule(this::check, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void check() {
+        pending = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (headStartedAt >= 0 && now - headStartedAt >= headerTimeoutNanos) {
+            headStartedAt = -1;
+            ctx.channel().config().setAutoRead(false);
+            ctx.channel().writeAndFlush(Responses.closing(Responses.error(GatewayError.REQUEST_TIMEOUT,
+                    "the request head did not arrive within the header timeout")))
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        boolean idle = !busy && headStartedAt < 0 && !receivingRequest;
+        if (idle && now - idleSince >= idleTimeoutNanos) {
+            ctx.close();
+            return;
+        }
+        long next = now + cadenceNanos;
+        if (headStartedAt >= 0) {
+            next = Math.min(next, headStartedAt + headerTimeoutNanos);
+        }
+        if (idle) {
+            next = Math.min(next, idleSince + idleTimeoutNanos);
+        }
+        schedule(next - now);
+    }
+}
