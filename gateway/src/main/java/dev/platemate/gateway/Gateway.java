@@ -18,6 +18,11 @@ import dev.platemate.gateway.pool.TlsContexts;
 import dev.platemate.gateway.pool.UpstreamConnector;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
+import dev.platemate.gateway.ratelimit.CallerRateLimits;
+import dev.platemate.gateway.ratelimit.TokenBucket;
+import dev.platemate.gateway.resilience.CircuitBreaker;
+import dev.platemate.gateway.resilience.RetryBudget;
+import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.route.Router;
 import dev.platemate.gateway.server.GatewayServer;
@@ -48,6 +53,7 @@ public final class Gateway implements AutoCloseable {
     private final Lifecycle lifecycle = new Lifecycle();
     private final Map<String, UpstreamPool> pools = new LinkedHashMap<>();
     private final Map<String, Limiter> limiters = new LinkedHashMap<>();
+    private final Map<String, UpstreamProtection> protections = new LinkedHashMap<>();
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
@@ -84,10 +90,20 @@ public final class Gateway implements AutoCloseable {
         if (config.routes().stream().anyMatch(route -> route.cache().isPresent())) {
             sweeper = new CacheSweeper(cache, config.cache().sweepInterval());
         }
-        Proxy proxy = new Proxy(config.routes(), new Proxy.Parts(pools, limiters, cache, new Fills(), config.cache(),
-                config.server().trustedProxies(), Ticker.system()));
-        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, limiters, cache, lifecycle);
-        GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, proxy);
+        for (UpstreamConfig upstream : config.upstreams().values()) {
+            TokenBucket bucket = upstream.rateLimit()
+                    .map(r -> new TokenBucket(r.requests(), r.per(), Ticker.system())).orElse(null);
+            protections.put(upstream.name(), new UpstreamProtection(
+                    new CircuitBreaker(upstream.circuitBreaker(), Ticker.system()), bucket,
+                    upstream.rateLimit().map(r -> r.maxWait()).orElse(java.time.Duration.ZERO), new RetryBudget(),
+                    upstream.retries()));
+        }
+        Proxy proxy = new Proxy(config.routes(), new Proxy.Parts(pools, protections, limiters, cache, new Fills(),
+                config.cache(), config.server().trustedProxies(), Ticker.system()));
+        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, protections, limiters, cache, lifecycle);
+        CallerRateLimits callerLimits = new CallerRateLimits(config.rateLimits(), config.server().trustedProxies(),
+                Ticker.system());
+        GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, callerLimits, proxy);
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher, lifecycle);
         address = server.start();
         lifecycle.markReady();
@@ -149,6 +165,11 @@ public final class Gateway implements AutoCloseable {
     /** The limiter named {@code name}, for run-time changes. */
     public Limiter limiter(String name) {
         return limiters.get(name);
+    }
+
+    /** The circuit breaker of upstream {@code name}. */
+    public CircuitBreaker breaker(String name) {
+        return protections.get(name).breaker();
     }
 
     public ResponseCache cache() {

@@ -6,6 +6,7 @@ import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AdminConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.LocalEndpoints;
@@ -38,12 +39,13 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final ResponseCache cache;
     private final PerformanceReport report;
 
-    public AdminEndpoints(AdminConfig admin, Map<String, UpstreamPool> pools, Map<String, Limiter> limiters,
+    public AdminEndpoints(AdminConfig admin, Map<String, UpstreamPool> pools,
+                          Map<String, UpstreamProtection> protections, Map<String, Limiter> limiters,
                           ResponseCache cache, Lifecycle lifecycle) {
         this.admin = admin;
         this.lifecycle = lifecycle;
         this.cache = cache;
-        this.report = new PerformanceReport(pools, limiters, cache);
+        this.report = new PerformanceReport(pools, protections, limiters, cache);
     }
 
     @Override

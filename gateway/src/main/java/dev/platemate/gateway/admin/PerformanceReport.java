@@ -6,6 +6,7 @@ import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.resilience.UpstreamProtection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,11 +16,14 @@ final class PerformanceReport {
     private static final LimiterStats NO_LIMITER = new LimiterStats(0, 0, 0, 0, 0, 0, 0, 0, 0, false);
 
     private final Map<String, UpstreamPool> pools;
+    private final Map<String, UpstreamProtection> protections;
     private final Map<String, Limiter> limiters;
     private final ResponseCache cache;
 
-    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, ResponseCache cache) {
+    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
+                      Map<String, Limiter> limiters, ResponseCache cache) {
         this.pools = pools;
+        this.protections = protections;
         this.limiters = limiters;
         this.cache = cache;
     }
@@ -38,7 +42,8 @@ final class PerformanceReport {
             idle += stats.idle();
             upstreams.put(pool.name(), ordered("active", stats.active(), "idle", stats.idle(),
                     "pending", stats.pending(), "opened", stats.opened(), "closed", stats.closed(),
-                    "connect_failures", stats.connectFailures(), "circuit", "closed"));
+                    "connect_failures", stats.connectFailures(), "circuit", circuit(pool.name()),
+                    "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0));
         }
         CacheStats cached = cache.stats();
         Map<String, Object> report = new LinkedHashMap<>();
@@ -53,6 +58,11 @@ final class PerformanceReport {
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
                 "evictions", cached.evictions(), "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
         return report;
+    }
+
+    private String circuit(String upstream) {
+        UpstreamProtection protection = protections.get(upstream);
+        return protection == null ? "closed" : protection.breaker().state().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static Map<String, Object> limiter(LimiterStats stats) {

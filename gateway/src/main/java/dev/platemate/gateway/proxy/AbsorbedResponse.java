@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -42,7 +43,16 @@ final class AbsorbedResponse {
 
     /** How long the upstream asked us to wait: Retry-After in seconds or as a date; 1 s when it did not say. */
     Duration retryAfter(ZonedDateTime now) {
-        String value = head.headers().get(HttpHeaderNames.RETRY_AFTER);
+        return retryAfter(now, Duration.ofSeconds(1));
+    }
+
+    Duration retryAfter(ZonedDateTime now, Duration fallback) {
+        return retryAfter(head.headers(), now, fallback);
+    }
+
+    /** A Retry-After header's wait, in seconds or until a date, or {@code fallback} without a valid one. */
+    static Duration retryAfter(HttpHeaders headers, ZonedDateTime now, Duration fallback) {
+        String value = headers.get(HttpHeaderNames.RETRY_AFTER);
         if (value != null) {
             try {
                 return Duration.ofSeconds(Math.max(0, Long.parseLong(value.trim())));
@@ -52,11 +62,11 @@ final class AbsorbedResponse {
                             DateTimeFormatter.RFC_1123_DATE_TIME));
                     return until.isNegative() ? Duration.ZERO : until;
                 } catch (RuntimeException notADate) {
-                    // fall through to the default
+                    // fall through to the fallback
                 }
             }
         }
-        return Duration.ofSeconds(1);
+        return fallback;
     }
 
     /** The response as the upstream sent it, complete, for the client. */

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.ratelimit.CallerRateLimits;
+import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.route.RequestTarget;
 import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.route.Router;
@@ -10,6 +12,7 @@ import dev.platemate.gateway.server.LocalEndpoints;
 import dev.platemate.gateway.server.LocalExchange;
 import dev.platemate.gateway.server.RequestDispatcher;
 import dev.platemate.gateway.server.Responses;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -22,11 +25,13 @@ public final class GatewayDispatcher implements RequestDispatcher {
 
     private final Router router;
     private final LocalEndpoints endpoints;
+    private final CallerRateLimits callerLimits;
     private final Proxy proxy;
 
-    public GatewayDispatcher(Router router, LocalEndpoints endpoints, Proxy proxy) {
+    public GatewayDispatcher(Router router, LocalEndpoints endpoints, CallerRateLimits callerLimits, Proxy proxy) {
         this.router = router;
         this.endpoints = endpoints;
+        this.callerLimits = callerLimits;
         this.proxy = proxy;
     }
 
@@ -49,6 +54,15 @@ public final class GatewayDispatcher implements RequestDispatcher {
         Route route = router.match(target.path());
         if (route == null) {
             return error(client, GatewayError.NO_ROUTE, "no route for " + target.path());
+        }
+        if (callerLimits.enabled()) {
+            RateLimitDecision decision = callerLimits.check(request.headers(), client.remoteAddress());
+            if (!decision.allowed()) {
+                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
+                        "too many requests from this caller; try again later", decision.retryAfterSeconds());
+                decision.addHeaders(refused.headers());
+                return LocalExchange.respond(client, refused, true);
+            }
         }
         return proxy.start(request, route, target, client);
     }

@@ -8,6 +8,7 @@ import dev.platemate.gateway.config.RouteConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.route.RequestTarget;
 import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.server.ClientSide;
@@ -27,8 +28,9 @@ public final class Proxy {
     private final Map<String, CachingExchange.CachedRoute> cachedRoutes = new HashMap<>();
 
     /** Everything routes may use, by name. */
-    public record Parts(Map<String, UpstreamPool> pools, Map<String, Limiter> limiters, ResponseCache cache,
-                        Fills fills, CacheConfig cacheConfig, List<Cidr> trustedProxies, Ticker ticker) {
+    public record Parts(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
+                        Map<String, Limiter> limiters, ResponseCache cache, Fills fills, CacheConfig cacheConfig,
+                        List<Cidr> trustedProxies, Ticker ticker) {
     }
 
     public Proxy(List<RouteConfig> routes, Parts parts) {
@@ -38,7 +40,8 @@ public final class Proxy {
         for (RouteConfig route : routes) {
             UpstreamPool pool = parts.pools().get(route.upstream());
             Limiter limiter = route.limiter().map(parts.limiters()::get).orElse(null);
-            targets.put(route.path(), new ProxyTarget(pool, rewriters.get(route.upstream()), limiter, parts.ticker()));
+            targets.put(route.path(), new ProxyTarget(pool, rewriters.get(route.upstream()), limiter,
+                    parts.protections().get(route.upstream()), parts.ticker()));
             route.cache().ifPresent(cache -> cachedRoutes.put(route.path(), new CachingExchange.CachedRoute(
                     parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
                     route.upstream(), pool.config().responseTimeout().toNanos())));

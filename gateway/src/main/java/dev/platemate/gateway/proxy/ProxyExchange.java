@@ -3,7 +3,7 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.limiter.Permit;
 import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.limiter.SlotListener;
-import dev.platemate.gateway.limiter.Ticket;
+import dev.platemate.gateway.pool.PoolExhaustedException;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
 import dev.platemate.gateway.server.ClientSide;
@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -25,6 +24,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
+import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.util.concurrent.TimeUnit;
 
@@ -46,11 +46,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private final boolean headRequest;
     private final RequestBody body;
     private final OneShotTimer responseTimer;
+    private final Attempts attempts;
 
-    private Ticket ticket;
-    private Permit permit;
-    private long queueMillis = -1;
-    private long deadlineNanos;
+    private final LimiterTurn turn;
     private AbsorbedResponse absorbed;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
@@ -62,6 +60,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private boolean upstreamKeepAlive;
     private boolean clientKeepAlive;
     private boolean done;
+    private boolean absorbedForRetry;
 
     ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
         this.client = client;
@@ -70,6 +69,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.clientVersion = clientVersion;
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.body = new RequestBody(target.limited());
+        this.turn = target.limited()
+                ? new LimiterTurn(target.limiter(), target.ticker(), client.eventLoop(), this) : null;
+        this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
         this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
                 this::responseTimedOut);
     }
@@ -77,8 +79,35 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
     void start() {
         if (!target.limited()) {
-            acquireConnection(false);
+            admit();
         }
+    }
+
+    /** The breaker and the bucket decide whether the next attempt goes upstream now. */
+    private void admit() {
+        attempts.admit(() -> {
+            if (!done) {
+                acquireConnection(false);
+            }
+        }, refusal -> {
+            if (done) {
+                refusal.release();
+            } else if (absorbed != null) {
+                refusal.release();
+                respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
+            } else {
+                failWith(refusal);
+            }
+        });
+    }
+
+    /** Another attempt after a backoff (at least the upstream's Retry-After), if the client is still there. */
+    private void retryLater(Duration retryAfter) {
+        attempts.later(retryAfter, () -> {
+            if (!done) {
+                admit();
+            }
+        });
     }
 
     private void acquireConnection(boolean fresh) {
@@ -88,19 +117,17 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onSlot(Permit granted, long waitedNanos) {
-        ticket = null;
         if (done) {
             granted.release();
             return;
         }
-        permit = granted;
-        queueMillis = TimeUnit.NANOSECONDS.toMillis(waitedNanos);
-        acquireConnection(false);
+        turn.granted(granted, waitedNanos);
+        admit();
     }
 
     @Override
     public void onRejected(Rejection rejection, long retryAfterSeconds) {
-        ticket = null;
+        turn.refused();
         if (done) {
             return;
         }
@@ -122,13 +149,20 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         if (!future.isSuccess()) {
-            fail(Failures.errorFor(future.cause()),
-                    Failures.describe(target.pool().name(), future.cause()), 1);
+            boolean upstreamFault = !(future.cause() instanceof PoolExhaustedException);
+            if (upstreamFault) {
+                attempts.verdict(false);
+                if (attempts.tryRetryUnsent()) {
+                    retryLater(Duration.ZERO); // it never reached the upstream: any method may go again
+                    return;
+                }
+            }
+            fail(Failures.errorFor(future.cause()), Failures.describe(target.pool().name(), future.cause()), 1);
             return;
         }
         upstream = future.getNow();
         upstream.attach(this);
-        body.keepCopies(target.limited() || (upstream.reused() && !retried));
+        body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (upstream.reused() && !retried));
         Channel channel = upstream.channel();
         sentNanos = System.nanoTime();
         channel.write(request, channel.voidPromise());
@@ -164,8 +198,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             if (upstream != null) {
                 armResponseTimer();
             } else if (target.limited()) {
-                deadlineNanos = target.ticker().read() + target.limiter().config().queueTimeout().toNanos();
-                ticket = target.limiter().acquire(client.eventLoop(), this, deadlineNanos);
+                turn.enqueue();
             }
         }
     }
@@ -208,7 +241,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
         responseTimer.cancel();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        if (shouldAbsorb(response)) {
+        int status = response.status().code();
+        attempts.verdict(status < 500);
+        absorbedForRetry = attempts.tryRetryResponse(status, body.canResend(),
+                AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO));
+        if (absorbedForRetry || turn != null && body.canResend() && turn.absorbs(response)) {
             absorbed = new AbsorbedResponse(response);
             return false;
         }
@@ -216,14 +253,12 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         body.release();
         long upstreamMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
         clientKeepAlive = target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(),
-                clientVersion, queueMillis, upstreamMillis);
+                clientVersion, queueMillis(), upstreamMillis);
         return true;
     }
 
-    private boolean shouldAbsorb(HttpResponse response) {
-        return permit != null && target.limiter().config().pauseOn429()
-                && response.status().code() == HttpResponseStatus.TOO_MANY_REQUESTS.code()
-                && body.canResend() && target.ticker().read() < deadlineNanos;
+    private long queueMillis() {
+        return turn == null ? -1 : turn.queueMillis();
     }
 
     private void skipOrAbsorb(HttpObject part) {
@@ -233,30 +268,27 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             ReferenceCountUtil.release(part);
         } else {
             absorbed.append((HttpContent) part);
-            if (last) {
+            if (last && absorbedForRetry) {
+                releaseUpstream(upstreamKeepAlive);
+                body.rewind();
+                retryLater(absorbed.retryAfter(ZonedDateTime.now(), Duration.ZERO));
+            } else if (last) {
                 retryAfterProvider429();
             }
         }
     }
 
-    /**
-     * The provider refused this request with 429: it was not processed. Give the slot back, hold the limiter for the
-     * provider's Retry-After (at most what is left of the queue time), and queue the same request again, first.
-     */
+    /** The provider refused this request with 429: it was not processed. It goes again first, after a pause. */
     private void retryAfterProvider429() {
         releaseUpstream(upstreamKeepAlive);
-        long now = target.ticker().read();
-        long pause = Math.min(absorbed.retryAfter(ZonedDateTime.now()).toNanos(), Math.max(0, deadlineNanos - now));
         body.rewind();
-        Permit held = permit;
-        permit = null;
-        ticket = held.releaseAndRetryFirst(now + pause, this);
+        turn.retryFirstAfter(absorbed.retryAfter(ZonedDateTime.now()));
     }
 
     private void respondAbsorbed() {
         FullHttpResponse response = absorbed.toResponse();
         target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(), clientVersion,
-                queueMillis, 0);
+                queueMillis(), 0);
         done = true;
         cleanUp(false);
         client.respond(response, true);
@@ -289,8 +321,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         if (!responseStarted && absorbed == null && body.canResend() && !retried) {
-            retryOnFreshConnection();
+            retryOnFreshConnection(); // a stale pooled connection says nothing about the upstream's health
             return;
+        }
+        if (!responseStarted) {
+            attempts.verdict(false);
         }
         upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " closed the connection before the "
                 + (responseStarted ? "response ended" : "response began"));
@@ -345,10 +380,19 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
     }
 
+    /** Answers with an error; if an upstream answer was held back (a 429 or 5xx meant for a retry), that instead. */
     private void fail(GatewayError error, String message, long retryAfterSeconds) {
+        if (absorbed != null) {
+            respondAbsorbed();
+        } else {
+            failWith(Responses.error(error, message, retryAfterSeconds));
+        }
+    }
+
+    private void failWith(FullHttpResponse response) {
         done = true;
         cleanUp(false);
-        client.respond(Responses.error(error, message, retryAfterSeconds), requestComplete);
+        client.respond(response, requestComplete);
     }
 
     /** Gives back everything held: queue place, slot, connection, timers, buffers. Safe to call on any path. */
@@ -358,16 +402,12 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             acquiring.cancel(false);
             acquiring = null;
         }
-        if (ticket != null) {
-            ticket.cancel();
-            ticket = null;
-        }
-        if (permit != null) {
-            permit.release();
-            permit = null;
+        if (turn != null) {
+            turn.end();
         }
         body.release();
         client.suspendReading(false);
+        attempts.end();
     }
 
     private void releaseUpstream(boolean reusable) {
@@ -388,6 +428,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     private void responseTimedOut() {
         if (!done && !responseStarted) {
+            attempts.verdict(false);
             fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
                     + target.pool().config().responseTimeout().toMillis() + "ms", 1);
         }

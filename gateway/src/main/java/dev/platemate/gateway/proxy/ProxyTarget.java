@@ -3,12 +3,15 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.resilience.UpstreamProtection;
 
 /**
- * Where a route's requests go and what holds them back: the upstream pool, its header rewriter, and the route's
- * limiter (null when none), with the ticker its deadlines are measured by. Immutable; built once per route.
+ * Where a route's requests go and what holds them back: the upstream pool, its header rewriter, the route's
+ * limiter (null when none), the upstream's protection (breaker, bucket, retries), and the ticker deadlines are
+ * measured by. Immutable; built once per route.
  */
-record ProxyTarget(UpstreamPool pool, HeaderRewriter rewriter, Limiter limiter, Ticker ticker) {
+record ProxyTarget(UpstreamPool pool, HeaderRewriter rewriter, Limiter limiter, UpstreamProtection protection,
+                   Ticker ticker) {
 
     boolean limited() {
         return limiter != null;

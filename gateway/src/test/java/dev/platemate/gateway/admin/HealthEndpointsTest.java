@@ -28,7 +28,7 @@ class HealthEndpointsTest {
     void readyTurns503WhileDraining() throws Exception {
         try (TestUpstream upstream = TestUpstream.plain();
              TestGateway gateway = TestGateway.start(TestGateway.config(upstream.url()))) {
-            AdminEndpoints endpoints = new AdminEndpoints(new dev.platemate.gateway.config.AdminConfig(""), java.util.Map.of(),
+            AdminEndpoints endpoints = new AdminEndpoints(new dev.platemate.gateway.config.AdminConfig(""), java.util.Map.of(), java.util.Map.of(),
                     java.util.Map.of(), gateway.gateway().cache(), gateway.gateway().lifecycle());
             gateway.gateway().lifecycle().startDraining();
             var response = endpoints.handle(new io.netty.handler.codec.http.DefaultHttpRequest(

@@ -88,7 +88,7 @@ class StreamingAndFaultsTest {
         assertThat(error.get("type").asText()).isEqualTo("upstream_unavailable");
         assertThat(error.get("code").asInt()).isEqualTo(502);
         assertThat(error.get("message").asText()).contains("test");
-        assertThat(gateway.upstream("test").connectFailures()).isEqualTo(1);
+        assertThat(gateway.upstream("test").connectFailures()).isEqualTo(2); // tried once more (retries: 1)
     }
 
     @Test

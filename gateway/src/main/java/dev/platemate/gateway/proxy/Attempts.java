@@ -1,0 +1,135 @@
+package dev.platemate.gateway.proxy;
+
+import dev.platemate.gateway.resilience.Backoff;
+import dev.platemate.gateway.resilience.UpstreamProtection;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.Responses;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Whether, and when, one exchange's attempts go to its upstream. Before each attempt, the circuit breaker and the
+ * upstream's token bucket decide (a token may be waited for, on the loop, up to max_wait). After it, the breaker
+ * hears how the upstream did. A failed attempt may go again, within {@code retries} and the upstream's retry
+ * budget, after a jittered backoff: a request never sent (connect failed), or an idempotent one answered 502, 503
+ * or 504 before any byte reached the client. A POST that was sent is never retried here. Event-loop only.
+ */
+final class Attempts {
+
+    /** The longest upstream Retry-After a retry waits out; a longer one goes to the client as it is. */
+    static final Duration MAX_HONOURED_WAIT = Duration.ofSeconds(5);
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+            HttpMethod.PUT, HttpMethod.DELETE);
+
+    private final UpstreamProtection protection;
+    private final String upstream;
+    private final EventLoop loop;
+    private final boolean idempotent;
+    private boolean verdictOwed;
+    private boolean holdsBudget;
+    private boolean counted = true;
+    private int retries;
+
+    Attempts(UpstreamProtection protection, String upstream, EventLoop loop, HttpMethod method) {
+        this.protection = protection;
+        this.upstream = upstream;
+        this.loop = loop;
+        this.idempotent = IDEMPOTENT.contains(method);
+        protection.budget().requestStarted();
+    }
+
+    /** Runs {@code go} if the breaker and the bucket let this attempt through; else hands {@code refuse} the answer. */
+    void admit(Runnable go, Consumer<FullHttpResponse> refuse) {
+        if (!protection.breaker().tryPass()) {
+            refuse.accept(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
+                    protection.breaker().retryAfterSeconds()));
+            return;
+        }
+        verdictOwed = true;
+        if (protection.bucket() == null) {
+            go.run();
+            return;
+        }
+        protection.bucket().take(protection.maxWait(), loop).thenAccept(decision -> {
+            if (decision.allowed()) {
+                go.run();
+            } else {
+                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED, "the rate limit of upstream "
+                        + upstream + " is reached", decision.retryAfterSeconds());
+                decision.addHeaders(refused.headers());
+                refuse.accept(refused);
+            }
+        });
+    }
+
+    /** Tells the circuit breaker how the upstream did, once per attempt. */
+    void verdict(boolean healthy) {
+        if (verdictOwed) {
+            verdictOwed = false;
+            if (healthy) {
+                protection.breaker().onSuccess();
+            } else {
+                protection.breaker().onFailure();
+            }
+        }
+    }
+
+    /** Whether copies of a sent body must be kept, in case the request goes again. */
+    boolean mayResendAfterSending() {
+        return idempotent && protection.retries() > 0;
+    }
+
+    /** A request that never reached the upstream (connect failed): any method may go again. */
+    boolean tryRetryUnsent() {
+        return tryTake();
+    }
+
+    /** An answer of 502, 503 or 504 to an idempotent request that can be sent again, after at most a short wait. */
+    boolean tryRetryResponse(int status, boolean canResend, Duration retryAfter) {
+        return idempotent && canResend && (status == 502 || status == 503 || status == 504)
+                && retryAfter.compareTo(MAX_HONOURED_WAIT) <= 0 && tryTake();
+    }
+
+    private boolean tryTake() {
+        if (retries >= protection.retries()) {
+            return false;
+        }
+        releaseBudget();
+        if (!protection.budget().tryStartRetry()) {
+            return false;
+        }
+        holdsBudget = true;
+        retries++;
+        return true;
+    }
+
+    /** Runs {@code again} after the backoff for the retry just granted (at least the upstream's Retry-After). */
+    void later(Duration retryAfter, Runnable again) {
+        loop.schedule(again, Backoff.nanos(retries, retryAfter), TimeUnit.NANOSECONDS);
+    }
+
+    /** The exchange ended: an attempt with no verdict frees the breaker's trial; the budget gets its place back. */
+    void end() {
+        if (verdictOwed) {
+            verdictOwed = false;
+            protection.breaker().onAbandoned();
+        }
+        releaseBudget();
+        if (counted) {
+            counted = false;
+            protection.budget().requestEnded();
+        }
+    }
+
+    private void releaseBudget() {
+        if (holdsBudget) {
+            holdsBudget = false;
+            protection.budget().retryEnded();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.platemate.gateway.ratelimit;
+
+import dev.platemate.gateway.limiter.Ticker;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TimeMeter;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * A Bucket4j token bucket: {@code requests} per {@code per}, refilled greedily. A request beyond the rate may wait
+ * for a token on a scheduler (an event loop), never blocking it. Thread-safe. With {@link CallerBuckets}, the only
+ * classes that import Bucket4j.
+ */
+public final class TokenBucket {
+
+    private final Bucket bucket;
+    private final long limit;
+    private final long perNanos;
+
+    public TokenBucket(long requests, Duration per, Ticker ticker) {
+        this.limit = requests;
+        this.perNanos = per.toNanos();
+        this.bucket = Bucket.builder()
+                .addLimit(l -> l.capacity(requests).refillGreedy(requests, per))
+                .withCustomTimePrecision(new TimeMeter() {
+                    @Override
+                    public long currentTimeNanos() {
+                        return ticker.read();
+                    }
+
+                    @Override
+                    public boolean isWallClockBased() {
+                        return false;
+                    }
+                })
+                .build();
+    }
+
+    /** Takes a token now if there is one. */
+    public RateLimitDecision tryTake() {
+        ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+        if (probe.isConsumed()) {
+            return new RateLimitDecision(true, limit, probe.getRemainingTokens(), seconds(probe.getNanosToWaitForReset()),
+                    0);
+        }
+        return refused(probe);
+    }
+
+    /**
+     * Takes a token now, or reserves the next one if it comes within {@code maxWait}; the future completes on
+     * {@code scheduler} when the token is there.
+     */
+    public CompletableFuture<RateLimitDecision> take(Duration maxWait, ScheduledExecutorService scheduler) {
+        RateLimitDecision now = tryTake();
+        if (now.allowed() || maxWait.isZero()) {
+            return CompletableFuture.completedFuture(now);
+        }
+        return bucket.asScheduler().tryConsume(1, maxWait, scheduler).thenApply(got -> got
+                ? new RateLimitDecision(true, limit, 0, seconds(perNanos), 0)
+                : refused(bucket.tryConsumeAndReturnRemaining(0)));
+    }
+
+    private RateLimitDecision refused(ConsumptionProbe probe) {
+        long wait = probe.isConsumed() ? perNanos / Math.max(1, limit) : probe.getNanosToWaitForRefill();
+        return new RateLimitDecision(false, limit, probe.getRemainingTokens(),
+                seconds(probe.getNanosToWaitForReset()), Math.max(1, seconds(wait)));
+    }
+
+    private static long seconds(long nanos) {
+        return (nanos + 999_999_999L) / 1_000_000_000L;
+    }
+}

@@ -1,0 +1,12 @@
+package dev.platemate.gateway.resilience;
+
+import dev.platemate.gateway.ratelimit.TokenBucket;
+import java.time.Duration;
+
+/**
+ * What protects one upstream: its circuit breaker, its token bucket (null when it has no rate_limit) and how long a
+ * request may wait for a token, its retry budget, and how many retries a request may make.
+ */
+public record UpstreamProtection(CircuitBreaker breaker, TokenBucket bucket, Duration maxWait, RetryBudget budget,
+                                 int retries) {
+}
