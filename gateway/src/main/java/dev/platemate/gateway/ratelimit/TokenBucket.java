@@ -3,6 +3,7 @@ package dev.platemate.gateway.ratelimit;
 import dev.platemate.gateway.limiter.Ticker;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.TimeMeter;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -57,15 +58,19 @@ public final class TokenBucket {
         if (now.allowed() || maxWait.isZero()) {
             return CompletableFuture.completedFuture(now);
         }
-        return bucket.asScheduler().tryConsume(1, maxWait, scheduler).thenApply(got -> got
-                ? new RateLimitDecision(true, limit, 0, seconds(perNanos), 0)
-                : refused(bucket.tryConsumeAndReturnRemaining(0)));
+        return bucket.asScheduler().tryConsume(1, maxWait, scheduler).thenApply(got -> {
+            if (got) {
+                return new RateLimitDecision(true, limit, 0, seconds(perNanos), 0);
+            }
+            EstimationProbe estimate = bucket.estimateAbilityToConsume(1);
+            return new RateLimitDecision(false, limit, estimate.getRemainingTokens(), seconds(perNanos),
+                    Math.max(1, seconds(estimate.getNanosToWaitForRefill())));
+        });
     }
 
     private RateLimitDecision refused(ConsumptionProbe probe) {
-        long wait = probe.isConsumed() ? perNanos / Math.max(1, limit) : probe.getNanosToWaitForRefill();
         return new RateLimitDecision(false, limit, probe.getRemainingTokens(),
-                seconds(probe.getNanosToWaitForReset()), Math.max(1, seconds(wait)));
+                seconds(probe.getNanosToWaitForReset()), Math.max(1, seconds(probe.getNanosToWaitForRefill())));
     }
 
     private static long seconds(long nanos) {

@@ -79,6 +79,8 @@ public final class TestUpstream implements AutoCloseable {
     public final AtomicInteger cacheableServed = new AtomicInteger();
     /** {@code /cacheable}: while set, answered 503 (an upstream outage). */
     public final AtomicBoolean cacheableFailing = new AtomicBoolean();
+    /** {@code /flaky}: every other request is answered 503 (the first one fails). */
+    public final AtomicInteger flakyServed = new AtomicInteger();
     /** {@code /ai}: more than this many at once are answered 429, as a provider would. */
     public final AtomicInteger aiLimit = new AtomicInteger(5);
     /** {@code /ai}: this many next requests are answered 429 with Retry-After: 1, whatever the load. */
@@ -212,6 +214,16 @@ public final class TestUpstream implements AutoCloseable {
                 send(ctx, full(HttpResponseStatus.OK, JSON.writeValueAsBytes(echo), "application/json"), keepAlive);
             } else if (path.equals("/cacheable")) {
                 cacheable(ctx, query, keepAlive);
+            } else if (path.equals("/flaky")) {
+                boolean fail = flakyServed.incrementAndGet() % 2 == 1;
+                FullHttpResponse response = full(fail ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK,
+                        (fail ? "down" : "up").getBytes(StandardCharsets.UTF_8), "text/plain");
+                List<String> retryAfter = query.parameters().get("retry_after");
+                if (fail && retryAfter != null) {
+                    response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter.get(0));
+                }
+                ctx.executor().schedule(() -> send(ctx, response, keepAlive), intParam(query, "ms", 0),
+                        TimeUnit.MILLISECONDS);
             } else if (path.equals("/ai")) {
                 ai(ctx, request, intParam(query, "ms", 100), keepAlive);
             } else if (path.equals("/json")) {
