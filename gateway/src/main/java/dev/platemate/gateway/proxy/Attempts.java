@@ -1,5 +1,6 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.resilience.Backoff;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.server.GatewayError;
@@ -10,7 +11,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Whether, and when, one exchange's attempts go to its upstream. Before each attempt, the circuit breaker and the
@@ -43,19 +46,30 @@ final class Attempts {
         protection.budget().requestStarted();
     }
 
-    /** Runs {@code go} if the breaker and the bucket let this attempt through; else hands {@code refuse} the answer. */
-    void admit(Runnable go, Consumer<FullHttpResponse> refuse) {
+    /**
+     * Runs {@code go} if the breaker and the bucket let this attempt through; else hands {@code refuse} the answer.
+     * When there is no token now and {@code queueForToken} takes the wait (a limited route: the request gives its
+     * slot back and waits in the queue, first in line), nothing else happens here.
+     */
+    void admit(Runnable go, Consumer<FullHttpResponse> refuse, Predicate<Duration> queueForToken) {
         if (!protection.breaker().tryPass()) {
             refuse.accept(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
                     protection.breaker().retryAfterSeconds()));
             return;
         }
-        verdictOwed = true;
         if (protection.bucket() == null) {
+            verdictOwed = true;
             go.run();
             return;
         }
-        protection.bucket().take(protection.maxWait(), loop).thenAccept(decision -> {
+        RateLimitDecision now = protection.bucket().tryTake();
+        if (!now.allowed() && queueForToken.test(Duration.ofNanos(now.waitNanos()))) {
+            protection.breaker().onAbandoned(); // no attempt this time; it comes back through the queue
+            return;
+        }
+        verdictOwed = true;
+        (now.allowed() ? CompletableFuture.completedFuture(now) : protection.bucket().take(protection.maxWait(), loop))
+                .thenAccept(decision -> {
             if (decision.allowed()) {
                 go.run();
             } else {

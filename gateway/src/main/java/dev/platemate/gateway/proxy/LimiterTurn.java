@@ -76,6 +76,19 @@ final class LimiterTurn {
         ticket = held.releaseAndRetryFirst(now + pause, exchange);
     }
 
+    /**
+     * No token for the upstream yet: a request waiting for one is still a queued request, so the slot goes back and
+     * the request waits first in line (the limiter pauses until the token is due). @return false when the wait
+     * would outlast the queue time, or no slot is held
+     */
+    boolean waitForToken(Duration wait) {
+        if (permit == null || ticker.read() + wait.toNanos() >= deadline) {
+            return false;
+        }
+        retryFirstAfter(wait);
+        return true;
+    }
+
     /** Leaves the queue and gives back the slot, whichever is held. */
     void end() {
         if (ticket != null) {

@@ -98,7 +98,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             } else {
                 failWith(refusal);
             }
-        });
+        }, wait -> turn != null && turn.waitForToken(wait));
     }
 
     /** Another attempt after a backoff (at least the upstream's Retry-After), if the client is still there. */

@@ -44,7 +44,7 @@ public final class TokenBucket {
         ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
         if (probe.isConsumed()) {
             return new RateLimitDecision(true, limit, probe.getRemainingTokens(), seconds(probe.getNanosToWaitForReset()),
-                    0);
+                    0, 0);
         }
         return refused(probe);
     }
@@ -60,17 +60,18 @@ public final class TokenBucket {
         }
         return bucket.asScheduler().tryConsume(1, maxWait, scheduler).thenApply(got -> {
             if (got) {
-                return new RateLimitDecision(true, limit, 0, seconds(perNanos), 0);
+                return new RateLimitDecision(true, limit, 0, seconds(perNanos), 0, 0);
             }
             EstimationProbe estimate = bucket.estimateAbilityToConsume(1);
             return new RateLimitDecision(false, limit, estimate.getRemainingTokens(), seconds(perNanos),
-                    Math.max(1, seconds(estimate.getNanosToWaitForRefill())));
+                    Math.max(1, seconds(estimate.getNanosToWaitForRefill())), estimate.getNanosToWaitForRefill());
         });
     }
 
     private RateLimitDecision refused(ConsumptionProbe probe) {
         return new RateLimitDecision(false, limit, probe.getRemainingTokens(),
-                seconds(probe.getNanosToWaitForReset()), Math.max(1, seconds(probe.getNanosToWaitForRefill())));
+                seconds(probe.getNanosToWaitForReset()), Math.max(1, seconds(probe.getNanosToWaitForRefill())),
+                probe.getNanosToWaitForRefill());
     }
 
     private static long seconds(long nanos) {

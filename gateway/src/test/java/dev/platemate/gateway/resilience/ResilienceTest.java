@@ -59,6 +59,27 @@ class ResilienceTest {
     }
 
     @Test
+    void onALimitedRouteARequestWaitingForATokenWaitsInTheQueue() throws Exception {
+        TestGateway gateway = fixture.restart(TestGateway.withLimiter(TestGateway.config(fixture.upstream().url(),
+                "rate_limit: {requests: 1, per: 400ms}"), "max_concurrent: 5, max_queue: 10, queue_timeout: 10s"));
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            responses.add(gateway.client().sendAsync(HttpRequest.newBuilder(gateway.uri("/api/ai?ms=10"))
+                    .header("X-Seq", "" + i).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200); // no 429: they queued
+        }
+        List<long[]> arrivals = new ArrayList<>(fixture.upstream().aiArrivals);
+        arrivals.sort(java.util.Comparator.comparingLong(a -> a[1]));
+        assertThat(arrivals).hasSize(3);
+        for (int i = 1; i < 3; i++) { // the provider sees the rate: one per 400 ms
+            assertThat(Duration.ofNanos(arrivals.get(i)[1] - arrivals.get(i - 1)[1]))
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
     void perCallerLimitsKeepCallersApart() throws Exception {
         TestGateway gateway = fixture.restart(TestGateway.config(fixture.upstream().url()).replace("routes:\n",
                 "rate_limits:\n  - {key: \"header:X-Client-Id\", requests: 2, per: 1m}\nroutes:\n"));
