@@ -49,18 +49,16 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private final Attempts attempts;
 
     private final LimiterTurn turn;
-    private AbsorbedResponse absorbed;
+    private final HeldResponses held = new HeldResponses();
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
     private long sentNanos;
     private boolean requestComplete;
     private boolean retried;
     private boolean responseStarted;
-    private boolean skippingInformational;
     private boolean upstreamKeepAlive;
     private boolean clientKeepAlive;
     private boolean done;
-    private boolean absorbedForRetry;
 
     ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
         this.client = client;
@@ -92,7 +90,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }, refusal -> {
             if (done) {
                 refusal.release();
-            } else if (absorbed != null) {
+            } else if (held.hasAnswer()) {
                 refusal.release();
                 respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
             } else {
@@ -131,7 +129,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (done) {
             return;
         }
-        if (absorbed != null && rejection == Rejection.QUEUE_TIMEOUT) {
+        if (held.hasAnswer() && rejection == Rejection.QUEUE_TIMEOUT) {
             respondAbsorbed(); // its time ran out: the client sees the provider's own 429
             return;
         }
@@ -218,8 +216,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             ReferenceCountUtil.release(part);
             return;
         }
-        if (skippingInformational || absorbed != null && !responseStarted) {
-            skipOrAbsorb(part);
+        if (held.holding()) {
+            settle(held.take(part));
             return;
         }
         client.write(part);
@@ -236,17 +234,20 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** @return false for a head the client must not see: an informational (1xx) one, or a 429 to absorb */
     private boolean startResponse(HttpResponse response) {
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-            skippingInformational = true;
+            held.hold(response, HeldResponses.Kind.INFORMATIONAL);
             return false;
         }
         responseTimer.cancel();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         int status = response.status().code();
         attempts.verdict(status < 500);
-        absorbedForRetry = attempts.tryRetryResponse(status, body.canResend(),
-                AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO));
-        if (absorbedForRetry || turn != null && body.canResend() && turn.absorbs(response)) {
-            absorbed = new AbsorbedResponse(response);
+        if (attempts.tryRetryResponse(status, body.canResend(),
+                AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO))) {
+            held.hold(response, HeldResponses.Kind.RETRY);
+            return false;
+        }
+        if (turn != null && body.canResend() && turn.absorbs(response)) {
+            held.hold(response, HeldResponses.Kind.PROVIDER_429);
             return false;
         }
         responseStarted = true;
@@ -261,32 +262,25 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         return turn == null ? -1 : turn.queueMillis();
     }
 
-    private void skipOrAbsorb(HttpObject part) {
-        boolean last = part instanceof LastHttpContent;
-        if (skippingInformational) {
-            skippingInformational = !last;
-            ReferenceCountUtil.release(part);
+    /**
+     * A held answer was read to its end. A 5xx meant for a retry: the request goes again after a backoff. A
+     * provider's 429: it was not processed, so the slot goes back and the request waits first in line.
+     */
+    private void settle(HeldResponses.Kind ended) {
+        if (ended == null || ended == HeldResponses.Kind.INFORMATIONAL) {
+            return;
+        }
+        releaseUpstream(upstreamKeepAlive);
+        body.rewind();
+        if (ended == HeldResponses.Kind.RETRY) {
+            retryLater(held.answer().retryAfter(ZonedDateTime.now(), Duration.ZERO));
         } else {
-            absorbed.append((HttpContent) part);
-            if (last && absorbedForRetry) {
-                releaseUpstream(upstreamKeepAlive);
-                body.rewind();
-                retryLater(absorbed.retryAfter(ZonedDateTime.now(), Duration.ZERO));
-            } else if (last) {
-                retryAfterProvider429();
-            }
+            turn.retryFirstAfter(held.answer().retryAfter(ZonedDateTime.now()));
         }
     }
 
-    /** The provider refused this request with 429: it was not processed. It goes again first, after a pause. */
-    private void retryAfterProvider429() {
-        releaseUpstream(upstreamKeepAlive);
-        body.rewind();
-        turn.retryFirstAfter(absorbed.retryAfter(ZonedDateTime.now()));
-    }
-
     private void respondAbsorbed() {
-        FullHttpResponse response = absorbed.toResponse();
+        FullHttpResponse response = held.answer().toResponse();
         target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(), clientVersion,
                 queueMillis(), 0);
         done = true;
@@ -320,7 +314,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (done) {
             return;
         }
-        if (!responseStarted && absorbed == null && body.canResend() && !retried) {
+        if (!responseStarted && !held.hasAnswer() && body.canResend() && !retried) {
             retryOnFreshConnection(); // a stale pooled connection says nothing about the upstream's health
             return;
         }
@@ -333,7 +327,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onUpstreamReadIdle() {
-        if (!done && (responseStarted || absorbed != null)) {
+        if (!done && (responseStarted || held.holding())) {
             upstreamBroke(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " went silent mid-response");
         }
     }
@@ -382,7 +376,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     /** Answers with an error; if an upstream answer was held back (a 429 or 5xx meant for a retry), that instead. */
     private void fail(GatewayError error, String message, long retryAfterSeconds) {
-        if (absorbed != null) {
+        if (held.hasAnswer()) {
             respondAbsorbed();
         } else {
             failWith(Responses.error(error, message, retryAfterSeconds));
