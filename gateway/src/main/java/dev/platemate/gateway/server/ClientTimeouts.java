@@ -7,9 +7,10 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client connection's two clocks, on one timer. {@code server.header_timeout}: a request head that has started
- * to arrive but is not complete in time gets 408 and the connection closes (slowloris). {@code server.idle_timeout}:
- * a keep-alive connection with no request in flight and no head arriving is closed. Sits before the HTTP codec so it
+ * The client connection's clocks, on one timer. {@code server.header_timeout}: a request head that has started to
+ * arrive but is not complete in time gets 408 and the connection closes (slowloris); so does a request body that
+ * stops arriving for as long while the gateway is reading it. {@code server.idle_timeout}: a keep-alive connection
+ * with no request in flight and no head arriving is closed. Sits before the HTTP codec so it
  * sees the first byte of each head; {@link RequestGuard} reports where requests begin and end, and
  * {@link InboundHandler} when an exchange is in flight.
  *
@@ -28,6 +29,7 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     private boolean receivingRequest;
     private boolean busy;
     private long idleSince;
+    private long lastBodyReadAt;
 
     ClientTimeouts(long headerTimeoutNanos, long idleTimeoutNanos) {
         this.headerTimeoutNanos = headerTimeoutNanos;
@@ -45,7 +47,9 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!receivingRequest && headStartedAt < 0) {
+        if (receivingRequest) {
+            lastBodyReadAt = System.nanoTime();
+        } else if (headStartedAt < 0) {
             headStartedAt = System.nanoTime();
         }
         ctx.fireChannelRead(msg);
@@ -55,6 +59,7 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     void headComplete() {
         headStartedAt = -1;
         receivingRequest = true;
+        lastBodyReadAt = System.nanoTime();
     }
 
     /** The request's last byte arrived; the next byte starts a new head. */
@@ -97,6 +102,16 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        if (receivingRequest && !ctx.channel().config().isAutoRead()) {
+            lastBodyReadAt = now; // the gateway itself holds the body back (backpressure): not the client's stall
+        }
+        if (receivingRequest && now - lastBodyReadAt >= headerTimeoutNanos) {
+            receivingRequest = false;
+            // through the pipeline, so the request in flight is aborted upstream and answered in order
+            ctx.fireChannelRead(new RejectedRequest(GatewayError.REQUEST_TIMEOUT,
+                    "the request body stopped arriving for longer than the header timeout"));
+            return;
+        }
         boolean idle = !busy && headStartedAt < 0 && !receivingRequest;
         if (idle && now - idleSince >= idleTimeoutNanos) {
             ctx.close();
@@ -105,6 +120,9 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
         long next = now + cadenceNanos;
         if (headStartedAt >= 0) {
             next = Math.min(next, headStartedAt + headerTimeoutNanos);
+        }
+        if (receivingRequest) {
+            next = Math.min(next, lastBodyReadAt + headerTimeoutNanos);
         }
         if (idle) {
             next = Math.min(next, idleSince + idleTimeoutNanos);

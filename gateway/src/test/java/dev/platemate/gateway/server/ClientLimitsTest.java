@@ -144,6 +144,37 @@ class ClientLimitsTest {
     }
 
     @Test
+    void aStalledBodyIs408AndTheUpstreamRequestIsAbandoned() throws Exception {
+        try (RawClient client = new RawClient(gateway.port())) {
+            client.send("POST /api/hang HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+            String answer = client.readToEnd(); // then nothing more: the body stalls
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("request body stopped arriving");
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> upstream.open.get() == 0);
+    }
+
+    @Test
+    void aSlowButSteadyBodyIsNotCut() throws Exception {
+        java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors.newScheduledThreadPool(1);
+        try (RawClient client = new RawClient(gateway.port())) {
+            client.send("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n");
+            // a client that sends a part every 300 ms: each gap within the 500 ms timeout, the whole beyond it
+            String[] parts = {"ab", "cd", "ef"};
+            for (int i = 0; i < parts.length; i++) {
+                String part = parts[i];
+                pacer.schedule(() -> {
+                    client.send(part);
+                    return null;
+                }, 300L * (i + 1), java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            assertThat(client.readHead()).startsWith("HTTP/1.1 200");
+        } finally {
+            pacer.shutdownNow();
+        }
+    }
+
+    @Test
     void idleKeepAliveConnectionIsClosedAfterTheIdleTimeout() throws Exception {
         try (RawClient client = new RawClient(gateway.port())) {
             client.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
