@@ -69,16 +69,20 @@ final class Attempts {
         }
         verdictOwed = true;
         (now.allowed() ? CompletableFuture.completedFuture(now) : protection.bucket().take(protection.maxWait(), loop))
-                .thenAccept(decision -> {
-            if (decision.allowed()) {
-                go.run();
-            } else {
-                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED, "the rate limit of upstream "
-                        + upstream + " is reached", decision.retryAfterSeconds());
-                decision.addHeaders(refused.headers());
-                refuse.accept(refused);
-            }
-        });
+                .whenComplete((decision, error) -> {
+                    if (decision != null && decision.allowed()) {
+                        go.run();
+                    } else if (decision != null) {
+                        FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
+                                "the rate limit of upstream " + upstream + " is reached", decision.retryAfterSeconds());
+                        decision.addHeaders(refused.headers());
+                        refuse.accept(refused);
+                    } else {
+                        // never expected from a local bucket; answered all the same, so no request is left hanging
+                        refuse.accept(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
+                                "the rate limit of upstream " + upstream + " could not be checked"));
+                    }
+                });
     }
 
     /** Tells the circuit breaker how the upstream did, once per attempt. */
