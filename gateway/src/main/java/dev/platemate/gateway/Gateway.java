@@ -77,6 +77,9 @@ public final class Gateway implements AutoCloseable {
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
         for (UpstreamConfig upstream : config.upstreams().values()) {
+            upstream.headers().keySet().stream().filter(name -> !upstream.headersToSend().containsKey(name))
+                    .forEach(name -> log.warn("Upstream {}: header {} is empty (is its environment variable set?); "
+                            + "the client's own {} goes through instead", upstream.name(), name, name));
             SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
             UpstreamConnector connector = new UpstreamConnector(upstream, transport, ssl, resolver);
             pools.put(upstream.name(), new UpstreamPool(upstream, workers, connector));

@@ -35,6 +35,22 @@ public record UpstreamConfig(
         headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
     }
 
+    /**
+     * The configured headers that carry something. A value with nothing in it, such as
+     * {@code Bearer ${OPENAI_API_KEY:-}} while the variable is unset, is left out, so the client's own header (its
+     * own key) goes through instead of a useless one.
+     */
+    public Map<String, String> headersToSend() {
+        Map<String, String> send = new java.util.LinkedHashMap<>();
+        headers.forEach((name, value) -> {
+            String v = value.trim();
+            if (!v.isEmpty() && !v.matches("(?i)bearer|basic|token")) {
+                send.put(name, value);
+            }
+        });
+        return send;
+    }
+
     public boolean secure() {
         return scheme.equals("https");
     }

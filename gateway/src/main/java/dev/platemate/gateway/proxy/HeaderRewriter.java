@@ -35,8 +35,7 @@ final class HeaderRewriter {
     @SuppressWarnings("unchecked")
     HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
         this.authority = upstream.authority();
-        this.upstreamHeaders = upstream.headers().entrySet().stream()
-                .filter(e -> !e.getValue().isBlank())
+        this.upstreamHeaders = upstream.headersToSend().entrySet().stream()
                 .map(e -> Map.entry(AsciiString.of(e.getKey()), e.getValue()))
                 .toArray(Map.Entry[]::new);
         this.trustedProxies = List.copyOf(trustedProxies);

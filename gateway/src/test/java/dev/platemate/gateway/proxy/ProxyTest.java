@@ -90,6 +90,16 @@ class ProxyTest {
     }
 
     @Test
+    void anEmptyConfiguredKeyLetsTheClientsOwnThrough() throws Exception {
+        gateway = fixture.restart(TestGateway.config(upstream.url()).replace("${TEST_KEY:-sk-test-secret}",
+                "${UNSET_KEY:-}"));
+        gateway.client().send(java.net.http.HttpRequest.newBuilder(gateway.uri("/api/echo"))
+                .header("Authorization", "Bearer client-own").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(upstream.requests.poll(5, TimeUnit.SECONDS).headers())
+                .containsEntry("authorization", "Bearer client-own");
+    }
+
+    @Test
     void trustedProxyKeepsForwardedForChain() throws Exception {
         String yaml = TestGateway.config(upstream.url()).replace("  shutdown_timeout: 5s",
                 "  shutdown_timeout: 5s\n  trusted_proxies: [127.0.0.0/8]");
