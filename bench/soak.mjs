@@ -53,6 +53,7 @@ for (let ready = false; !ready;) {
 }
 
 const counts = { ok: 0, injected: 0, errors: 0 };
+const errorSamples = [];
 const deadline = Date.now() + minutes * 60_000;
 function get(agent, path) {
   return new Promise((ok) => {
@@ -60,7 +61,7 @@ function get(agent, path) {
       res.resume();
       res.on('end', () => ok(res.statusCode));
     });
-    req.on('error', () => ok(0));
+    req.on('error', (e) => ok(`error ${e.code || e.message}`));
     req.end();
   });
 }
@@ -74,7 +75,10 @@ async function client(id) {
     const status = await get(agent, path);
     if (status === 200) counts.ok++;
     else if (status === 503 && path === '/food/fail') counts.injected++;
-    else counts.errors++;
+    else {
+      counts.errors++;
+      if (errorSamples.length < 20) errorSamples.push(`${new Date().toISOString()} ${path} -> ${status}`);
+    }
   }
   agent.destroy();
 }
@@ -116,6 +120,7 @@ const growth = (warm.at(-1).rssMiB - warm[0].rssMiB) / warm[0].rssMiB;
 const total = counts.ok + counts.injected + counts.errors;
 console.log(`soak: ${minutes} min, 100 clients with churn, ${total} requests (${(total / (minutes * 60)).toFixed(0)} req/s)`);
 console.log(`ok ${counts.ok}, injected 503 ${counts.injected}, other errors ${counts.errors}`);
+errorSamples.forEach((e) => console.log(`  error: ${e}`));
 console.log(`RSS after warm-up: ${warm[0].rssMiB.toFixed(1)} -> ${warm.at(-1).rssMiB.toFixed(1)} MiB (${(100 * growth).toFixed(1)} %);`
   + ` heap at end ${samples.at(-1).heapMiB.toFixed(1)} MiB`);
 const pass = growth < 0.05 && counts.errors === 0;

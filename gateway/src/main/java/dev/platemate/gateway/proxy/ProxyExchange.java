@@ -17,8 +17,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -29,46 +27,40 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One proxied request. On a limited route it first waits, with its whole body, for a slot of the route's limiter.
- * Then it takes an upstream connection on the client's own event loop, streams the request body up and the
- * response down with backpressure both ways, and gives the connection back only when the response was read
- * completely and neither side said close. A provider's 429 on a limited route is absorbed: the limiter pauses and
- * the same request goes again first, until its queue time runs out. Every path ends in exactly one of: the
- * upstream's response, a JSON error (if no response byte reached the client yet), or a cut client connection; and
- * every path gives back the slot, the connection and the buffers it held. Event-loop only.
+ * One proxied request. On a limited route it first waits, with its whole body, for a slot ({@link LimiterTurn});
+ * each attempt is admitted by the breaker and the bucket ({@link Attempts}). It takes an upstream connection on the
+ * client's own event loop and streams the request body up, while {@link ResponseRelay} brings the response down;
+ * the connection goes back only when the response was read completely and neither side said close. Every path
+ * ends in exactly one of: the upstream's response, a JSON error (if no response byte reached the client yet), or a
+ * cut client connection; and every path gives back the slot, the connection and the buffers it held.
+ * Event-loop only.
  */
-final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener {
+final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener,
+        ResponseRelay.Exchange {
 
     private final ClientSide client;
     private final ProxyTarget target;
     private final HttpRequest request;
-    private final HttpVersion clientVersion;
-    private final boolean headRequest;
     private final RequestBody body;
     private final OneShotTimer responseTimer;
     private final Attempts attempts;
-
     private final LimiterTurn turn;
-    private final HeldResponses held = new HeldResponses();
+    private final ResponseRelay relay;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
-    private long sentNanos;
     private boolean requestComplete;
     private boolean retried;
-    private boolean responseStarted;
-    private boolean upstreamKeepAlive;
-    private boolean clientKeepAlive;
     private boolean done;
 
     ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
         this.client = client;
         this.target = target;
         this.request = request;
-        this.clientVersion = clientVersion;
-        this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.body = new RequestBody(target.limited());
         this.turn = target.limited()
                 ? new LimiterTurn(target.limiter(), target.ticker(), client.eventLoop(), this) : null;
+        this.relay = new ResponseRelay(client, target.rewriter(), HttpMethod.HEAD.equals(request.method()),
+                clientVersion, this, turn);
         this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
         this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
                 this::responseTimedOut);
@@ -90,7 +82,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }, refusal -> {
             if (done) {
                 refusal.release();
-            } else if (held.hasAnswer()) {
+            } else if (relay.hasHeldAnswer()) {
                 refusal.release();
                 respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
             } else {
@@ -129,7 +121,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (done) {
             return;
         }
-        if (held.hasAnswer() && rejection == Rejection.QUEUE_TIMEOUT) {
+        if (relay.hasHeldAnswer() && rejection == Rejection.QUEUE_TIMEOUT) {
             respondAbsorbed(); // its time ran out: the client sees the provider's own 429
             return;
         }
@@ -162,7 +154,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         upstream.attach(this);
         body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (upstream.reused() && !retried));
         Channel channel = upstream.channel();
-        sentNanos = System.nanoTime();
+        relay.requestSent();
         channel.write(request, channel.voidPromise());
         body.sendPending(channel);
         channel.flush();
@@ -205,84 +197,67 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     public void onResponsePart(HttpObject part) {
         if (done) {
             ReferenceCountUtil.release(part);
-            return;
-        }
-        if (part.decoderResult().isFailure()) {
-            ReferenceCountUtil.release(part);
-            upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " sent a malformed response");
-            return;
-        }
-        if (part instanceof HttpResponse response && !startResponse(response)) {
-            ReferenceCountUtil.release(part);
-            return;
-        }
-        if (held.holding()) {
-            settle(held.take(part));
-            return;
-        }
-        client.write(part);
-        if (done) {
-            return; // whatever stands for the client gave up on this response
-        }
-        if (part instanceof LastHttpContent) {
-            finish();
-        } else if (!client.isWritable()) {
-            upstream.channel().config().setAutoRead(false);
+        } else {
+            relay.part(part);
         }
     }
 
-    /** @return false for a head the client must not see: an informational (1xx) one, or a 429 to absorb */
-    private boolean startResponse(HttpResponse response) {
-        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-            held.hold(response, HeldResponses.Kind.INFORMATIONAL);
-            return false;
-        }
+    @Override
+    public HeldResponses.Kind screen(HttpResponse response) {
         responseTimer.cancel();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         int status = response.status().code();
         attempts.verdict(status < 500);
         if (attempts.tryRetryResponse(status, body.canResend(),
                 AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO))) {
-            held.hold(response, HeldResponses.Kind.RETRY);
-            return false;
+            return HeldResponses.Kind.RETRY;
         }
         if (turn != null && body.canResend() && turn.absorbs(response)) {
-            held.hold(response, HeldResponses.Kind.PROVIDER_429);
-            return false;
+            return HeldResponses.Kind.PROVIDER_429;
         }
-        responseStarted = true;
-        body.release();
-        long upstreamMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
-        clientKeepAlive = target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(),
-                clientVersion, queueMillis(), upstreamMillis);
-        return true;
-    }
-
-    private long queueMillis() {
-        return turn == null ? -1 : turn.queueMillis();
+        body.release(); // the response has begun: the request will not be sent again
+        return null;
     }
 
     /**
      * A held answer was read to its end. A 5xx meant for a retry: the request goes again after a backoff. A
      * provider's 429: it was not processed, so the slot goes back and the request waits first in line.
      */
-    private void settle(HeldResponses.Kind ended) {
-        if (ended == null || ended == HeldResponses.Kind.INFORMATIONAL) {
-            return;
-        }
-        releaseUpstream(upstreamKeepAlive);
+    @Override
+    public void heldEnded(HeldResponses.Kind ended) {
+        releaseUpstream(relay.upstreamKeepAlive());
         body.rewind();
         if (ended == HeldResponses.Kind.RETRY) {
-            retryLater(held.answer().retryAfter(ZonedDateTime.now(), Duration.ZERO));
+            retryLater(relay.heldResponse().retryAfter(ZonedDateTime.now(), Duration.ZERO));
         } else {
-            turn.retryFirstAfter(held.answer().retryAfter(ZonedDateTime.now()));
+            turn.retryFirstAfter(relay.heldResponse().retryAfter(ZonedDateTime.now()));
         }
     }
 
+    @Override
+    public void relayed() {
+        done = true;
+        client.flush();
+        cleanUp(relay.upstreamKeepAlive() && requestComplete);
+        client.responseComplete(relay.clientKeepAlive());
+    }
+
+    @Override
+    public void malformed() {
+        upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " sent a malformed response");
+    }
+
+    @Override
+    public void pauseUpstream() {
+        upstream.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public boolean done() {
+        return done;
+    }
+
     private void respondAbsorbed() {
-        FullHttpResponse response = held.answer().toResponse();
-        target.rewriter().prepareResponse(response, headRequest, client.keepAliveWanted(), clientVersion,
-                queueMillis(), 0);
+        FullHttpResponse response = relay.heldAnswer();
         done = true;
         cleanUp(false);
         client.respond(response, true);
@@ -290,7 +265,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onUpstreamReadComplete() {
-        if (!done && responseStarted) {
+        if (!done && relay.started()) {
             client.flush();
         }
     }
@@ -314,20 +289,20 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (done) {
             return;
         }
-        if (!responseStarted && !held.hasAnswer() && body.canResend() && !retried) {
+        if (!relay.started() && !relay.hasHeldAnswer() && body.canResend() && !retried) {
             retryOnFreshConnection(); // a stale pooled connection says nothing about the upstream's health
             return;
         }
-        if (!responseStarted) {
+        if (!relay.started()) {
             attempts.verdict(false);
         }
         upstreamBroke(GatewayError.UPSTREAM_UNAVAILABLE, target.pool().name() + " closed the connection before the "
-                + (responseStarted ? "response ended" : "response began"));
+                + (relay.started() ? "response ended" : "response began"));
     }
 
     @Override
     public void onUpstreamReadIdle() {
-        if (!done && (responseStarted || held.holding())) {
+        if (!done && (relay.started() || relay.holding())) {
             upstreamBroke(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " went silent mid-response");
         }
     }
@@ -356,16 +331,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         acquireConnection(true);
     }
 
-    private void finish() {
-        done = true;
-        client.flush();
-        cleanUp(upstreamKeepAlive && requestComplete);
-        client.responseComplete(clientKeepAlive);
-    }
-
     /** Something broke: answer with an error if nothing was sent yet, else cut the client connection. */
     private void upstreamBroke(GatewayError error, String message) {
-        if (responseStarted) {
+        if (relay.started()) {
             done = true;
             cleanUp(false);
             client.abort();
@@ -376,7 +344,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     /** Answers with an error; if an upstream answer was held back (a 429 or 5xx meant for a retry), that instead. */
     private void fail(GatewayError error, String message, long retryAfterSeconds) {
-        if (held.hasAnswer()) {
+        if (relay.hasHeldAnswer()) {
             respondAbsorbed();
         } else {
             failWith(Responses.error(error, message, retryAfterSeconds));
@@ -415,13 +383,13 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void armResponseTimer() {
-        if (!responseStarted) {
+        if (!relay.started()) {
             responseTimer.arm();
         }
     }
 
     private void responseTimedOut() {
-        if (!done && !responseStarted) {
+        if (!done && !relay.started()) {
             attempts.verdict(false);
             fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
                     + target.pool().config().responseTimeout().toMillis() + "ms", 1);
