@@ -46,13 +46,24 @@ public final class CircuitBreaker {
         };
     }
 
+    /**
+     * A healthy answer. Closed, it resets the count of consecutive failures; half open, it closes. Open, it is
+     * ignored: it comes from a request let through before the breaker opened, and the open period stands.
+     */
     public synchronized void onSuccess() {
+        if (state == State.OPEN) {
+            return;
+        }
         state = State.CLOSED;
         failures = 0;
         trialInFlight = false;
     }
 
+    /** A failure; while open, one from a request let through earlier changes nothing. */
     public synchronized void onFailure() {
+        if (state == State.OPEN) {
+            return;
+        }
         failures++;
         if (state == State.HALF_OPEN || state == State.CLOSED && failures >= failureThreshold) {
             state = State.OPEN;

@@ -53,6 +53,19 @@ class ResilienceUnitsTest {
     }
 
     @Test
+    void answersToRequestsLetThroughBeforeItOpenedDoNotChangeAnOpenBreaker() {
+        CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(2, Duration.ofSeconds(30)), ticker);
+        breaker.onFailure();
+        breaker.onFailure();
+        breaker.onSuccess(); // a slow request admitted while it was still closed
+        assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(breaker.tryPass()).isFalse();
+        breaker.onFailure();
+        assertThat(breaker.timesOpened()).isEqualTo(1);
+        assertThat(breaker.retryAfterSeconds()).isEqualTo(30);
+    }
+
+    @Test
     void aFailedTrialOpensAgainAndAnAbandonedOneFreesTheTrial() {
         CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(1, Duration.ofSeconds(10)), ticker);
         breaker.onFailure();
