@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
  *   <li>{@link ConnectionLimiter}: max_connections (shared)</li>
  *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
  *       close after server.idle_timeout</li>
+ *   <li>{@link ObsFoldGuard}: refuses folded header lines (sees raw bytes)</li>
  *   <li>{@link HttpServerCodec}: request line and header limits</li>
  *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
  *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
@@ -44,9 +45,11 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
                 .setStrictLineParsing(true);
         ChannelPipeline p = ch.pipeline();
         p.addLast("limit", limiter);
+        ObsFoldGuard obsFold = new ObsFoldGuard();
         p.addLast("timeouts", timeouts);
+        p.addLast("obs-fold", obsFold);
         p.addLast("codec", new HttpServerCodec(decoder));
-        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts));
+        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, obsFold));
         p.addLast("inbound", new InboundHandler(dispatcher, lifecycle, timeouts));
     }
 }

@@ -27,10 +27,12 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
 
     private final long maxBodyBytes;
     private final ClientTimeouts timeouts;
+    private final ObsFoldGuard obsFold;
     private long bodyBytes;
     private boolean broken;
 
-    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts) {
+    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts, ObsFoldGuard obsFold) {
+        this.obsFold = obsFold;
         this.maxBodyBytes = maxBodyBytes;
         this.timeouts = timeouts;
     }
@@ -67,6 +69,7 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
             }
             if (content instanceof LastHttpContent) {
                 timeouts.requestReceived();
+                obsFold.requestReceived();
             }
         }
         ctx.fireChannelRead(msg);
@@ -80,6 +83,10 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
     private RejectedRequest check(HttpRequest request) {
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
+            String coding = request.headers().get(HttpHeaderNames.TRANSFER_ENCODING, "").toLowerCase(java.util.Locale.ROOT);
+            if (!coding.isBlank() && !coding.contains("chunked")) {
+                return new RejectedRequest(GatewayError.NOT_IMPLEMENTED, "only chunked Transfer-Encoding is served");
+            }
             return decoderFailure(result.cause());
         }
         HttpVersion version = request.protocolVersion();

@@ -242,6 +242,19 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aResponseCutMidBodyIsNeverStored() throws Exception {
+        TestGateway gateway = cached();
+        for (String path : List.of("/api/reset", "/api/drip")) {
+            try (RawClient client = new RawClient(gateway.port())) {
+                client.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                String answer = client.readToEnd();
+                assertThat(answer).as(path).startsWith("HTTP/1.1 502"); // held, so the client gets a clean error
+            }
+        }
+        assertThat(gateway.gateway().cache().stats().entries()).isZero();
+    }
+
+    @Test
     void purgeEmptiesTheCacheOrOneRoute() throws Exception {
         TestGateway gateway = fixture.restart(TestGateway.withCache(TestGateway.config(fixture.upstream().url()),
                 "ttl: 10m", "max_size: 4MiB").replace("server:\n",

@@ -1,0 +1,60 @@
+package dev.platemate.gateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Refuses obs-fold (a header line continued on the next line after a space or tab), which the HTTP codec would
+ * quietly join into one value, so that a header means the same to the gateway as to the upstream. Scans only the
+ * bytes of request heads, before the codec; {@link RequestGuard} says when the next head begins. A refused head
+ * becomes a {@link RejectedRequest} (400) and the rest of the connection's input is dropped. Per channel.
+ */
+final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
+
+    private boolean inHead = true;
+    private boolean atLineStart;
+    private int blankLineProgress;
+    private boolean refused;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (inHead && msg instanceof ByteBuf bytes && foldsALine(bytes)) {
+            refused = true;
+            bytes.release();
+            ctx.fireChannelRead(new RejectedRequest(GatewayError.BAD_REQUEST,
+                    "a header line continued on the next line (obs-fold) is not accepted"));
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** The current request's head and body are in; the next byte starts a new head. */
+    void requestReceived() {
+        inHead = true;
+        atLineStart = false;
+        blankLineProgress = 0;
+    }
+
+    private boolean foldsALine(ByteBuf bytes) {
+        for (int i = bytes.readerIndex(); i < bytes.writerIndex() && inHead; i++) {
+            byte b = bytes.getByte(i);
+            if (atLineStart && (b == ' ' || b == '\t')) {
+                return true;
+            }
+            atLineStart = b == '\n';
+            // "\r\n\r\n" ends the head: the body that follows is not scanned
+            blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
+                    : b == '\r' ? 1 : 0;
+            if (blankLineProgress == 4) {
+                inHead = false;
+            }
+        }
+        return false;
+    }
+}
