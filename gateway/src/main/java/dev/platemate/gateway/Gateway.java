@@ -13,6 +13,7 @@ import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.limiter.Limiters;
 import dev.platemate.gateway.limiter.Ticker;
+import dev.platemate.gateway.metrics.GatewayMetrics;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.TlsContexts;
 import dev.platemate.gateway.pool.UpstreamConnector;
@@ -60,6 +61,7 @@ public final class Gateway implements AutoCloseable {
     private GatewayServer server;
     private ResponseCache cache;
     private CacheSweeper sweeper;
+    private GatewayMetrics metrics;
     private InetSocketAddress address;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
@@ -103,7 +105,9 @@ public final class Gateway implements AutoCloseable {
         }
         Proxy proxy = new Proxy(config.routes(), new Proxy.Parts(pools, protections, limiters, cache, new Fills(),
                 config.cache(), config.server().trustedProxies(), Ticker.system()));
-        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, protections, limiters, cache, lifecycle);
+        metrics = new GatewayMetrics(pools, protections, limiters, cache);
+        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, protections, limiters, cache, lifecycle,
+                metrics::scrape);
         CallerRateLimits callerLimits = new CallerRateLimits(config.rateLimits(), config.server().trustedProxies(),
                 Ticker.system());
         GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, callerLimits, proxy);
@@ -129,6 +133,9 @@ public final class Gateway implements AutoCloseable {
         pools.values().forEach(UpstreamPool::closeIdle);
         if (sweeper != null) {
             sweeper.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         if (resolver != null) {
             resolver.close();

@@ -22,11 +22,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The gateway's own endpoints: {@code /health/live}, {@code /health/ready}, {@code /health/performance}, and
- * {@code DELETE /admin/cache[?prefix=/route/]}. {@code /metrics} and {@code /admin/*} are never proxied and require
- * the admin token when one is set. Any event loop.
+ * {@code GET /metrics} (Prometheus text) and {@code DELETE /admin/cache[?prefix=/route/]}. {@code /metrics} and
+ * {@code /admin/*} are never proxied and require the admin token when one is set. Any event loop.
  */
 public final class AdminEndpoints implements LocalEndpoints {
 
@@ -38,11 +39,14 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final Lifecycle lifecycle;
     private final ResponseCache cache;
     private final PerformanceReport report;
+    private final Supplier<String> metrics;
 
+    /** @param metrics the Prometheus text of {@code GET /metrics} */
     public AdminEndpoints(AdminConfig admin, Map<String, UpstreamPool> pools,
                           Map<String, UpstreamProtection> protections, Map<String, Limiter> limiters,
-                          ResponseCache cache, Lifecycle lifecycle) {
+                          ResponseCache cache, Lifecycle lifecycle, Supplier<String> metrics) {
         this.admin = admin;
+        this.metrics = metrics;
         this.lifecycle = lifecycle;
         this.cache = cache;
         this.report = new PerformanceReport(pools, protections, limiters, cache);
@@ -73,6 +77,15 @@ public final class AdminEndpoints implements LocalEndpoints {
         }
         if (!authorized(request)) {
             return Responses.error(GatewayError.UNAUTHORIZED, "this endpoint needs Authorization: Bearer <admin token>");
+        }
+        if (path.equals("/metrics")) {
+            if (!read) {
+                return Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
+            }
+            FullHttpResponse scrape = Responses.json(HttpResponseStatus.OK,
+                    metrics.get().getBytes(StandardCharsets.UTF_8));
+            scrape.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            return scrape;
         }
         if (path.equals("/admin/cache")) {
             if (!HttpMethod.DELETE.equals(method)) {

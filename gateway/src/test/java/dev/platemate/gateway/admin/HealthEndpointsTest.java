@@ -29,7 +29,7 @@ class HealthEndpointsTest {
         try (TestUpstream upstream = TestUpstream.plain();
              TestGateway gateway = TestGateway.start(TestGateway.config(upstream.url()))) {
             AdminEndpoints endpoints = new AdminEndpoints(new dev.platemate.gateway.config.AdminConfig(""), java.util.Map.of(), java.util.Map.of(),
-                    java.util.Map.of(), gateway.gateway().cache(), gateway.gateway().lifecycle());
+                    java.util.Map.of(), gateway.gateway().cache(), gateway.gateway().lifecycle(), () -> "");
             gateway.gateway().lifecycle().startDraining();
             var response = endpoints.handle(new io.netty.handler.codec.http.DefaultHttpRequest(
                     io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET,
