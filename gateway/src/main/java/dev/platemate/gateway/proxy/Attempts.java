@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * Whether, and when, one exchange's attempts go to its upstream. Before each attempt, the circuit breaker and the
@@ -46,24 +44,41 @@ final class Attempts {
         protection.budget().requestStarted();
     }
 
+    /** The exchange whose attempts these are. */
+    interface Exchange {
+        /** Whether the exchange is over (a later attempt then has nobody to serve). */
+        boolean done();
+
+        /** The attempt may go upstream now. */
+        void admitted();
+
+        /** The attempt may not go; {@code answer} is for the client. */
+        void refused(FullHttpResponse answer);
+
+        /**
+         * No token is there for {@code wait}: take the wait in the limiter's queue if possible (a limited route).
+         * @return false to wait here instead, up to max_wait
+         */
+        boolean waitForTokenInQueue(Duration wait);
+    }
+
     /**
-     * Runs {@code go} if the breaker and the bucket let this attempt through; else hands {@code refuse} the answer.
-     * When there is no token now and {@code queueForToken} takes the wait (a limited route: the request gives its
-     * slot back and waits in the queue, first in line), nothing else happens here.
+     * Lets the attempt through if the breaker and the bucket allow; else refuses it. When there is no token now and
+     * the exchange takes the wait in its queue, nothing else happens here.
      */
-    void admit(Runnable go, Consumer<FullHttpResponse> refuse, Predicate<Duration> queueForToken) {
+    void admit(Exchange exchange) {
         if (!protection.breaker().tryPass()) {
-            refuse.accept(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
+            exchange.refused(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
                     protection.breaker().retryAfterSeconds()));
             return;
         }
         if (protection.bucket() == null) {
             verdictOwed = true;
-            go.run();
+            exchange.admitted();
             return;
         }
         RateLimitDecision now = protection.bucket().tryTake();
-        if (!now.allowed() && queueForToken.test(Duration.ofNanos(now.waitNanos()))) {
+        if (!now.allowed() && exchange.waitForTokenInQueue(Duration.ofNanos(now.waitNanos()))) {
             protection.breaker().onAbandoned(); // no attempt this time; it comes back through the queue
             return;
         }
@@ -71,15 +86,15 @@ final class Attempts {
         (now.allowed() ? CompletableFuture.completedFuture(now) : protection.bucket().take(protection.maxWait(), loop))
                 .whenComplete((decision, error) -> {
                     if (decision != null && decision.allowed()) {
-                        go.run();
+                        exchange.admitted();
                     } else if (decision != null) {
                         FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
                                 "the rate limit of upstream " + upstream + " is reached", decision.retryAfterSeconds());
                         decision.addHeaders(refused.headers());
-                        refuse.accept(refused);
+                        exchange.refused(refused);
                     } else {
                         // never expected from a local bucket; answered all the same, so no request is left hanging
-                        refuse.accept(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
+                        exchange.refused(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
                                 "the rate limit of upstream " + upstream + " could not be checked"));
                     }
                 });
@@ -126,9 +141,13 @@ final class Attempts {
         return true;
     }
 
-    /** Runs {@code again} after the backoff for the retry just granted (at least the upstream's Retry-After). */
-    void later(Duration retryAfter, Runnable again) {
-        loop.schedule(again, Backoff.nanos(retries, retryAfter), TimeUnit.NANOSECONDS);
+    /** Admits the retry just granted after its backoff (at least the upstream's Retry-After), unless it is over. */
+    void retryLater(Duration retryAfter, Exchange exchange) {
+        loop.schedule(() -> {
+            if (!exchange.done()) {
+                admit(exchange);
+            }
+        }, Backoff.nanos(retries, retryAfter), TimeUnit.NANOSECONDS);
     }
 
     /** The exchange ended: an attempt with no verdict frees the breaker's trial; the budget gets its place back. */

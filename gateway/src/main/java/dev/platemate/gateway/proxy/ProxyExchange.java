@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * Event-loop only.
  */
 final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener,
-        ResponseRelay.Exchange {
+        ResponseRelay.Exchange, Attempts.Exchange {
 
     private final ClientSide client;
     private final ProxyTarget target;
@@ -69,35 +69,33 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
     void start() {
         if (!target.limited()) {
-            admit();
+            attempts.admit(this);
         }
     }
 
-    /** The breaker and the bucket decide whether the next attempt goes upstream now. */
-    private void admit() {
-        attempts.admit(() -> {
-            if (!done) {
-                acquireConnection(false);
-            }
-        }, refusal -> {
-            if (done) {
-                refusal.release();
-            } else if (relay.hasHeldAnswer()) {
-                refusal.release();
-                respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
-            } else {
-                failWith(refusal);
-            }
-        }, wait -> turn != null && turn.waitForToken(wait));
+    /** The breaker and the bucket let the attempt through. */
+    @Override
+    public void admitted() {
+        if (!done) {
+            acquireConnection(false);
+        }
     }
 
-    /** Another attempt after a backoff (at least the upstream's Retry-After), if the client is still there. */
-    private void retryLater(Duration retryAfter) {
-        attempts.later(retryAfter, () -> {
-            if (!done) {
-                admit();
-            }
-        });
+    @Override
+    public void refused(FullHttpResponse refusal) {
+        if (done) {
+            refusal.release();
+        } else if (relay.hasHeldAnswer()) {
+            refusal.release();
+            respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
+        } else {
+            failWith(refusal);
+        }
+    }
+
+    @Override
+    public boolean waitForTokenInQueue(Duration wait) {
+        return turn != null && turn.waitForToken(wait);
     }
 
     private void acquireConnection(boolean fresh) {
@@ -112,7 +110,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         turn.granted(granted, waitedNanos);
-        admit();
+        attempts.admit(this);
     }
 
     @Override
@@ -143,7 +141,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             if (upstreamFault) {
                 attempts.verdict(false);
                 if (attempts.tryRetryUnsent()) {
-                    retryLater(Duration.ZERO); // it never reached the upstream: any method may go again
+                    attempts.retryLater(Duration.ZERO, this); // it never reached the upstream: any method may go again
                     return;
                 }
             }
@@ -227,7 +225,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         releaseUpstream(relay.upstreamKeepAlive());
         body.rewind();
         if (ended == HeldResponses.Kind.RETRY) {
-            retryLater(relay.heldResponse().retryAfter(ZonedDateTime.now(), Duration.ZERO));
+            attempts.retryLater(relay.heldResponse().retryAfter(ZonedDateTime.now(), Duration.ZERO), this);
         } else {
             turn.retryFirstAfter(relay.heldResponse().retryAfter(ZonedDateTime.now()));
         }
