@@ -224,9 +224,9 @@ class AiLimiterTest {
     void atShutdownQueuedRequestsAreServedWithinTheTimeout() throws Exception {
         TestGateway gateway = fixture.restart(TestGateway.withLimiter(TestGateway.config(fixture.upstream().url()),
                 "max_concurrent: 1, max_queue: 10, queue_timeout: 30s"));
-        CompletableFuture<HttpResponse<String>> first = send(gateway, "/api/ai?ms=200", 0);
+        CompletableFuture<HttpResponse<String>> first = send(gateway, "/api/ai?ms=1500", 0);
         await().until(() -> gateway.gateway().limiterStats().get("ai").active() == 1);
-        CompletableFuture<HttpResponse<String>> second = send(gateway, "/api/ai?ms=200", 1);
+        CompletableFuture<HttpResponse<String>> second = send(gateway, "/api/ai?ms=100", 1);
         await().until(() -> gateway.gateway().limiterStats().get("ai").queued() == 1);
 
         gateway.gateway().stop();

@@ -76,7 +76,7 @@ class UpstreamPoolTest {
              TestGateway gateway = TestGateway.start(TestGateway.config(upstream.url(),
                      "pool:\n  idle_timeout: 300ms"))) {
             gateway.get("/api/json?size=5");
-            assertThat(gateway.upstream("test").idle()).isEqualTo(1);
+            assertThat(upstream.accepted.get()).isEqualTo(1);
             await().atMost(Duration.ofSeconds(5)).until(() -> upstream.closed.get() == 1);
             await().atMost(Duration.ofSeconds(5)).until(() -> gateway.upstream("test").idle() == 0);
             assertThat(gateway.get("/api/json?size=5").statusCode()).isEqualTo(200);
