@@ -158,15 +158,15 @@ class ClientLimitsTest {
     void aSlowButSteadyBodyIsNotCut() throws Exception {
         java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors.newScheduledThreadPool(1);
         try (RawClient client = new RawClient(gateway.port())) {
-            client.send("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n");
-            // a client that sends a part every 300 ms: each gap within the 500 ms timeout, the whole beyond it
-            String[] parts = {"ab", "cd", "ef"};
+            client.send("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n");
+            // a part every 200 ms: each gap well within the 500 ms timeout, the whole (800 ms) beyond it
+            String[] parts = {"ab", "cd", "ef", "gh"};
             for (int i = 0; i < parts.length; i++) {
                 String part = parts[i];
                 pacer.schedule(() -> {
                     client.send(part);
                     return null;
-                }, 300L * (i + 1), java.util.concurrent.TimeUnit.MILLISECONDS);
+                }, 200L * (i + 1), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             assertThat(client.readHead()).startsWith("HTTP/1.1 200");
         } finally {
