@@ -82,10 +82,8 @@ public final class AdminEndpoints implements LocalEndpoints {
             if (!read) {
                 return Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
             }
-            FullHttpResponse scrape = Responses.json(HttpResponseStatus.OK,
-                    metrics.get().getBytes(StandardCharsets.UTF_8));
-            scrape.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-            return scrape;
+            return Responses.of(HttpResponseStatus.OK, metrics.get().getBytes(StandardCharsets.UTF_8),
+                    "text/plain; version=0.0.4; charset=utf-8");
         }
         if (path.equals("/admin/cache")) {
             if (!HttpMethod.DELETE.equals(method)) {

@@ -27,10 +27,6 @@ public final class Fills {
         return existing == null ? new Membership(mine, true) : new Membership(existing, false);
     }
 
-    public int inFlight() {
-        return inFlight.size();
-    }
-
     /** One upstream request that others wait on. */
     public final class Fill {
         private final CacheKey key;

@@ -28,10 +28,6 @@ final class ConfigNode {
         this.errors = errors;
     }
 
-    String path() {
-        return path;
-    }
-
     String pathOf(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }

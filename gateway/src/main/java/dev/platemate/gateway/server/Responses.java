@@ -31,10 +31,15 @@ public final class Responses {
     }
 
     public static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
+        return of(status, body, HttpHeaderValues.APPLICATION_JSON);
+    }
+
+    /** A complete, uncacheable response of the gateway's own. */
+    public static FullHttpResponse of(HttpResponseStatus status, byte[] body, CharSequence contentType) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.wrappedBuffer(body));
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         return response;
