@@ -54,8 +54,9 @@ NGINX
 start_gateway() {
   echo "$2" > "$work/gateway.yml"
   JAVA_OPTS=${JAVA_OPTS:--Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m}
+  # like nginx here (access_log off), the gateway runs without its access log
   # shellcheck disable=SC2086
-  java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &
+  GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1 && return 0

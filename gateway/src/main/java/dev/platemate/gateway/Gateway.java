@@ -1,41 +1,41 @@
 package dev.platemate.gateway;
 
 import dev.platemate.gateway.admin.AdminEndpoints;
+import dev.platemate.gateway.admin.ReloadResult;
 import dev.platemate.gateway.cache.CacheSweeper;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.cache.ResponseCaches;
+import dev.platemate.gateway.config.ConfigException;
+import dev.platemate.gateway.config.ConfigSource;
 import dev.platemate.gateway.config.Durations;
 import dev.platemate.gateway.config.GatewayConfig;
-import dev.platemate.gateway.config.LimiterConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
-import dev.platemate.gateway.limiter.Limiters;
 import dev.platemate.gateway.limiter.Ticker;
+import dev.platemate.gateway.metrics.AccessLog;
 import dev.platemate.gateway.metrics.GatewayMetrics;
 import dev.platemate.gateway.pool.PoolStats;
-import dev.platemate.gateway.pool.TlsContexts;
-import dev.platemate.gateway.pool.UpstreamConnector;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
-import dev.platemate.gateway.ratelimit.CallerRateLimits;
-import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.resilience.CircuitBreaker;
-import dev.platemate.gateway.resilience.RetryBudget;
-import dev.platemate.gateway.resilience.UpstreamProtection;
-import dev.platemate.gateway.proxy.Proxy;
-import dev.platemate.gateway.route.Router;
 import dev.platemate.gateway.server.GatewayServer;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.Transport;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -43,75 +43,69 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: builds every component from the config and passes dependencies down. {@link #start()}
- * and {@link #stop()} are called from the main or shutdown thread.
+ * and {@link #stop()} are called from the main or shutdown thread; {@link #reload()} from any thread, and it does
+ * its work on a thread of its own.
  */
 public final class Gateway implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
-    private final GatewayConfig config;
+    private final GatewayConfig initial;
+    private final ConfigSource source;
     private final Transport transport;
     private final Lifecycle lifecycle = new Lifecycle();
-    private final Map<String, UpstreamPool> pools = new LinkedHashMap<>();
-    private final Map<String, Limiter> limiters = new LinkedHashMap<>();
-    private final Map<String, UpstreamProtection> protections = new LinkedHashMap<>();
+    private final ExecutorService reloader = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "gateway-reload");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final List<UpstreamPool> retired = new ArrayList<>();
+    private volatile Generation generation;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
+    private Generation.Shared shared;
+    private GatewayDispatcher dispatcher;
     private GatewayServer server;
-    private ResponseCache cache;
     private CacheSweeper sweeper;
     private GatewayMetrics metrics;
     private InetSocketAddress address;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
+    /** A gateway whose reloads read {@code config} again (that is, change nothing). */
     public Gateway(GatewayConfig config, Transport transport) {
-        this.config = config;
+        this(config, () -> config, transport);
+    }
+
+    /** @param source what {@link #reload()} reads: usually the file {@code config} came from */
+    public Gateway(GatewayConfig config, ConfigSource source, Transport transport) {
+        this.initial = config;
+        this.source = source;
         this.transport = transport;
     }
 
     /** Builds everything and starts listening; returns the address it listens on. */
     public InetSocketAddress start() throws Exception {
         long started = System.nanoTime();
+        GatewayConfig config = initial;
         acceptor = transport.newGroup(1, "gateway-accept");
         workers = transport.newGroup(config.server().ioThreads(), "gateway-io");
         resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
-        for (UpstreamConfig upstream : config.upstreams().values()) {
-            upstream.headers().keySet().stream().filter(name -> !upstream.headersToSend().containsKey(name))
-                    .forEach(name -> log.warn("Upstream {}: header {} is empty (is its environment variable set?); "
-                            + "the client's own {} goes through instead", upstream.name(), name, name));
-            SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
-            UpstreamConnector connector = new UpstreamConnector(upstream, transport, ssl, resolver);
-            pools.put(upstream.name(), new UpstreamPool(upstream, workers, connector));
-        }
-        log.info("HTTP client manager initialized: {} upstreams ({})", pools.size(), String.join(", ",
-                pools.keySet()));
-        for (LimiterConfig limiter : config.limiters().values()) {
-            limiters.put(limiter.name(), Limiters.slotQueue(limiter, Ticker.system(), workers.next()));
-        }
-        cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
-        if (config.routes().stream().anyMatch(route -> route.cache().isPresent())) {
-            sweeper = new CacheSweeper(cache, config.cache().sweepInterval());
-        }
-        for (UpstreamConfig upstream : config.upstreams().values()) {
-            TokenBucket bucket = upstream.rateLimit()
-                    .map(r -> new TokenBucket(r.requests(), r.per(), Ticker.system())).orElse(null);
-            protections.put(upstream.name(), new UpstreamProtection(
-                    new CircuitBreaker(upstream.circuitBreaker(), Ticker.system()), bucket,
-                    upstream.rateLimit().map(r -> r.maxWait()).orElse(java.time.Duration.ZERO), new RetryBudget(),
-                    upstream.retries()));
-        }
-        Proxy proxy = new Proxy(config.routes(), new Proxy.Parts(pools, protections, limiters, cache, new Fills(),
-                config.cache(), config.server().trustedProxies(), Ticker.system()));
-        metrics = new GatewayMetrics(pools, protections, limiters, cache);
-        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), pools, protections, limiters, cache, lifecycle,
-                metrics::scrape);
-        CallerRateLimits callerLimits = new CallerRateLimits(config.rateLimits(), config.server().trustedProxies(),
-                Ticker.system());
-        GatewayDispatcher dispatcher = new GatewayDispatcher(new Router(config), endpoints, callerLimits, proxy);
-        server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher, lifecycle);
+        warnAboutEmptyHeaders(config);
+        ResponseCache cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
+        shared = new Generation.Shared(transport, workers, resolver, cache, new Fills(), Ticker.system());
+        generation = Generation.first(config, shared);
+        log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
+                String.join(", ", generation.pools.keySet()));
+        startSweeperIfCached(config);
+        metrics = new GatewayMetrics(() -> generation.proxy.parts(), () -> generation.callerLimits);
+        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), () -> generation.proxy.parts(), lifecycle,
+                metrics::scrape, this::reload);
+        dispatcher = new GatewayDispatcher(endpoints, generation.routes());
+        server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
+                metrics.requests().andThen(new AccessLog()), lifecycle);
         address = server.start();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),
@@ -120,17 +114,80 @@ public final class Gateway implements AutoCloseable {
         return address;
     }
 
+    /**
+     * Re-reads the config and swaps it in, if it is valid: requests dispatched from then on use it, while those in
+     * flight or queued finish as they started. An invalid config changes nothing and its errors are logged and
+     * returned. The work runs on the reload thread, one reload at a time.
+     */
+    public CompletableFuture<ReloadResult> reload() {
+        return CompletableFuture.supplyAsync(this::reloadNow, reloader);
+    }
+
+    private ReloadResult reloadNow() {
+        GatewayConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            log.error("Reload refused, the running config stays: {}", String.join("; ", e.errors()));
+            return ReloadResult.refused(e.errors());
+        }
+        Generation previous = generation;
+        Generation built;
+        try {
+            built = Generation.next(previous, next, shared);
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            log.error("Reload refused, the running config stays: {}", e.getMessage());
+            return ReloadResult.refused(List.of(String.valueOf(e.getMessage())));
+        }
+        warnAboutEmptyHeaders(next);
+        metrics.register(built.proxy.parts());
+        generation = built;
+        dispatcher.swap(built.routes());
+        startSweeperIfCached(next);
+        List<UpstreamPool> unused = built.retiredFrom(previous);
+        unused.forEach(UpstreamPool::retire);
+        synchronized (retired) {
+            retired.addAll(unused);
+        }
+        List<String> restart = built.restartRequired(previous);
+        log.info("Configuration reloaded: {} routes; changed: {}{}", next.routes().size(),
+                built.changes.isEmpty() ? "nothing" : String.join(", ", built.changes),
+                restart.isEmpty() ? "" : "; take effect at the next start: " + String.join(", ", restart));
+        return new ReloadResult(List.of(), built.changes, restart);
+    }
+
+    private void startSweeperIfCached(GatewayConfig config) {
+        if (sweeper == null && config.routes().stream().anyMatch(route -> route.cache().isPresent())) {
+            sweeper = new CacheSweeper(shared.cache(), initial.cache().sweepInterval());
+        }
+    }
+
+    private static void warnAboutEmptyHeaders(GatewayConfig config) {
+        for (UpstreamConfig upstream : config.upstreams().values()) {
+            upstream.headers().keySet().stream().filter(name -> !upstream.headersToSend().containsKey(name))
+                    .forEach(name -> log.warn("Upstream {}: header {} is empty (is its environment variable set?); "
+                            + "the client's own {} goes through instead", upstream.name(), name, name));
+        }
+    }
+
     /** Drains within {@code server.shutdown_timeout}, then closes every connection and stops the event loops. */
     public void stop() throws InterruptedException {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
+        reloader.shutdownNow();
         if (server != null) {
             log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),
-                    Durations.format(config.server().shutdownTimeout()));
-            server.drain(config.server().shutdownTimeout(), () -> limiters.values().forEach(Limiter::rejectQueued));
+                    Durations.format(initial.server().shutdownTimeout()));
+            server.drain(initial.server().shutdownTimeout(),
+                    () -> generation.limiters.values().forEach(Limiter::rejectQueued));
         }
-        pools.values().forEach(UpstreamPool::closeIdle);
+        if (generation != null) {
+            generation.pools.values().forEach(UpstreamPool::closeIdle);
+        }
+        synchronized (retired) {
+            retired.forEach(UpstreamPool::closeIdle);
+        }
         if (sweeper != null) {
             sweeper.close();
         }
@@ -168,28 +225,33 @@ public final class Gateway implements AutoCloseable {
     /** Slot and queue counters of every limiter, by name. */
     public Map<String, LimiterStats> limiterStats() {
         Map<String, LimiterStats> stats = new LinkedHashMap<>();
-        limiters.forEach((name, limiter) -> stats.put(name, limiter.stats()));
+        generation.limiters.forEach((name, limiter) -> stats.put(name, limiter.stats()));
         return stats;
     }
 
     /** The limiter named {@code name}, for run-time changes. */
     public Limiter limiter(String name) {
-        return limiters.get(name);
+        return generation.limiters.get(name);
     }
 
     /** The circuit breaker of upstream {@code name}. */
     public CircuitBreaker breaker(String name) {
-        return protections.get(name).breaker();
+        return generation.protections.get(name).breaker();
     }
 
     public ResponseCache cache() {
-        return cache;
+        return shared.cache();
     }
 
-    /** Connection counters of every upstream, by name. */
+    /** Connection counters of every upstream, by name, with those a reload retired while they still hold any. */
     public Map<String, PoolStats> upstreamStats() {
         Map<String, PoolStats> stats = new LinkedHashMap<>();
-        pools.forEach((name, pool) -> stats.put(name, pool.stats()));
+        generation.pools.forEach((name, pool) -> stats.put(name, pool.stats()));
+        synchronized (retired) {
+            for (int i = 0; i < retired.size(); i++) {
+                stats.put(retired.get(i).name() + " (retired " + (i + 1) + ")", retired.get(i).stats());
+            }
+        }
         return stats;
     }
 }

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AdminConfig;
-import dev.platemate.gateway.limiter.Limiter;
-import dev.platemate.gateway.pool.UpstreamPool;
-import dev.platemate.gateway.resilience.UpstreamProtection;
+import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.LocalEndpoints;
@@ -20,13 +18,16 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * The gateway's own endpoints: {@code /health/live}, {@code /health/ready}, {@code /health/performance}, and
- * {@code GET /metrics} (Prometheus text) and {@code DELETE /admin/cache[?prefix=/route/]}. {@code /metrics} and
+ * {@code GET /metrics} (Prometheus text), {@code DELETE /admin/cache[?prefix=/route/]} and
+ * {@code POST /admin/reload}. {@code /metrics} and
  * {@code /admin/*} are never proxied and require the admin token when one is set. Any event loop.
  */
 public final class AdminEndpoints implements LocalEndpoints {
@@ -34,22 +35,26 @@ public final class AdminEndpoints implements LocalEndpoints {
     private static final byte[] OK = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
     private static final byte[] DRAINING = "{\"status\":\"draining\"}".getBytes(StandardCharsets.UTF_8);
 
-    private final ObjectMapper json = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final AdminConfig admin;
     private final Lifecycle lifecycle;
     private final ResponseCache cache;
     private final PerformanceReport report;
     private final Supplier<String> metrics;
+    private final Reloads reloads;
 
-    /** @param metrics the Prometheus text of {@code GET /metrics} */
-    public AdminEndpoints(AdminConfig admin, Map<String, UpstreamPool> pools,
-                          Map<String, UpstreamProtection> protections, Map<String, Limiter> limiters,
-                          ResponseCache cache, Lifecycle lifecycle, Supplier<String> metrics) {
+    /**
+     * @param parts   what the routes of the current config use
+     * @param metrics the Prometheus text of {@code GET /metrics}
+     */
+    public AdminEndpoints(AdminConfig admin, Supplier<Proxy.Parts> parts, Lifecycle lifecycle,
+                          Supplier<String> metrics, Reloads reloads) {
         this.admin = admin;
         this.metrics = metrics;
         this.lifecycle = lifecycle;
-        this.cache = cache;
-        this.report = new PerformanceReport(pools, protections, limiters, cache);
+        this.reloads = reloads;
+        this.cache = parts.get().cache();
+        this.report = new PerformanceReport(parts);
     }
 
     @Override
@@ -59,7 +64,15 @@ public final class AdminEndpoints implements LocalEndpoints {
     }
 
     @Override
-    public FullHttpResponse handle(HttpRequest request, String path) {
+    public CompletableFuture<FullHttpResponse> handle(HttpRequest request, String path) {
+        if (path.equals("/admin/reload") && HttpMethod.POST.equals(request.method()) && authorized(request)) {
+            ReferenceCountUtil.release(request);
+            return reloads.reload().thenApply(AdminEndpoints::reloaded);
+        }
+        return CompletableFuture.completedFuture(answer(request, path));
+    }
+
+    private FullHttpResponse answer(HttpRequest request, String path) {
         ReferenceCountUtil.release(request);
         HttpMethod method = request.method();
         boolean read = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
@@ -85,6 +98,9 @@ public final class AdminEndpoints implements LocalEndpoints {
             return Responses.of(HttpResponseStatus.OK, metrics.get().getBytes(StandardCharsets.UTF_8),
                     "text/plain; version=0.0.4; charset=utf-8");
         }
+        if (path.equals("/admin/reload")) {
+            return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use POST /admin/reload");
+        }
         if (path.equals("/admin/cache")) {
             if (!HttpMethod.DELETE.equals(method)) {
                 return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use DELETE /admin/cache[?prefix=/route/]");
@@ -96,6 +112,24 @@ public final class AdminEndpoints implements LocalEndpoints {
         return Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
     }
 
+    private static FullHttpResponse reloaded(ReloadResult result) {
+        if (!result.applied()) {
+            // the error shape of every gateway error, with the list of what is wrong added
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("message", "the new config is invalid; the old one keeps running: "
+                    + String.join("; ", result.errors()));
+            error.put("type", GatewayError.BAD_REQUEST.type());
+            error.put("code", 400);
+            error.put("errors", result.errors());
+            return json(HttpResponseStatus.BAD_REQUEST, Map.of("error", error));
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "reloaded");
+        body.put("changed", result.changed());
+        body.put("restart_required", result.restartRequired());
+        return json(HttpResponseStatus.OK, body);
+    }
+
     private boolean authorized(HttpRequest request) {
         if (!admin.tokenRequired()) {
             return true;
@@ -105,9 +139,13 @@ public final class AdminEndpoints implements LocalEndpoints {
                 ("Bearer " + admin.token()).getBytes(StandardCharsets.UTF_8));
     }
 
-    private FullHttpResponse json(Object document) {
+    private static FullHttpResponse json(Object document) {
+        return json(HttpResponseStatus.OK, document);
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Object document) {
         try {
-            return Responses.json(HttpResponseStatus.OK, json.writeValueAsBytes(document));
+            return Responses.json(status, JSON.writeValueAsBytes(document));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a report cannot be written as JSON", e);
         }

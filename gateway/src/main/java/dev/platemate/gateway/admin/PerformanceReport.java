@@ -6,29 +6,29 @@ import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. */
 final class PerformanceReport {
 
     private static final LimiterStats NO_LIMITER = new LimiterStats(0, 0, 0, 0, 0, 0, 0, 0, 0, false);
 
-    private final Map<String, UpstreamPool> pools;
-    private final Map<String, UpstreamProtection> protections;
-    private final Map<String, Limiter> limiters;
-    private final ResponseCache cache;
+    private final Supplier<Proxy.Parts> current;
 
-    PerformanceReport(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
-                      Map<String, Limiter> limiters, ResponseCache cache) {
-        this.pools = pools;
-        this.protections = protections;
-        this.limiters = limiters;
-        this.cache = cache;
+    PerformanceReport(Supplier<Proxy.Parts> current) {
+        this.current = current;
     }
 
     Map<String, Object> build(boolean ready) {
+        Proxy.Parts parts = current.get();
+        Map<String, UpstreamPool> pools = parts.pools();
+        Map<String, UpstreamProtection> protections = parts.protections();
+        Map<String, Limiter> limiters = parts.limiters();
+        ResponseCache cache = parts.cache();
         Map<String, Object> limiterReports = new LinkedHashMap<>();
         limiters.forEach((name, limiter) -> limiterReports.put(name, limiter(limiter.stats())));
         Limiter main = limiters.getOrDefault("ai", limiters.values().stream().findFirst().orElse(null));
@@ -42,7 +42,7 @@ final class PerformanceReport {
             idle += stats.idle();
             upstreams.put(pool.name(), ordered("active", stats.active(), "idle", stats.idle(),
                     "pending", stats.pending(), "opened", stats.opened(), "closed", stats.closed(),
-                    "connect_failures", stats.connectFailures(), "circuit", circuit(pool.name()),
+                    "connect_failures", stats.connectFailures(), "circuit", circuit(protections.get(pool.name())),
                     "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0));
         }
         CacheStats cached = cache.stats();
@@ -60,8 +60,7 @@ final class PerformanceReport {
         return report;
     }
 
-    private String circuit(String upstream) {
-        UpstreamProtection protection = protections.get(upstream);
+    private static String circuit(UpstreamProtection protection) {
         return protection == null ? "closed" : protection.breaker().state().name().toLowerCase(java.util.Locale.ROOT);
     }
 

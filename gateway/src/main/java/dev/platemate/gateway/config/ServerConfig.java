@@ -30,4 +30,10 @@ public record ServerConfig(
         return new ServerConfig(host, newPort, ioThreads, maxConnections, maxRequestLine, maxHeaderSize,
                 maxBodySize, headerTimeout, idleTimeout, shutdownTimeout, trustedProxies);
     }
+
+    /** A copy that trusts {@code proxies} instead. */
+    public ServerConfig withTrustedProxies(List<Cidr> proxies) {
+        return new ServerConfig(host, port, ioThreads, maxConnections, maxRequestLine, maxHeaderSize,
+                maxBodySize, headerTimeout, idleTimeout, shutdownTimeout, proxies);
+    }
 }

@@ -55,7 +55,7 @@ final class PerLoopChannelPool {
     void release(UpstreamConnection connection, boolean reusable) {
         assert loop.inEventLoop();
         parent.leaseEnded();
-        if (!reusable) {
+        if (!reusable || parent.retired()) {
             connection.channel().close();
             return;
         }

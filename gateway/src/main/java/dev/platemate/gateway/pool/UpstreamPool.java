@@ -26,6 +26,7 @@ public final class UpstreamPool {
     private final LongAdder opened = new LongAdder();
     private final LongAdder closed = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
+    private volatile boolean retired;
 
     public UpstreamPool(UpstreamConfig config, EventLoopGroup workers, UpstreamConnector connector) {
         this.config = config;
@@ -54,6 +55,19 @@ public final class UpstreamPool {
     public PoolStats stats() {
         return new PoolStats(active.get(), idle.get(), pending.get(), opened.sum(), closed.sum(),
                 connectFailures.sum());
+    }
+
+    /**
+     * A reload replaced this pool: its idle connections close now, and every connection in use closes when its
+     * request ends. Any thread.
+     */
+    public void retire() {
+        retired = true;
+        closeIdle();
+    }
+
+    boolean retired() {
+        return retired;
     }
 
     /** Closes every idle connection; called at shutdown from any thread. */

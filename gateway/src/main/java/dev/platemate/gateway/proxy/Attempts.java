@@ -88,6 +88,7 @@ final class Attempts {
                     if (decision != null && decision.allowed()) {
                         exchange.admitted();
                     } else if (decision != null) {
+                        protection.bucket().refused();
                         FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
                                 "the rate limit of upstream " + upstream + " is reached", decision.retryAfterSeconds());
                         decision.addHeaders(refused.headers());

@@ -23,20 +23,29 @@ import io.netty.handler.codec.http.HttpRequest;
  */
 public final class GatewayDispatcher implements RequestDispatcher {
 
-    private final Router router;
-    private final LocalEndpoints endpoints;
-    private final CallerRateLimits callerLimits;
-    private final Proxy proxy;
+    /** What one config says about where requests go; replaced whole when the config is reloaded. */
+    public record Routes(Router router, Proxy proxy, CallerRateLimits callerLimits) {
+    }
 
-    public GatewayDispatcher(Router router, LocalEndpoints endpoints, CallerRateLimits callerLimits, Proxy proxy) {
-        this.router = router;
+    private final LocalEndpoints endpoints;
+    private volatile Routes routes;
+
+    public GatewayDispatcher(LocalEndpoints endpoints, Routes routes) {
         this.endpoints = endpoints;
-        this.callerLimits = callerLimits;
-        this.proxy = proxy;
+        this.routes = routes;
+    }
+
+    /**
+     * Requests dispatched from now on use {@code next}; those already dispatched finish with what they started
+     * with. Any thread.
+     */
+    public void swap(Routes next) {
+        routes = next;
     }
 
     @Override
     public Exchange dispatch(HttpRequest request, ClientSide client) {
+        Routes current = routes;
         if (HttpMethod.CONNECT.equals(request.method())) {
             return error(client, GatewayError.METHOD_NOT_ALLOWED, "CONNECT is not served: this is not an open proxy");
         }
@@ -51,12 +60,13 @@ public final class GatewayDispatcher implements RequestDispatcher {
         if (endpoints.owns(target.path())) {
             return LocalExchange.respond(client, endpoints.handle(request, target.path()), true);
         }
-        Route route = router.match(target.path());
+        Route route = current.router().match(target.path());
         if (route == null) {
             return error(client, GatewayError.NO_ROUTE, "no route for " + target.path());
         }
-        if (callerLimits.enabled()) {
-            RateLimitDecision decision = callerLimits.check(request.headers(), client.remoteAddress());
+        client.routed(route.prefix(), route.upstream());
+        if (current.callerLimits().enabled()) {
+            RateLimitDecision decision = current.callerLimits().check(request.headers(), client.remoteAddress());
             if (!decision.allowed()) {
                 FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
                         "too many requests from this caller; try again later", decision.retryAfterSeconds());
@@ -64,7 +74,7 @@ public final class GatewayDispatcher implements RequestDispatcher {
                 return LocalExchange.respond(client, refused, true);
             }
         }
-        return proxy.start(request, route, target, client);
+        return current.proxy().start(request, route, target, client);
     }
 
     private static Exchange error(ClientSide client, GatewayError error, String message) {

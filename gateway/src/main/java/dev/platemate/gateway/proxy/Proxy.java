@@ -24,6 +24,7 @@ import java.util.Map;
  */
 public final class Proxy {
 
+    private final Parts parts;
     private final Map<String, ProxyTarget> targets = new HashMap<>();
     private final Map<String, CachingExchange.CachedRoute> cachedRoutes = new HashMap<>();
 
@@ -34,6 +35,7 @@ public final class Proxy {
     }
 
     public Proxy(List<RouteConfig> routes, Parts parts) {
+        this.parts = parts;
         Map<String, HeaderRewriter> rewriters = new HashMap<>();
         parts.pools().forEach((name, pool) -> rewriters.put(name,
                 new HeaderRewriter(pool.config(), parts.trustedProxies())));
@@ -46,6 +48,11 @@ public final class Proxy {
                     parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
                     route.upstream(), pool.config().responseTimeout().toNanos())));
         }
+    }
+
+    /** What this proxy's routes use. */
+    public Parts parts() {
+        return parts;
     }
 
     /** Starts serving {@code request} on {@code route}. Event-loop only. */

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The top-level {@code rate_limits}: each entry gives every caller its own bucket, the caller named by a header
@@ -17,6 +18,7 @@ public final class CallerRateLimits {
 
     private final List<Entry> entries = new ArrayList<>();
     private final List<Cidr> trustedProxies;
+    private final LongAdder refusals = new LongAdder();
 
     private record Entry(CallerRateLimitConfig config, CallerBuckets buckets) {
     }
@@ -26,6 +28,11 @@ public final class CallerRateLimits {
         for (CallerRateLimitConfig config : configs) {
             entries.add(new Entry(config, new CallerBuckets(config.requests(), config.per(), ticker)));
         }
+    }
+
+    /** How many requests were answered 429 because their caller went over a limit. */
+    public long refusals() {
+        return refusals.sum();
     }
 
     public boolean enabled() {
@@ -40,6 +47,7 @@ public final class CallerRateLimits {
                     .map(v -> "h:" + v).orElseGet(() -> "ip:" + clientAddress(headers, peer));
             RateLimitDecision decision = entry.buckets().tryTake(caller);
             if (!decision.allowed()) {
+                refusals.increment();
                 return decision;
             }
             if (tightest == null || decision.remaining() < tightest.remaining()) {

@@ -8,6 +8,7 @@ import io.github.bucket4j.TimeMeter;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A Bucket4j token bucket: {@code requests} per {@code per}, refilled greedily. A request beyond the rate may wait
@@ -16,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class TokenBucket {
 
+    private final LongAdder refusals = new LongAdder();
     private final Bucket bucket;
     private final long limit;
     private final long perNanos;
@@ -37,6 +39,16 @@ public final class TokenBucket {
                     }
                 })
                 .build();
+    }
+
+    /** A request was answered 429 for want of a token; counted for the metrics. */
+    public void refused() {
+        refusals.increment();
+    }
+
+    /** How many requests were answered 429 for want of a token. */
+    public long refusals() {
+        return refusals.sum();
     }
 
     /** Takes a token now if there is one. */

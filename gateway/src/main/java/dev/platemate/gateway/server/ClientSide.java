@@ -45,6 +45,10 @@ public interface ClientSide {
      */
     void respond(FullHttpResponse response, boolean keepAlive);
 
+    /** The request matched {@code route}, served by {@code upstream}: for the access log and the metrics. */
+    default void routed(String route, String upstream) {
+    }
+
     /** Cut the connection: the response cannot be completed. */
     void abort();
 }

@@ -18,6 +18,7 @@ public enum GatewayError {
     NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, "not_implemented"),
     VERSION_NOT_SUPPORTED(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported"),
     UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "unauthorized"),
+    INTERNAL_ERROR(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error"),
     RATE_LIMITED(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limited"),
     UPSTREAM_UNAVAILABLE(HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable"),
     QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue_full"),

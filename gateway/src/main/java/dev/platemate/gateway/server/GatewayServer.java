@@ -33,15 +33,17 @@ public final class GatewayServer {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final ConnectionLimiter limiter;
     private final RequestDispatcher dispatcher;
+    private final RequestListener listener;
     private Channel serverChannel;
 
     public GatewayServer(ServerConfig config, Transport transport, EventLoopGroup acceptor, EventLoopGroup workers,
-                         RequestDispatcher dispatcher, Lifecycle lifecycle) {
+                         RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle) {
         this.config = config;
         this.transport = transport;
         this.acceptor = acceptor;
         this.workers = workers;
         this.dispatcher = dispatcher;
+        this.listener = listener;
         this.lifecycle = lifecycle;
         this.limiter = new ConnectionLimiter(config.maxConnections(), clients);
     }
@@ -56,7 +58,7 @@ public final class GatewayServer {
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new InboundInitializer(config, limiter, dispatcher, lifecycle));
+                .childHandler(new InboundInitializer(config, limiter, dispatcher, listener, lifecycle));
         try {
             ChannelFuture bound = bootstrap.bind(config.host(), config.port());
             bound.get();

@@ -37,6 +37,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     static final Object DRAIN = new Object();
 
     private final RequestDispatcher dispatcher;
+    private final RequestListener listener;
     private final Lifecycle lifecycle;
     private final ClientTimeouts timeouts;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
@@ -50,8 +51,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean pausedForPipelining;
     private boolean suspendedByExchange;
 
-    InboundHandler(RequestDispatcher dispatcher, Lifecycle lifecycle, ClientTimeouts timeouts) {
+    InboundHandler(RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle,
+                   ClientTimeouts timeouts) {
         this.dispatcher = dispatcher;
+        this.listener = listener;
         this.lifecycle = lifecycle;
         this.timeouts = timeouts;
     }
@@ -112,7 +115,8 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         }
         // Set before dispatch: a local answer completes inside dispatch() and must find its exchange in place.
         exchange = NO_EXCHANGE_YET;
-        Exchange started = dispatcher.dispatch(request, this);
+        ObservedExchange observed = new ObservedExchange(this, listener, request.method().name(), request.uri());
+        Exchange started = observed.serving(dispatcher.dispatch(request, observed));
         if (exchange == NO_EXCHANGE_YET) {
             exchange = started;
         }
@@ -131,7 +135,8 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         requestKeepAlive = false;
         requestDone = true;
         exchange = NO_EXCHANGE_YET;
-        LocalExchange.respond(this, Responses.error(rejected.error(), rejected.message()), false);
+        ObservedExchange observed = new ObservedExchange(this, listener, "-", "-");
+        observed.serving(LocalExchange.respond(observed, Responses.error(rejected.error(), rejected.message()), false));
     }
 
     private void requestEnded() {
@@ -291,5 +296,5 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     }
 
     /** Stands in while an exchange is being created, so a completion during dispatch is not lost. */
-    private static final Exchange NO_EXCHANGE_YET = new LocalExchange();
+    private static final Exchange NO_EXCHANGE_YET = LocalExchange.placeholder();
 }

@@ -24,13 +24,15 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
     private final ServerConfig config;
     private final ConnectionLimiter limiter;
     private final RequestDispatcher dispatcher;
+    private final RequestListener listener;
     private final Lifecycle lifecycle;
 
     InboundInitializer(ServerConfig config, ConnectionLimiter limiter, RequestDispatcher dispatcher,
-                       Lifecycle lifecycle) {
+                       RequestListener listener, Lifecycle lifecycle) {
         this.config = config;
         this.limiter = limiter;
         this.dispatcher = dispatcher;
+        this.listener = listener;
         this.lifecycle = lifecycle;
     }
 
@@ -50,6 +52,6 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("obs-fold", obsFold);
         p.addLast("codec", new HttpServerCodec(decoder));
         p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, obsFold));
-        p.addLast("inbound", new InboundHandler(dispatcher, lifecycle, timeouts));
+        p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts));
     }
 }

@@ -37,6 +37,37 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void requestsAreCountedAndTimedByRouteAndStatus() throws Exception {
+        TestGateway gateway = fixture.restart(TestGateway.config(fixture.upstream().url(), "retries: 0"));
+        for (int i = 0; i < 3; i++) {
+            assertThat(gateway.get("/api/json?size=5").statusCode()).isEqualTo(200);
+        }
+        assertThat(gateway.get("/api/status/404").statusCode()).isEqualTo(404);
+        assertThat(gateway.get("/nowhere").statusCode()).isEqualTo(404);
+
+        String metrics = gateway.get("/metrics").body();
+
+        assertThat(metrics)
+                .contains("gateway_requests_seconds_count{route=\"/api/\",status=\"200\",upstream=\"test\"} 3")
+                .contains("gateway_requests_seconds_count{route=\"/api/\",status=\"404\",upstream=\"test\"} 1")
+                .contains("gateway_requests_seconds_count{route=\"-\",status=\"404\",upstream=\"-\"} 1")
+                .contains("gateway_requests_seconds_bucket{route=\"/api/\",status=\"200\",upstream=\"test\",le=\"0.8\"} 3")
+                .contains("gateway_requests_seconds_bucket{route=\"/api/\",status=\"200\",upstream=\"test\",le=\"+Inf\"} 3");
+    }
+
+    @Test
+    void rateLimitRefusalsAreCounted() throws Exception {
+        TestGateway gateway = fixture.restart(TestGateway.config(fixture.upstream().url(),
+                "rate_limit: {requests: 1, per: 1m}"));
+        assertThat(gateway.get("/api/json?size=5").statusCode()).isEqualTo(200);
+        assertThat(gateway.get("/api/json?size=5").statusCode()).isEqualTo(429);
+
+        assertThat(gateway.get("/metrics").body())
+                .contains("gateway_ratelimit_refusals_total{scope=\"upstream\",upstream=\"test\"} 1.0")
+                .contains("gateway_ratelimit_refusals_total{scope=\"caller\",upstream=\"-\"} 0.0");
+    }
+
+    @Test
     void metricsNeedTheAdminTokenWhenOneIsSet() throws Exception {
         TestGateway gateway = fixture.restart(TestGateway.config(fixture.upstream().url())
                 .replace("server:\n", "admin: {token: s3cret}\nserver:\n"));

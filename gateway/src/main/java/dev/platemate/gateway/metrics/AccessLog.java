@@ -1,0 +1,56 @@
+package dev.platemate.gateway.metrics;
+
+import dev.platemate.gateway.server.RequestListener;
+import dev.platemate.gateway.server.RequestSummary;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One JSON line per finished request on the logger {@code access}, which the shipped Logback config writes through
+ * a non-blocking queue (lines are dropped, never waited for, when it is full). Off when that logger is off
+ * ({@code GATEWAY_ACCESS_LOG=OFF}). Logs no header and no query string.
+ */
+public final class AccessLog implements RequestListener {
+
+    private static final Logger log = LoggerFactory.getLogger("access");
+
+    @Override
+    public void requestEnded(RequestSummary r) {
+        if (log.isInfoEnabled()) {
+            log.info(line(r, Instant.now()));
+        }
+    }
+
+    static String line(RequestSummary r, Instant at) {
+        StringBuilder line = new StringBuilder(256).append("{\"ts\":\"").append(at).append('"');
+        text(line, "client", r.client() == null ? "-" : r.client().getHostAddress());
+        text(line, "method", r.method());
+        text(line, "path", r.path());
+        text(line, "route", r.route());
+        text(line, "upstream", r.upstream());
+        line.append(",\"status\":").append(r.status());
+        line.append(",\"bytes\":").append(r.bytes());
+        line.append(",\"total_ms\":").append(Math.round(r.totalNanos() / 10_000.0) / 100.0);
+        line.append(",\"queue_ms\":").append(r.queueMillis());
+        line.append(",\"upstream_ms\":").append(r.upstreamMillis());
+        text(line, "cache", r.cache());
+        line.append(",\"completed\":").append(r.completed());
+        return line.append('}').toString();
+    }
+
+    private static void text(StringBuilder line, String name, String value) {
+        line.append(",\"").append(name).append("\":\"");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                line.append('\\').append(c);
+            } else if (c < 0x20) {
+                line.append(String.format("\\u%04x", (int) c));
+            } else {
+                line.append(c);
+            }
+        }
+        line.append('"');
+    }
+}
