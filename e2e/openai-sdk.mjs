@@ -71,7 +71,7 @@ const freePort = await new Promise((ok) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
 const config = join(dir, 'gateway.yml');
-writeFileSync(config, `
+const configText = `
 server:
   listen: 127.0.0.1:8080
   shutdown_timeout: 5s
@@ -84,7 +84,8 @@ upstreams:
 routes:
   - path: /openai/
     upstream: openai
-`);
+`;
+writeFileSync(config, configText);
 
 let log = '';
 const gateway = spawn('java', ['-jar', jar, 'run', '-c', config], {
@@ -128,6 +129,21 @@ try {
   const proxied = seen.filter((s) => s.via);
   assert.equal(proxied.length, 2, 'two requests came through the gateway');
   assert.ok(proxied.every((s) => s.url === '/v1/chat/completions'), 'prefix stripped');
+  assert.ok(log.includes('"route":"/openai/"'), `the access log has a line per request:\n${log}`);
+
+  // SIGHUP re-reads the file: a limiter appears without a restart
+  writeFileSync(config, configText.replace('routes:', 'limiters:\n  ai: {max_concurrent: 3}\nroutes:')
+    .replace('upstream: openai\n', 'upstream: openai\n    limiter: ai\n'));
+  gateway.kill('SIGHUP');
+  const reloadDeadline = Date.now() + 10_000;
+  for (;;) {
+    const report = await (await fetch(`${gatewayUrl}/health/performance`)).json();
+    if (report.limiters.ai?.max_concurrent === 3) break;
+    assert.ok(Date.now() < reloadDeadline, `SIGHUP did not reload the config:\n${log}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.deepEqual(await viaGateway.chat.completions.create(ask), a, 'the reloaded route still answers');
+  console.log('e2e: SIGHUP reloaded the config');
   assert.ok(!log.includes(KEY), 'the API key never appears in the gateway log');
 } finally {
   gateway.kill('SIGTERM');

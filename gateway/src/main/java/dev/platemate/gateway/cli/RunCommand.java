@@ -4,14 +4,16 @@ import dev.platemate.gateway.Gateway;
 import dev.platemate.gateway.config.ConfigException;
 import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.server.Transport;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import sun.misc.Signal;
 
-/** Serves until SIGTERM or SIGINT, then drains within server.shutdown_timeout. */
+/** Serves until SIGTERM or SIGINT, then drains within server.shutdown_timeout; SIGHUP reloads the config. */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Serve (the default command).")
 final class RunCommand implements Callable<Integer> {
 
@@ -19,6 +21,15 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOption config;
+
+    /** SIGHUP reloads the config, as {@code POST /admin/reload} does; the outcome goes to the log. */
+    private static void reloadOnHangup(Gateway gateway) {
+        try {
+            Signal.handle(new Signal("HUP"), signal -> gateway.reload());
+        } catch (IllegalArgumentException e) {
+            log.warn("SIGHUP is not available here; reload with POST /admin/reload");
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -30,7 +41,8 @@ final class RunCommand implements Callable<Integer> {
             e.errors().forEach(error -> System.err.println("  " + error));
             return 2;
         }
-        Gateway gateway = new Gateway(loaded, Transport.detect());
+        Map<String, String> env = System.getenv();
+        Gateway gateway = new Gateway(loaded, () -> config.load(env), Transport.detect());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -47,6 +59,7 @@ final class RunCommand implements Callable<Integer> {
             log.error("Gateway failed to start: {}", e.getMessage());
             return 1;
         }
+        reloadOnHangup(gateway);
         stopped.await();
         return 0;
     }

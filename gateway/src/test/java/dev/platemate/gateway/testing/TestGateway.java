@@ -41,6 +41,18 @@ public final class TestGateway implements AutoCloseable {
         return new TestGateway(gateway);
     }
 
+    /**
+     * A gateway started from {@code file}, whose reloads read that file again (both on port 0, so the server
+     * section stays equal).
+     */
+    public static TestGateway startFromFile(Path file) throws Exception {
+        ConfigLoader loader = new ConfigLoader(Map.of());
+        Gateway gateway = new Gateway(loader.load(file).withPort(0), () -> loader.load(file).withPort(0),
+                Transport.detect());
+        gateway.start();
+        return new TestGateway(gateway);
+    }
+
     /** A config with one upstream named {@code test} routed at {@code /api/}, with short timeouts. */
     public static String config(String upstreamUrl) throws Exception {
         return config(upstreamUrl, "");
