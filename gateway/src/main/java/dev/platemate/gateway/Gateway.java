@@ -16,6 +16,7 @@ import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.metrics.AccessLog;
 import dev.platemate.gateway.metrics.GatewayMetrics;
+import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
@@ -66,7 +67,7 @@ public final class Gateway implements AutoCloseable {
     private DnsAddressResolverGroup resolver;
     private Generation.Shared shared;
     private GatewayDispatcher dispatcher;
-    private GatewayServer server;
+    private volatile GatewayServer server;
     private CacheSweeper sweeper;
     private GatewayMetrics metrics;
     private InetSocketAddress address;
@@ -101,11 +102,13 @@ public final class Gateway implements AutoCloseable {
                 String.join(", ", generation.pools.keySet()));
         startSweeperIfCached(config);
         metrics = new GatewayMetrics(() -> generation.proxy.parts(), () -> generation.callerLimits);
-        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), () -> generation.proxy.parts(), lifecycle,
-                metrics::scrape, this::reload);
+        RecentLatency latency = new RecentLatency();
+        AdminEndpoints endpoints = new AdminEndpoints(config.admin(), new AdminEndpoints.Sources(
+                () -> generation.proxy.parts(), latency, () -> server == null ? 0 : server.openConnections(),
+                lifecycle), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
-                metrics.requests().andThen(new AccessLog()), lifecycle);
+                metrics.requests().andThen(latency).andThen(new AccessLog()), lifecycle);
         address = server.start();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),

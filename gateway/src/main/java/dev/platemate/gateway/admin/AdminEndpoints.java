@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AdminConfig;
+import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -43,18 +45,19 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final Supplier<String> metrics;
     private final Reloads reloads;
 
-    /**
-     * @param parts   what the routes of the current config use
-     * @param metrics the Prometheus text of {@code GET /metrics}
-     */
-    public AdminEndpoints(AdminConfig admin, Supplier<Proxy.Parts> parts, Lifecycle lifecycle,
-                          Supplier<String> metrics, Reloads reloads) {
+    /** What the endpoints report on. */
+    public record Sources(Supplier<Proxy.Parts> parts, RecentLatency latency, IntSupplier clientConnections,
+                         Lifecycle lifecycle) {
+    }
+
+    /** @param metrics the Prometheus text of {@code GET /metrics} */
+    public AdminEndpoints(AdminConfig admin, Sources sources, Supplier<String> metrics, Reloads reloads) {
         this.admin = admin;
         this.metrics = metrics;
-        this.lifecycle = lifecycle;
+        this.lifecycle = sources.lifecycle();
         this.reloads = reloads;
-        this.cache = parts.get().cache();
-        this.report = new PerformanceReport(parts);
+        this.cache = sources.parts().get().cache();
+        this.report = new PerformanceReport(sources);
     }
 
     @Override

@@ -4,27 +4,31 @@ import dev.platemate.gateway.cache.CacheStats;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
+import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.resilience.UpstreamProtection;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /** Builds the document of {@code GET /health/performance}, in the shape existing monitoring parses. */
 final class PerformanceReport {
 
     private static final LimiterStats NO_LIMITER = new LimiterStats(0, 0, 0, 0, 0, 0, 0, 0, 0, false);
 
-    private final Supplier<Proxy.Parts> current;
+    private final AdminEndpoints.Sources sources;
 
-    PerformanceReport(Supplier<Proxy.Parts> current) {
-        this.current = current;
+    PerformanceReport(AdminEndpoints.Sources sources) {
+        this.sources = sources;
     }
 
     Map<String, Object> build(boolean ready) {
-        Proxy.Parts parts = current.get();
+        Proxy.Parts parts = sources.parts().get();
+        RecentLatency latency = sources.latency();
         Map<String, UpstreamPool> pools = parts.pools();
         Map<String, UpstreamProtection> protections = parts.protections();
         Map<String, Limiter> limiters = parts.limiters();
@@ -43,7 +47,9 @@ final class PerformanceReport {
             upstreams.put(pool.name(), ordered("active", stats.active(), "idle", stats.idle(),
                     "pending", stats.pending(), "opened", stats.opened(), "closed", stats.closed(),
                     "connect_failures", stats.connectFailures(), "circuit", circuit(protections.get(pool.name())),
-                    "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0));
+                    "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0,
+                    "latency_p50_ms", rounded(latency.millis(pool.name(), 0.5)),
+                    "latency_p95_ms", rounded(latency.millis(pool.name(), 0.95))));
         }
         CacheStats cached = cache.stats();
         Map<String, Object> report = new LinkedHashMap<>();
@@ -57,7 +63,18 @@ final class PerformanceReport {
         report.put("cache", ordered("entries", cached.entries(), "bytes", cached.bytes(), "hits", cached.hits(),
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
                 "evictions", cached.evictions(), "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+        report.put("process", ordered("memory_used_bytes", memory.getHeapMemoryUsage().getUsed()
+                        + memory.getNonHeapMemoryUsage().getUsed() + direct,
+                "heap_used_bytes", memory.getHeapMemoryUsage().getUsed(), "direct_used_bytes", direct,
+                "client_connections", sources.clientConnections().getAsInt(),
+                "requests_in_flight", sources.lifecycle().inFlight()));
         return report;
+    }
+
+    private static double rounded(double millis) {
+        return Math.round(millis * 10) / 10.0;
     }
 
     private static String circuit(UpstreamProtection protection) {

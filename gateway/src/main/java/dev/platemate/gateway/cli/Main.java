@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar gateway.jar [run|check] ...}; {@code run} is the default. */
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sidecar API gateway: pooled, queued, cached and rate-limited access to upstream APIs.",
-        subcommands = {RunCommand.class, CheckCommand.class})
+        subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
