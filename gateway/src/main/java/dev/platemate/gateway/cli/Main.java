@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** {@code java -jar gateway.jar [run|check] ...}; {@code run} is the default. */
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sidecar API gateway: pooled, queued, cached and rate-limited access to upstream APIs.",
-        subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class})
+        subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class, StubUpstreamCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -21,7 +22,7 @@ public final class Main implements Runnable {
             args = withRun;
         }
         int code = cli.execute(args);
-        if (code != 0 || !args[0].equals("run")) {
+        if (code != 0 || !(args[0].equals("run") || args[0].equals("stub-upstream"))) {
             System.exit(code);
         }
         // a clean run returns only after the shutdown hook drained; the JVM is already exiting

@@ -1,0 +1,64 @@
+package dev.platemate.gateway.cli;
+
+import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.stub.StubUpstream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gateway stub-upstream}: the stand-in upstream alone, for docker compose and demos. Runs until stopped. */
+@Command(name = "stub-upstream", mixinStandardHelpOptions = true,
+        description = "Serve a stand-in AI and food-search upstream (HTTPS, self-signed) until stopped.")
+final class StubUpstreamCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(StubUpstreamCommand.class);
+
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "9443", description = "HTTPS port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--plain-port", defaultValue = "9080",
+            description = "plain HTTP port, -1 for none (default: ${DEFAULT-VALUE})")
+    int plainPort;
+
+    @Option(names = "--ai-latency", defaultValue = "300ms", converter = DurationConverter.class,
+            description = "time a chat completion takes (default: ${DEFAULT-VALUE})")
+    Duration aiLatency;
+
+    @Option(names = "--ai-max-concurrent", defaultValue = "5",
+            description = "chat completions at once before answering 429 (default: ${DEFAULT-VALUE})")
+    int aiMaxConcurrent;
+
+    @Option(names = "--food-latency", defaultValue = "20ms", converter = DurationConverter.class,
+            description = "time a food search takes (default: ${DEFAULT-VALUE})")
+    Duration foodLatency;
+
+    @Override
+    public Integer call() throws Exception {
+        StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency),
+                Transport.detect());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                stub.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }, "stub-shutdown"));
+        InetSocketAddress[] bound = stub.start(host, port, plainPort);
+        log.info("Stub upstream listening on https://{}:{}{} (chat completions take {}, 429 above {} at once)",
+                host, bound[0].getPort(), bound[1] == null ? "" : " and http://" + host + ":" + bound[1].getPort(),
+                aiLatency.toMillis() + "ms", aiMaxConcurrent);
+        stopped.await();
+        return 0;
+    }
+}

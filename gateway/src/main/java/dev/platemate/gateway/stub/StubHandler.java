@@ -1,0 +1,140 @@
+package dev.platemate.gateway.stub;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The stand-in upstream's endpoints: {@code POST /v1/chat/completions} (streamed as server-sent events when the
+ * body asks for {@code "stream": true}), {@code GET /food/search?q=} and {@code GET /health}. Per channel.
+ */
+final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private final StubUpstream.Settings settings;
+    private final AtomicInteger aiActive;
+    private final LongAdder aiRejected;
+    private final LongAdder served;
+
+    StubHandler(StubUpstream.Settings settings, AtomicInteger aiActive, LongAdder aiRejected, LongAdder served) {
+        this.settings = settings;
+        this.aiActive = aiActive;
+        this.aiRejected = aiRejected;
+        this.served = served;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        switch (uri.path()) {
+            case "/v1/chat/completions" -> chat(ctx, request.content().toString(StandardCharsets.UTF_8), keepAlive);
+            case "/food/search" -> {
+                String query = uri.parameters().getOrDefault("q", java.util.List.of("apple")).get(0);
+                ctx.executor().schedule(() -> send(ctx, json(HttpResponseStatus.OK, food(query)), keepAlive),
+                        settings.foodLatency().toNanos(), TimeUnit.NANOSECONDS);
+            }
+            case "/health" -> send(ctx, json(HttpResponseStatus.OK, "{\"status\":\"ok\"}"), keepAlive);
+            default -> send(ctx, json(HttpResponseStatus.NOT_FOUND,
+                    "{\"error\":{\"message\":\"no such endpoint\",\"type\":\"not_found\",\"code\":404}}"), keepAlive);
+        }
+    }
+
+    private void chat(ChannelHandlerContext ctx, String body, boolean keepAlive) {
+        if (aiActive.incrementAndGet() > settings.aiMaxConcurrent()) {
+            aiActive.decrementAndGet();
+            aiRejected.increment();
+            FullHttpResponse refused = json(HttpResponseStatus.TOO_MANY_REQUESTS, "{\"error\":{\"message\":"
+                    + "\"Rate limit reached: too many requests at once\",\"type\":\"rate_limit_exceeded\",\"code\":429}}");
+            refused.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+            send(ctx, refused, keepAlive);
+            return;
+        }
+        boolean stream = body.replace(" ", "").contains("\"stream\":true");
+        ctx.executor().schedule(() -> {
+            aiActive.decrementAndGet();
+            if (stream) {
+                streamChat(ctx, keepAlive);
+            } else {
+                send(ctx, json(HttpResponseStatus.OK, completion("Here is a balanced meal plan.")), keepAlive);
+            }
+        }, settings.aiLatency().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void streamChat(ChannelHandlerContext ctx, boolean keepAlive) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        ctx.write(head);
+        for (String word : new String[] {"Here ", "is ", "a ", "plan."}) {
+            ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
+                    + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"}}]}\n\n",
+                    StandardCharsets.UTF_8)));
+        }
+        ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.UTF_8)));
+        served.increment();
+        var done = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        if (!keepAlive) {
+            done.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static String completion(String text) {
+        return "{\"id\":\"chatcmpl-stub\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"stub\","
+                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + text + "\"},"
+                + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":6,"
+                + "\"total_tokens\":15}}";
+    }
+
+    private static String food(String query) {
+        String safe = query.replaceAll("[^A-Za-z0-9 ]", "");
+        StringBuilder foods = new StringBuilder("{\"foods\":{\"food\":[");
+        for (int i = 1; i <= 5; i++) {
+            foods.append(i > 1 ? "," : "").append("{\"food_id\":\"").append(1000 + i).append("\",\"food_name\":\"")
+                    .append(safe).append(' ').append(i).append("\",\"food_description\":\"Per 100g - Calories: ")
+                    .append(40 + 13 * i).append("kcal | Fat: 0.").append(i).append("g | Carbs: ").append(10 + i)
+                    .append("g | Protein: 0.").append(i).append("g\"}");
+        }
+        return foods.append("],\"total_results\":\"5\"}}").toString();
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        return response;
+    }
+
+    private void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+        served.increment();
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(response);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

@@ -1,0 +1,110 @@
+package dev.platemate.gateway.stub;
+
+import dev.platemate.gateway.server.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A stand-in for the backend's providers, for {@code gateway bench}, docker compose and demos, with no network
+ * needed: HTTPS with a self-signed certificate (the one in {@code config/stub-upstream-cert.pem}) and, optionally,
+ * plain HTTP. It serves an OpenAI-style chat completion that takes {@code aiLatency} and answers 429 with
+ * {@code Retry-After: 1} above {@code aiMaxConcurrent} requests at once, and a food search.
+ */
+public final class StubUpstream implements AutoCloseable {
+
+    /** How it behaves. */
+    public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency) {
+    }
+
+    private final Settings settings;
+    private final Transport transport;
+    private final AtomicInteger aiActive = new AtomicInteger();
+    private final LongAdder aiRejected = new LongAdder();
+    private final LongAdder served = new LongAdder();
+    private EventLoopGroup group;
+
+    public StubUpstream(Settings settings, Transport transport) {
+        this.settings = settings;
+        this.transport = transport;
+    }
+
+    /** The PEM certificate the HTTPS listener presents, for clients that should trust it. */
+    public static String certificatePem() {
+        try (InputStream in = resource("stub-upstream-cert.pem")) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Listens with TLS on {@code tlsPort} and, when {@code plainPort} is not negative, in plain HTTP on it; 0 picks
+     * a free port. Returns the TLS address, then the plain one (or null).
+     */
+    public InetSocketAddress[] start(String host, int tlsPort, int plainPort) throws Exception {
+        SslContext ssl;
+        try (InputStream cert = resource("stub-upstream-cert.pem"); InputStream key = resource("stub-upstream-key.pem")) {
+            ssl = SslContextBuilder.forServer(cert, key).build();
+        }
+        group = transport.newGroup(2, "stub-upstream");
+        InetSocketAddress secure = listen(host, tlsPort, ssl);
+        InetSocketAddress plain = plainPort < 0 ? null : listen(host, plainPort, null);
+        return new InetSocketAddress[] {secure, plain};
+    }
+
+    private InetSocketAddress listen(String host, int port, SslContext ssl) throws InterruptedException {
+        Channel channel = new ServerBootstrap().group(group).channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
+                                new StubHandler(settings, aiActive, aiRejected, served));
+                    }
+                }).bind(host, port).sync().channel();
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** Chat completions refused with 429 so far. */
+    public long aiRejected() {
+        return aiRejected.sum();
+    }
+
+    /** Requests answered so far. */
+    public long served() {
+        return served.sum();
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = StubUpstream.class.getResourceAsStream("/stub/" + name);
+        if (in == null) {
+            throw new IllegalStateException("the jar lacks /stub/" + name);
+        }
+        return in;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
+    }
+}
