@@ -95,6 +95,10 @@ public final class Gateway implements AutoCloseable {
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
         warnAboutEmptyHeaders(config);
+        if (config.redis().enabled()) {
+            log.warn("redis.url is set, but this version keeps its cache, rate limits and AI slots per replica; "
+                    + "limits hold for each replica on its own");
+        }
         ResponseCache cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
         shared = new Generation.Shared(transport, workers, resolver, cache, new Fills(), Ticker.system());
         generation = Generation.first(config, shared);

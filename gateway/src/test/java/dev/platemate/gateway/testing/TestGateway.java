@@ -35,7 +35,13 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public static TestGateway start(String yaml, Map<String, String> environment) throws Exception {
-        GatewayConfig config = new ConfigLoader(environment).parse(yaml, Path.of("."));
+        return start(yaml, environment, Path.of("."));
+    }
+
+    /** @param baseDirectory where relative paths in the YAML (ca_file) are resolved from */
+    public static TestGateway start(String yaml, Map<String, String> environment, Path baseDirectory)
+            throws Exception {
+        GatewayConfig config = new ConfigLoader(environment).parse(yaml, baseDirectory);
         Gateway gateway = new Gateway(config.withPort(0), Transport.detect());
         gateway.start();
         return new TestGateway(gateway);
