@@ -6,7 +6,6 @@ import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.server.Transport;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -43,16 +42,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, String> env = System.getenv();
         Gateway gateway = new Gateway(loaded, () -> config.load(env), Transport.detect());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                gateway.stop();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                stopped.countDown();
-            }
-        }, "gateway-shutdown"));
+        StopOnShutdown stopped = new StopOnShutdown("gateway-shutdown", gateway::stop);
         try {
             gateway.start();
         } catch (Exception e) {

@@ -5,7 +5,6 @@ import dev.platemate.gateway.stub.StubUpstream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -44,16 +43,7 @@ final class StubUpstreamCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency),
                 Transport.detect());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                stub.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                stopped.countDown();
-            }
-        }, "stub-shutdown"));
+        StopOnShutdown stopped = new StopOnShutdown("stub-shutdown", stub::close);
         InetSocketAddress[] bound = stub.start(host, port, plainPort);
         log.info("Stub upstream listening on https://{}:{}{} (chat completions take {}, 429 above {} at once)",
                 host, bound[0].getPort(), bound[1] == null ? "" : " and http://" + host + ":" + bound[1].getPort(),
