@@ -20,6 +20,11 @@ import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
+import dev.platemate.gateway.ratelimit.SharedBuckets;
+import dev.platemate.gateway.redis.RedisCacheStore;
+import dev.platemate.gateway.redis.RedisLink;
+import dev.platemate.gateway.redis.RedisSlots;
+import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.CircuitBreaker;
 import dev.platemate.gateway.server.GatewayServer;
 import dev.platemate.gateway.server.Lifecycle;
@@ -69,6 +74,8 @@ public final class Gateway implements AutoCloseable {
     private GatewayDispatcher dispatcher;
     private volatile GatewayServer server;
     private CacheSweeper sweeper;
+    private RedisLink redis;
+    private RedisSlots slots;
     private GatewayMetrics metrics;
     private InetSocketAddress address;
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -95,21 +102,30 @@ public final class Gateway implements AutoCloseable {
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.socketChannel()));
         warnAboutEmptyHeaders(config);
+        ResponseCache cache;
+        SharedBuckets buckets = null;
         if (config.redis().enabled()) {
-            log.warn("redis.url is set, but this version keeps its cache, rate limits and AI slots per replica; "
-                    + "limits hold for each replica on its own");
+            redis = RedisLink.connect(config.redis());
+            slots = new RedisSlots(redis, workers.next());
+            buckets = new SharedBuckets(redis);
+            cache = ResponseCaches.tiered(config.cache(), Ticker.system(), new RedisCacheStore(redis));
+        } else {
+            cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
         }
-        ResponseCache cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
-        shared = new Generation.Shared(transport, workers, resolver, cache, new Fills(), Ticker.system());
+        shared = new Generation.Shared(transport, workers, resolver, cache, new Fills(), Ticker.system(), slots,
+                buckets);
         generation = Generation.first(config, shared);
         log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
                 String.join(", ", generation.pools.keySet()));
         startSweeperIfCached(config);
         metrics = new GatewayMetrics(() -> generation.proxy.parts(), () -> generation.callerLimits);
+        if (redis != null) {
+            metrics.redis(redis::stats);
+        }
         RecentLatency latency = new RecentLatency();
         AdminEndpoints endpoints = new AdminEndpoints(config.admin(), new AdminEndpoints.Sources(
                 () -> generation.proxy.parts(), latency, () -> server == null ? 0 : server.openConnections(),
-                lifecycle), metrics::scrape, this::reload);
+                lifecycle, this::redisStats), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
                 metrics.requests().andThen(latency).andThen(new AccessLog()), lifecycle);
@@ -198,6 +214,12 @@ public final class Gateway implements AutoCloseable {
         if (sweeper != null) {
             sweeper.close();
         }
+        if (slots != null) {
+            slots.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
         if (metrics != null) {
             metrics.close();
         }
@@ -244,6 +266,11 @@ public final class Gateway implements AutoCloseable {
     /** The circuit breaker of upstream {@code name}. */
     public CircuitBreaker breaker(String name) {
         return generation.protections.get(name).breaker();
+    }
+
+    /** Whether Redis answers, with its error and fallback counts; null when no redis.url is set. */
+    public RedisStats redisStats() {
+        return redis == null ? null : redis.stats();
     }
 
     public ResponseCache cache() {

@@ -7,6 +7,7 @@ import dev.platemate.gateway.config.LimiterConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Limiters;
+import dev.platemate.gateway.limiter.SharedSlots;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.TlsContexts;
 import dev.platemate.gateway.pool.UpstreamConnector;
@@ -14,6 +15,7 @@ import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;
+import dev.platemate.gateway.ratelimit.SharedBuckets;
 import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.resilience.CircuitBreaker;
 import dev.platemate.gateway.resilience.RetryBudget;
@@ -42,9 +44,12 @@ import java.util.Objects;
  */
 final class Generation {
 
-    /** What every generation shares: threads, the resolver and the response cache. */
+    /**
+     * What every generation shares: threads, the resolver, the response cache, and, when replicas share state
+     * through Redis, the shared slot count and buckets (else null).
+     */
     record Shared(Transport transport, EventLoopGroup workers, AddressResolverGroup<InetSocketAddress> resolver,
-                  ResponseCache cache, Fills fills, Ticker ticker) {
+                  ResponseCache cache, Fills fills, Ticker ticker, SharedSlots slots, SharedBuckets buckets) {
     }
 
     final GatewayConfig config;
@@ -91,7 +96,7 @@ final class Generation {
             SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
             UpstreamConnector connector = new UpstreamConnector(upstream, shared.transport(), ssl, shared.resolver());
             pools.put(upstream.name(), new UpstreamPool(upstream, shared.workers(), connector));
-            protections.put(upstream.name(), protection(upstream, shared.ticker()));
+            protections.put(upstream.name(), protection(upstream, shared));
             if (previous != null) {
                 changes.add("upstreams." + upstream.name());
             }
@@ -100,7 +105,9 @@ final class Generation {
         for (LimiterConfig limiter : config.limiters().values()) {
             Limiter old = previous == null ? null : previous.limiters.get(limiter.name());
             if (old == null) {
-                limiters.put(limiter.name(), Limiters.slotQueue(limiter, shared.ticker(), shared.workers().next()));
+                limiters.put(limiter.name(), shared.slots() == null
+                        ? Limiters.slotQueue(limiter, shared.ticker(), shared.workers().next())
+                        : Limiters.sharedSlotQueue(limiter, shared.ticker(), shared.workers().next(), shared.slots()));
                 if (previous != null) {
                     changes.add("limiters." + limiter.name());
                 }
@@ -118,7 +125,7 @@ final class Generation {
             callerLimits = previous.callerLimits;
         } else {
             callerLimits = new CallerRateLimits(config.rateLimits(), config.server().trustedProxies(),
-                    shared.ticker());
+                    shared.ticker(), shared.buckets());
             if (previous != null) {
                 changes.add("rate_limits");
             }
@@ -138,10 +145,10 @@ final class Generation {
         return new Generation(config, pools, protections, limiters, callerLimits, shared, changes);
     }
 
-    private static UpstreamProtection protection(UpstreamConfig upstream, Ticker ticker) {
-        TokenBucket bucket = upstream.rateLimit().map(r -> new TokenBucket(r.requests(), r.per(), ticker))
-                .orElse(null);
-        return new UpstreamProtection(new CircuitBreaker(upstream.circuitBreaker(), ticker), bucket,
+    private static UpstreamProtection protection(UpstreamConfig upstream, Shared shared) {
+        TokenBucket bucket = upstream.rateLimit().map(r -> new TokenBucket(r.requests(), r.per(), shared.ticker(),
+                shared.buckets(), "upstream:" + upstream.name())).orElse(null);
+        return new UpstreamProtection(new CircuitBreaker(upstream.circuitBreaker(), shared.ticker()), bucket,
                 upstream.rateLimit().map(r -> r.maxWait()).orElse(Duration.ZERO), new RetryBudget(),
                 upstream.retries());
     }

@@ -6,6 +6,7 @@ import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AdminConfig;
 import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.proxy.Proxy;
+import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.LocalEndpoints;
@@ -45,9 +46,9 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final Supplier<String> metrics;
     private final Reloads reloads;
 
-    /** What the endpoints report on. */
+    /** What the endpoints report on; {@code redis} gives null when no redis.url is set. */
     public record Sources(Supplier<Proxy.Parts> parts, RecentLatency latency, IntSupplier clientConnections,
-                         Lifecycle lifecycle) {
+                         Lifecycle lifecycle, Supplier<RedisStats> redis) {
     }
 
     /** @param metrics the Prometheus text of {@code GET /metrics} */
@@ -71,6 +72,12 @@ public final class AdminEndpoints implements LocalEndpoints {
         if (path.equals("/admin/reload") && HttpMethod.POST.equals(request.method()) && authorized(request)) {
             ReferenceCountUtil.release(request);
             return reloads.reload().thenApply(AdminEndpoints::reloaded);
+        }
+        if (path.equals("/admin/cache") && HttpMethod.DELETE.equals(request.method()) && authorized(request)) {
+            ReferenceCountUtil.release(request);
+            Optional<String> prefix = new QueryStringDecoder(request.uri()).parameters()
+                    .getOrDefault("prefix", java.util.List.of()).stream().findFirst();
+            return cache.purgeEverywhere(prefix).thenApply(purged -> json(Map.of("purged", purged)));
         }
         return CompletableFuture.completedFuture(answer(request, path));
     }
@@ -105,12 +112,7 @@ public final class AdminEndpoints implements LocalEndpoints {
             return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use POST /admin/reload");
         }
         if (path.equals("/admin/cache")) {
-            if (!HttpMethod.DELETE.equals(method)) {
-                return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use DELETE /admin/cache[?prefix=/route/]");
-            }
-            Optional<String> prefix = new QueryStringDecoder(request.uri()).parameters()
-                    .getOrDefault("prefix", java.util.List.of()).stream().findFirst();
-            return json(Map.of("purged", cache.purge(prefix)));
+            return Responses.error(GatewayError.METHOD_NOT_ALLOWED, "use DELETE /admin/cache[?prefix=/route/]");
         }
         return Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
     }

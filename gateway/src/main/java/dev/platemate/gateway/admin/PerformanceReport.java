@@ -8,6 +8,7 @@ import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.Proxy;
+import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.management.ManagementFactory;
@@ -62,7 +63,12 @@ final class PerformanceReport {
         report.put("upstreams", upstreams);
         report.put("cache", ordered("entries", cached.entries(), "bytes", cached.bytes(), "hits", cached.hits(),
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
-                "evictions", cached.evictions(), "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
+                "evictions", cached.evictions(), "shared_hits", cached.sharedHits(),
+                "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
+        RedisStats redis = sources.redis().get();
+        report.put("redis", redis == null ? ordered("configured", false)
+                : ordered("configured", true, "up", redis.up(), "errors", redis.errors(),
+                        "fallbacks", redis.fallbacks()));
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
         report.put("process", ordered("memory_used_bytes", memory.getHeapMemoryUsage().getUsed()

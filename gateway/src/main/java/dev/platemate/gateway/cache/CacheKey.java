@@ -22,6 +22,15 @@ public record CacheKey(String routePrefix, String method, String upstream, Strin
                 body == null ? "" : sha256(body));
     }
 
+    /**
+     * Its name in the shared tier: the route prefix in clear (so one route can be purged), then a hash of the
+     * rest, so neither the target nor a caller's hash is readable there.
+     */
+    public String sharedName() {
+        String rest = String.join("\n", method, upstream, target, callerHash, bodyHash);
+        return routePrefix + ":" + sha256(rest.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** The bytes it costs to hold the key, for the cache's weight. */
     int weight() {
         return 64 + routePrefix.length() + method.length() + upstream.length() + target.length()

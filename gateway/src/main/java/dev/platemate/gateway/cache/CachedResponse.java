@@ -35,6 +35,17 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
         return Math.max(freshUntil, Math.max(staleWhileRevalidateUntil, staleIfErrorUntil));
     }
 
+    /** Whether it may be served at {@code now}: fresh, stale within stale-while-revalidate, only on error, or not. */
+    ResponseCache.State stateAt(long now) {
+        if (now >= expiresAt()) {
+            return ResponseCache.State.MISS;
+        }
+        if (now < freshUntil) {
+            return ResponseCache.State.FRESH;
+        }
+        return now < staleWhileRevalidateUntil ? ResponseCache.State.STALE : ResponseCache.State.STALE_IF_ERROR;
+    }
+
     /** Bytes held, for the cache's bound. */
     int weight() {
         int weight = 128 + body.length;

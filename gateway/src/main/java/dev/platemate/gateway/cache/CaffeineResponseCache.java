@@ -59,21 +59,13 @@ final class CaffeineResponseCache implements ResponseCache {
     @Override
     public Lookup lookup(CacheKey key, HttpHeaders requestHeaders) {
         CachedResponse entry = cache.getIfPresent(key);
-        long now = ticker.read();
-        if (entry == null || !entry.matches(requestHeaders) || now >= entry.expiresAt()) {
-            misses.increment();
-            return new Lookup(State.MISS, null);
+        State state = entry == null || !entry.matches(requestHeaders) ? State.MISS : entry.stateAt(ticker.read());
+        switch (state) {
+            case FRESH -> hits.increment();
+            case STALE -> stale.increment();
+            default -> misses.increment();
         }
-        if (now < entry.freshUntil()) {
-            hits.increment();
-            return new Lookup(State.FRESH, entry);
-        }
-        if (now < entry.staleWhileRevalidateUntil()) {
-            stale.increment();
-            return new Lookup(State.STALE, entry);
-        }
-        misses.increment();
-        return new Lookup(State.STALE_IF_ERROR, entry);
+        return new Lookup(state, state == State.MISS ? null : entry);
     }
 
     @Override
@@ -107,7 +99,7 @@ final class CaffeineResponseCache implements ResponseCache {
     public CacheStats stats() {
         long bytes = cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
         return new CacheStats(cache.estimatedSize(), bytes, hits.sum(), misses.sum(), stale.sum(), bypasses.sum(),
-                evictions.sum());
+                evictions.sum(), 0);
     }
 
     @Override

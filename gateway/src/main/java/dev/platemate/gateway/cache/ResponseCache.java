@@ -2,6 +2,7 @@ package dev.platemate.gateway.cache;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Stored responses, bounded in bytes, each expiring by its own freshness. Thread-safe; never blocks.
@@ -27,6 +28,14 @@ public interface ResponseCache {
     /** The entry for {@code key} whose Vary headers match {@code requestHeaders}; counts a hit or a miss. */
     Lookup lookup(CacheKey key, HttpHeaders requestHeaders);
 
+    /**
+     * Looks in memory, then, when nothing there can be served, in the shared tier if there is one. Completes at
+     * once when the answer is in memory; otherwise on the shared tier's thread.
+     */
+    default CompletableFuture<Lookup> lookupEverywhere(CacheKey key, HttpHeaders requestHeaders) {
+        return CompletableFuture.completedFuture(lookup(key, requestHeaders));
+    }
+
     /** Stores an entry (entries over max_entry_size are refused by the caller). */
     void store(CacheKey key, CachedResponse response);
 
@@ -35,6 +44,11 @@ public interface ResponseCache {
 
     /** Empties the cache, or one route's part of it. @return entries removed */
     long purge(Optional<String> routePrefix);
+
+    /** Empties the shared tier too, if there is one, then memory; completes with the entries removed from memory. */
+    default CompletableFuture<Long> purgeEverywhere(Optional<String> routePrefix) {
+        return CompletableFuture.completedFuture(purge(routePrefix));
+    }
 
     /** Makes expired entries leave memory now; run by the sweeper, off the event loops. */
     void sweep();

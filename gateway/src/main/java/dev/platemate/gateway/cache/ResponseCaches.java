@@ -13,4 +13,9 @@ public final class ResponseCaches {
     public static ResponseCache inMemory(CacheConfig config, Ticker ticker) {
         return new CaffeineResponseCache(config, ticker);
     }
+
+    /** The in-memory tier in front of {@code shared}, which replicas share. */
+    public static ResponseCache tiered(CacheConfig config, Ticker ticker, SharedTier shared) {
+        return new TieredResponseCache(inMemory(config, ticker), shared, System::currentTimeMillis);
+    }
 }

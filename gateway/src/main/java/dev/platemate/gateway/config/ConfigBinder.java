@@ -239,8 +239,10 @@ final class ConfigBinder {
         if (!url.isEmpty() && !url.startsWith("redis://") && !url.startsWith("rediss://")) {
             n.error("url", url, "redis://host:port, or empty for none");
         }
+        RedisConfig redis = new RedisConfig(url, n.positiveDuration("timeout", Duration.ofMillis(250)),
+                n.positiveDuration("slot_lease", Duration.ofSeconds(30)), n.fraction("fallback_share", 0.5));
         n.rejectUnknownKeys();
-        return new RedisConfig(url);
+        return redis;
     }
 
     private List<RouteConfig> routes(ConfigNode root, Set<String> upstreams, Set<String> limiters) {

@@ -76,6 +76,24 @@ final class ConfigNode {
         return fallback;
     }
 
+    /** A number above 0 and at most 1, such as 0.5. */
+    double fraction(String key, double fallback) {
+        String s = string(key, null);
+        if (s == null) {
+            return fallback;
+        }
+        try {
+            double d = Double.parseDouble(s.trim());
+            if (d > 0 && d <= 1) {
+                return d;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        error(key, s, "a number above 0 and at most 1, such as 0.5");
+        return fallback;
+    }
+
     boolean bool(String key, boolean fallback) {
         String s = string(key, null);
         if (s == null) {

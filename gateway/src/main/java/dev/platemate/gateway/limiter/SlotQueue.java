@@ -15,14 +15,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * waiter's fate by taking it out of the queue, so each waiter gets exactly one outcome; listeners are called after
  * the lock, on the waiter's own event loop. A permit releases once. A pause (an upstream 429) holds all dispatch
  * until it ends; the request that met it goes first afterwards.
+ *
+ * <p>With {@link SharedSlots}, the head of the queue also needs a lease from the count all replicas share: one
+ * request for a lease is in flight at a time, so the queue stays FIFO. When every shared slot is taken, the queue
+ * asks again after {@link #POLL} or as soon as one of its own slots is released. When the shared count does not
+ * answer, the queue counts alone, up to its fallback share, for {@link #FALLBACK}, then asks again.
  */
 final class SlotQueue implements Limiter {
+
+    static final long POLL = TimeUnit.MILLISECONDS.toNanos(20);
+    static final long FALLBACK = TimeUnit.SECONDS.toNanos(1);
 
     private final Ticker ticker;
     private final EventExecutor timer;
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private final DrainRate drainRate = new DrainRate();
     private final WaitSamples waits = new WaitSamples();
+    private final SharedSlots shared;
     private volatile LimiterConfig config;
     private int active;
     private long total;
@@ -31,12 +40,19 @@ final class SlotQueue implements Limiter {
     private long cancelled;
     private long pausedUntil;
     private boolean pauseWakeUpScheduled;
+    private boolean asking;
+    private boolean pollScheduled;
+    private long alone = Long.MIN_VALUE;
 
-    /** @param timer runs the wake-up at the end of a pause */
-    SlotQueue(LimiterConfig config, Ticker ticker, EventExecutor timer) {
+    /**
+     * @param timer  runs the wake-up at the end of a pause, and the polls of the shared count
+     * @param shared the slot count replicas share, or null to count here alone
+     */
+    SlotQueue(LimiterConfig config, Ticker ticker, EventExecutor timer, SharedSlots shared) {
         this.config = config;
         this.ticker = ticker;
         this.timer = timer;
+        this.shared = shared;
     }
 
     @Override
@@ -59,6 +75,7 @@ final class SlotQueue implements Limiter {
         Waiter waiter = new Waiter(loop, listener, deadlineNanos, ticker.read());
         List<Waiter> granted = new ArrayList<>(1);
         long retryAfter = 0;
+        boolean ask = false;
         synchronized (this) {
             long now = ticker.read();
             if (queue.size() >= config.maxQueue() && !(queue.isEmpty() && canDispatch(now))) {
@@ -66,7 +83,7 @@ final class SlotQueue implements Limiter {
                 retryAfter = drainRate.secondsFor(queue.size() + 1, now, queueTimeoutSeconds());
             } else {
                 queue.addLast(waiter);
-                dispatch(now, granted);
+                ask = dispatch(now, granted);
             }
         }
         if (retryAfter > 0) {
@@ -74,41 +91,118 @@ final class SlotQueue implements Limiter {
             return waiter;
         }
         waiter.armTimeout(this);
-        granted.forEach(Waiter::grant);
+        afterLock(granted, ask);
         return waiter;
     }
 
-    /** Under the lock: hands free slots to the head of the queue, unless paused. */
-    private void dispatch(long now, List<Waiter> granted) {
+    /** Outside the lock: tells the granted waiters, and asks the shared count for a lease if dispatch wants one. */
+    private void afterLock(List<Waiter> granted, boolean ask) {
+        granted.forEach(Waiter::grant);
+        if (ask) {
+            shared.tryAcquire(config.name(), config.maxConcurrent()).whenComplete(this::leaseAnswered);
+        }
+    }
+
+    /** The shared count answered: a lease for the head of the queue, null when all are taken, or an error. */
+    private void leaseAnswered(SharedSlots.Lease lease, Throwable error) {
+        List<Waiter> granted = new ArrayList<>(1);
+        SharedSlots.Lease unused = null;
+        boolean ask = false;
+        synchronized (this) {
+            asking = false;
+            long now = ticker.read();
+            if (error != null) {
+                alone = now + FALLBACK;
+                ask = dispatch(now, granted);
+            } else if (lease == null) {
+                schedulePoll();
+            } else if (!queue.isEmpty() && canDispatch(now)) {
+                grantHead(now, granted, lease);
+                ask = dispatch(now, granted);
+            } else {
+                unused = lease;
+            }
+        }
+        if (unused != null) {
+            unused.release();
+        }
+        afterLock(granted, ask);
+    }
+
+    /** Under the lock: asks the shared count again in a moment, while anyone waits. */
+    private void schedulePoll() {
+        if (!pollScheduled && !queue.isEmpty()) {
+            pollScheduled = true;
+            timer.schedule(() -> {
+                List<Waiter> granted = new ArrayList<>(1);
+                boolean ask;
+                synchronized (this) {
+                    pollScheduled = false;
+                    ask = dispatch(ticker.read(), granted);
+                }
+                afterLock(granted, ask);
+            }, POLL, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Under the lock: hands free slots to the head of the queue, unless paused. When the slots are counted with
+     * other replicas, it hands none itself.
+     *
+     * @return whether to ask the shared count for a lease (the caller does, after the lock)
+     */
+    private boolean dispatch(long now, List<Waiter> granted) {
+        boolean ask = false;
         while (!queue.isEmpty() && canDispatch(now)) {
-            Waiter waiter = queue.poll();
-            active++;
-            total++;
-            waits.add(now - waiter.queuedAt);
-            waiter.permit = waiter.new OncePermit();
-            granted.add(waiter);
+            if (shared != null && now >= alone) {
+                ask = !asking;
+                asking = true;
+                break;
+            }
+            grantHead(now, granted, null);
         }
         if (!queue.isEmpty() && now < pausedUntil && !pauseWakeUpScheduled) {
             pauseWakeUpScheduled = true;
             timer.schedule(this::pauseEnded, pausedUntil - now, TimeUnit.NANOSECONDS);
         }
+        return ask;
+    }
+
+    /** Under the lock: the head of the queue gets a slot, with its shared lease if it has one. */
+    private void grantHead(long now, List<Waiter> granted, SharedSlots.Lease lease) {
+        Waiter waiter = queue.poll();
+        active++;
+        total++;
+        waits.add(now - waiter.queuedAt);
+        waiter.permit = waiter.new OncePermit(lease);
+        granted.add(waiter);
+        if (shared != null && lease == null) {
+            shared.fellBack();
+        }
     }
 
     private boolean canDispatch(long now) {
-        return active < config.maxConcurrent() && now >= pausedUntil;
+        int slots = shared != null && now < alone ? shared.fallbackShareOf(config.maxConcurrent())
+                : config.maxConcurrent();
+        return active < slots && now >= pausedUntil;
     }
 
     private void pauseEnded() {
         List<Waiter> granted = new ArrayList<>();
+        boolean ask;
         synchronized (this) {
             pauseWakeUpScheduled = false;
-            dispatch(ticker.read(), granted);
+            ask = dispatch(ticker.read(), granted);
         }
-        granted.forEach(Waiter::grant);
+        afterLock(granted, ask);
     }
 
-    private void released(long pauseUntil, Waiter retry) {
+    private void released(long pauseUntil, Waiter retry, SharedSlots.Lease lease) {
+        if (lease != null) {
+            lease.release();
+        }
         List<Waiter> granted = new ArrayList<>();
+        boolean ask;
         synchronized (this) {
             long now = ticker.read();
             active--;
@@ -117,12 +211,12 @@ final class SlotQueue implements Limiter {
                 pausedUntil = Math.max(pausedUntil, pauseUntil);
                 queue.addFirst(retry);
             }
-            dispatch(now, granted);
+            ask = dispatch(now, granted);
         }
         if (retry != null) {
             retry.armTimeout(this);
         }
-        granted.forEach(Waiter::grant);
+        afterLock(granted, ask);
     }
 
     /** @return whether the waiter was still queued (and so is now this caller's to settle) */
@@ -149,11 +243,12 @@ final class SlotQueue implements Limiter {
     @Override
     public void reconfigure(LimiterConfig newConfig) {
         List<Waiter> granted = new ArrayList<>();
+        boolean ask;
         synchronized (this) {
             config = newConfig;
-            dispatch(ticker.read(), granted);
+            ask = dispatch(ticker.read(), granted);
         }
-        granted.forEach(Waiter::grant);
+        afterLock(granted, ask);
     }
 
     @Override
@@ -233,11 +328,16 @@ final class SlotQueue implements Limiter {
         /** A slot that gives itself back once. */
         private final class OncePermit implements Permit {
             private final AtomicBoolean released = new AtomicBoolean();
+            private final SharedSlots.Lease lease;
+
+            OncePermit(SharedSlots.Lease lease) {
+                this.lease = lease;
+            }
 
             @Override
             public void release() {
                 if (released.compareAndSet(false, true)) {
-                    released(0, null);
+                    released(0, null, lease);
                 }
             }
 
@@ -245,7 +345,7 @@ final class SlotQueue implements Limiter {
             public Ticket releaseAndRetryFirst(long untilNanos, SlotListener retryListener) {
                 Waiter retry = new Waiter(loop, retryListener, deadline, queuedAt);
                 if (released.compareAndSet(false, true)) {
-                    released(untilNanos, retry);
+                    released(untilNanos, retry, lease);
                 }
                 return retry;
             }

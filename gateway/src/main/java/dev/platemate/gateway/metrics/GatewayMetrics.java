@@ -5,6 +5,7 @@ import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;
+import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.server.RequestListener;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -66,6 +67,13 @@ public final class GatewayMetrics implements AutoCloseable {
     public void register(Proxy.Parts parts) {
         parts.pools().keySet().stream().filter(name -> registered.add("upstream " + name)).forEach(this::upstream);
         parts.limiters().keySet().stream().filter(name -> registered.add("limiter " + name)).forEach(this::limiter);
+    }
+
+    /** Adds whether Redis answers ({@code gateway.redis.up}), its errors and the fallbacks to local state. */
+    public void redis(Supplier<RedisStats> stats) {
+        gauge("gateway.redis.up", Tags.empty(), () -> stats.get().up() ? 1 : 0);
+        counter("gateway.redis.errors", Tags.empty(), () -> stats.get().errors());
+        counter("gateway.redis.fallbacks", Tags.empty(), () -> stats.get().fallbacks());
     }
 
     /** Records every finished request in {@code gateway.requests}. */
@@ -130,6 +138,7 @@ public final class GatewayMetrics implements AutoCloseable {
         counter("gateway.cache.lookups", Tags.of("result", "miss"), () -> cache.stats().misses());
         counter("gateway.cache.lookups", Tags.of("result", "stale"), () -> cache.stats().stale());
         counter("gateway.cache.lookups", Tags.of("result", "bypass"), () -> cache.stats().bypasses());
+        counter("gateway.cache.shared.hits", none, () -> cache.stats().sharedHits());
         counter("gateway.cache.evictions", none, () -> cache.stats().evictions());
     }
 

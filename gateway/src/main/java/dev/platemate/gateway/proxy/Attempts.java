@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Whether, and when, one exchange's attempts go to its upstream. Before each attempt, the circuit breaker and the
@@ -77,28 +78,43 @@ final class Attempts {
             exchange.admitted();
             return;
         }
-        RateLimitDecision now = protection.bucket().tryTake();
-        if (!now.allowed() && exchange.waitForTokenInQueue(Duration.ofNanos(now.waitNanos()))) {
-            protection.breaker().onAbandoned(); // no attempt this time; it comes back through the queue
+        verdictOwed = true;
+        onLoop(protection.bucket().tryTakeEverywhere(), exchange, now -> {
+            if (!now.allowed() && exchange.waitForTokenInQueue(Duration.ofNanos(now.waitNanos()))) {
+                verdictOwed = false;
+                protection.breaker().onAbandoned(); // no attempt this time; it comes back through the queue
+                return;
+            }
+            onLoop(now.allowed() ? CompletableFuture.completedFuture(now)
+                    : protection.bucket().take(protection.maxWait(), loop), exchange, decision -> {
+                if (decision.allowed()) {
+                    exchange.admitted();
+                    return;
+                }
+                protection.bucket().refused();
+                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
+                        "the rate limit of upstream " + upstream + " is reached", decision.retryAfterSeconds());
+                decision.addHeaders(refused.headers());
+                exchange.refused(refused);
+            });
+        });
+    }
+
+    /**
+     * Goes on with the bucket's answer on the loop: at once when it is there, else when it comes, unless the
+     * exchange ended meanwhile. The buckets never fail (they fall back to this replica's own).
+     */
+    private void onLoop(CompletableFuture<RateLimitDecision> answer, Exchange exchange,
+                        Consumer<RateLimitDecision> then) {
+        if (answer.isDone() && loop.inEventLoop()) {
+            then.accept(answer.join());
             return;
         }
-        verdictOwed = true;
-        (now.allowed() ? CompletableFuture.completedFuture(now) : protection.bucket().take(protection.maxWait(), loop))
-                .whenComplete((decision, error) -> {
-                    if (decision != null && decision.allowed()) {
-                        exchange.admitted();
-                    } else if (decision != null) {
-                        protection.bucket().refused();
-                        FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
-                                "the rate limit of upstream " + upstream + " is reached", decision.retryAfterSeconds());
-                        decision.addHeaders(refused.headers());
-                        exchange.refused(refused);
-                    } else {
-                        // never expected from a local bucket; answered all the same, so no request is left hanging
-                        exchange.refused(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
-                                "the rate limit of upstream " + upstream + " could not be checked"));
-                    }
-                });
+        answer.whenComplete((decision, error) -> loop.execute(() -> {
+            if (!exchange.done()) {
+                then.accept(decision);
+            }
+        }));
     }
 
     /** Tells the circuit breaker how the upstream did, once per attempt. */

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A request on a cached route. It reads the whole request (the key of a POST includes its body), then: answers a
@@ -39,6 +40,8 @@ final class CachingExchange implements Exchange {
     interface Upstream {
         ProxyExchange open(HttpRequest request, ClientSide client);
     }
+
+    private static final ResponseCache.Lookup MISS = new ResponseCache.Lookup(ResponseCache.State.MISS, null);
 
     private final ClientSide client;
     private final HttpRequest request;
@@ -93,7 +96,20 @@ final class CachingExchange implements Exchange {
         }
         CacheKey key = CacheKey.of(route.routePrefix(), method, route.upstream(), upstreamTarget,
                 headers.get(HttpHeaderNames.AUTHORIZATION), method.equals("POST") ? bodyBytes() : null);
-        ResponseCache.Lookup lookup = route.cache().lookup(key, headers);
+        CompletableFuture<ResponseCache.Lookup> lookup = route.cache().lookupEverywhere(key, headers);
+        if (lookup.isDone()) {
+            answer(key, method, lookup.getNow(MISS));
+            return;
+        }
+        lookup.whenComplete((found, error) -> client.eventLoop().execute(() -> {
+            if (!done) {
+                answer(key, method, found == null ? MISS : found);
+            }
+        }));
+    }
+
+    /** Serves what the lookup found, or goes upstream: alone, leading a fill, or waiting for one. */
+    private void answer(CacheKey key, String method, ResponseCache.Lookup lookup) {
         switch (lookup.state()) {
             case FRESH -> serve(lookup.entry(), "HIT");
             case STALE -> {

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends each request where it belongs: the gateway's own endpoints, a configured route, or an error. Nothing
@@ -65,14 +66,26 @@ public final class GatewayDispatcher implements RequestDispatcher {
             return error(client, GatewayError.NO_ROUTE, "no route for " + target.path());
         }
         client.routed(route.prefix(), route.upstream());
-        if (current.callerLimits().enabled()) {
-            RateLimitDecision decision = current.callerLimits().check(request.headers(), client.remoteAddress());
-            if (!decision.allowed()) {
-                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
-                        "too many requests from this caller; try again later", decision.retryAfterSeconds());
-                decision.addHeaders(refused.headers());
-                return LocalExchange.respond(client, refused, true);
-            }
+        if (!current.callerLimits().enabled()) {
+            return current.proxy().start(request, route, target, client);
+        }
+        CompletableFuture<RateLimitDecision> check = current.callerLimits().check(request.headers(),
+                client.remoteAddress());
+        if (check.isDone()) {
+            return admitted(check.join(), current, request, route, target, client);
+        }
+        return CheckedExchange.after(check, client, decision -> admitted(decision, current, request, route, target,
+                client));
+    }
+
+    /** The request goes on, or, when its caller is over a limit, is answered 429. */
+    private static Exchange admitted(RateLimitDecision decision, Routes current, HttpRequest request, Route route,
+                                     RequestTarget target, ClientSide client) {
+        if (decision != null && !decision.allowed()) {
+            FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
+                    "too many requests from this caller; try again later", decision.retryAfterSeconds());
+            decision.addHeaders(refused.headers());
+            return LocalExchange.respond(client, refused, true);
         }
         return current.proxy().start(request, route, target, client);
     }

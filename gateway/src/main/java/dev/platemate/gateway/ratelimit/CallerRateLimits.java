@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,10 +24,14 @@ public final class CallerRateLimits {
     private record Entry(CallerRateLimitConfig config, CallerBuckets buckets) {
     }
 
-    public CallerRateLimits(List<CallerRateLimitConfig> configs, List<Cidr> trustedProxies, Ticker ticker) {
+    /** @param shared the buckets replicas share, or null to keep them in this replica */
+    public CallerRateLimits(List<CallerRateLimitConfig> configs, List<Cidr> trustedProxies, Ticker ticker,
+                            SharedBuckets shared) {
         this.trustedProxies = List.copyOf(trustedProxies);
-        for (CallerRateLimitConfig config : configs) {
-            entries.add(new Entry(config, new CallerBuckets(config.requests(), config.per(), ticker)));
+        for (int i = 0; i < configs.size(); i++) {
+            CallerRateLimitConfig config = configs.get(i);
+            entries.add(new Entry(config, new CallerBuckets(config.requests(), config.per(), ticker, shared,
+                    "caller:" + i)));
         }
     }
 
@@ -39,22 +44,29 @@ public final class CallerRateLimits {
         return !entries.isEmpty();
     }
 
-    /** Takes a token from every limit this caller falls under; the first refusal wins, else the tightest answer. */
-    public RateLimitDecision check(HttpHeaders headers, InetAddress peer) {
-        RateLimitDecision tightest = null;
+    /**
+     * Takes a token from every limit this caller falls under, one after another; the first refusal wins, else the
+     * tightest answer. Completes at once when the buckets are this replica's; never fails.
+     */
+    public CompletableFuture<RateLimitDecision> check(HttpHeaders headers, InetAddress peer) {
+        CompletableFuture<RateLimitDecision> result = CompletableFuture.completedFuture(null);
         for (Entry entry : entries) {
             String caller = entry.config().header().map(headers::get).filter(v -> !v.isBlank())
                     .map(v -> "h:" + v).orElseGet(() -> "ip:" + clientAddress(headers, peer));
-            RateLimitDecision decision = entry.buckets().tryTake(caller);
+            result = result.thenCompose(tightest -> tightest != null && !tightest.allowed()
+                    ? CompletableFuture.completedFuture(tightest)
+                    : entry.buckets().take(caller).thenApply(decision -> tighter(tightest, decision)));
+        }
+        return result.thenApply(decision -> {
             if (!decision.allowed()) {
                 refusals.increment();
-                return decision;
             }
-            if (tightest == null || decision.remaining() < tightest.remaining()) {
-                tightest = decision;
-            }
-        }
-        return tightest;
+            return decision;
+        });
+    }
+
+    private static RateLimitDecision tighter(RateLimitDecision so, RateLimitDecision decision) {
+        return so == null || !decision.allowed() || decision.remaining() < so.remaining() ? decision : so;
     }
 
     private String clientAddress(HttpHeaders headers, InetAddress peer) {

@@ -113,16 +113,16 @@ class ResilienceUnitsTest {
     void callersAreLimitedApartByHeaderOrAddress() throws Exception {
         CallerRateLimits limits = new CallerRateLimits(List.of(
                 new CallerRateLimitConfig(Optional.of("X-Client-Id"), 2, Duration.ofMinutes(1))),
-                List.of(Cidr.parse("10.0.0.0/8").orElseThrow()), ticker);
+                List.of(Cidr.parse("10.0.0.0/8").orElseThrow()), ticker, null);
         InetAddress peer = InetAddress.getByName("192.0.2.1");
         DefaultHttpHeaders alice = new DefaultHttpHeaders();
         alice.set("x-client-id", "alice");
         DefaultHttpHeaders bob = new DefaultHttpHeaders();
         bob.set("x-client-id", "bob");
-        assertThat(limits.check(alice, peer).allowed()).isTrue();
-        assertThat(limits.check(alice, peer).allowed()).isTrue();
-        assertThat(limits.check(alice, peer).allowed()).isFalse();
-        assertThat(limits.check(bob, peer).allowed()).isTrue();
+        assertThat(limits.check(alice, peer).join().allowed()).isTrue();
+        assertThat(limits.check(alice, peer).join().allowed()).isTrue();
+        assertThat(limits.check(alice, peer).join().allowed()).isFalse();
+        assertThat(limits.check(bob, peer).join().allowed()).isTrue();
 
         // no header: the address counts; behind a trusted proxy, the first X-Forwarded-For address
         InetAddress proxy = InetAddress.getByName("10.1.1.1");
@@ -130,10 +130,10 @@ class ResilienceUnitsTest {
         viaProxyA.set("x-forwarded-for", "198.51.100.7, 10.1.1.1");
         DefaultHttpHeaders viaProxyB = new DefaultHttpHeaders();
         viaProxyB.set("x-forwarded-for", "198.51.100.8");
-        assertThat(limits.check(viaProxyA, proxy).allowed()).isTrue();
-        assertThat(limits.check(viaProxyA, proxy).allowed()).isTrue();
-        assertThat(limits.check(viaProxyA, proxy).allowed()).isFalse();
-        assertThat(limits.check(viaProxyB, proxy).allowed()).isTrue();
+        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isTrue();
+        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isTrue();
+        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isFalse();
+        assertThat(limits.check(viaProxyB, proxy).join().allowed()).isTrue();
     }
 
     @Test

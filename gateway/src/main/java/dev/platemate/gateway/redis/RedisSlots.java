@@ -1,0 +1,115 @@
+package dev.platemate.gateway.redis;
+
+import dev.platemate.gateway.limiter.SharedSlots;
+import io.lettuce.core.ScriptOutputType;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * AI slots counted across replicas in Redis: per limiter, a sorted set {@code gw:slots:<limiter>} of leases scored
+ * by when they expire, on Redis's own clock (so replicas' clocks need not agree). Taking a slot drops expired
+ * leases and adds one if fewer than max are left, in one script; releasing removes it. This replica renews the
+ * leases it holds every third of {@code redis.slot_lease}; a replica that dies stops renewing, and its slots come
+ * back when they expire.
+ */
+public final class RedisSlots implements SharedSlots, AutoCloseable {
+
+    private static final String ACQUIRE = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+            if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+              redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return 1
+            end
+            return 0
+            """;
+    private static final String RENEW = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            for i = 2, #ARGV do
+              redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[1])
+            return 1
+            """;
+
+    private final RedisLink link;
+    private final String replica = UUID.randomUUID().toString().substring(0, 8);
+    private final AtomicLong sequence = new AtomicLong();
+    private final long leaseMillis;
+    private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
+    private final ScheduledFuture<?> renewal;
+
+    /** @param timer runs the renewals */
+    public RedisSlots(RedisLink link, ScheduledExecutorService timer) {
+        this.link = link;
+        this.leaseMillis = link.config().slotLease().toMillis();
+        long every = Math.max(1, leaseMillis / 3);
+        this.renewal = timer.scheduleAtFixedRate(this::renew, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private static byte[] key(String limiter) {
+        return ("gw:slots:" + limiter).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(Object value) {
+        return String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public CompletableFuture<Lease> tryAcquire(String limiter, int max) {
+        String id = replica + ":" + sequence.incrementAndGet();
+        Set<String> mine = held.computeIfAbsent(limiter, name -> ConcurrentHashMap.newKeySet());
+        return link.<Long>call(redis -> redis.eval(ACQUIRE, ScriptOutputType.INTEGER, new byte[][] {key(limiter)},
+                bytes(max), bytes(leaseMillis), bytes(id))).thenApply(taken -> {
+                    if (taken != 1L) {
+                        return null;
+                    }
+                    mine.add(id);
+                    return () -> {
+                        mine.remove(id);
+                        link.call(redis -> redis.zrem(key(limiter), bytes(id)));
+                    };
+                });
+    }
+
+    @Override
+    public int fallbackShareOf(int max) {
+        return (int) link.config().shareOf(max);
+    }
+
+    @Override
+    public void fellBack() {
+        link.fellBack();
+    }
+
+    /** Pushes the expiry of every lease this replica holds. A lease already gone stays gone. */
+    private void renew() {
+        held.forEach((limiter, ids) -> {
+            List<byte[]> values = new ArrayList<>();
+            values.add(bytes(leaseMillis));
+            ids.forEach(id -> values.add(bytes(id)));
+            if (values.size() > 1) {
+                link.call(redis -> redis.eval(RENEW, ScriptOutputType.INTEGER, new byte[][] {key(limiter)},
+                        values.toArray(new byte[0][])));
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        renewal.cancel(false);
+    }
+}
