@@ -38,6 +38,11 @@ final class StatusReport {
                 level(Math.round(latency), 2000, 5000)));
         long timedOut = report.at("/ai_limiter/timed_out").asLong();
         rows.add(new Row("AI queue timeouts", timedOut + " since start", "0", timedOut > 0 ? Level.WARNING : Level.OK));
+        JsonNode redis = report.path("redis");
+        if (redis.path("configured").asBoolean()) {
+            boolean up = redis.path("up").asBoolean();
+            rows.add(new Row("Redis", up ? "up" : "DOWN", "up", up ? Level.OK : Level.WARNING));
+        }
     }
 
     /** The worst level of the guide's metrics. */
@@ -86,6 +91,13 @@ final class StatusReport {
         out.append(String.format("%ncache: %d entries, %s, hit ratio %.2f (%d hits, %d misses)%n",
                 cache.path("entries").asLong(), megabytes(cache.path("bytes").asLong()),
                 cache.path("hit_ratio").asDouble(), cache.path("hits").asLong(), cache.path("misses").asLong()));
+        JsonNode redis = report.path("redis");
+        if (redis.path("configured").asBoolean()) {
+            out.append(String.format("redis: %s, %d cache misses served from Redis, %d errors, %d fallbacks to "
+                            + "this replica alone%n", redis.path("up").asBoolean() ? "up" : "DOWN",
+                    cache.path("shared_hits").asLong(), redis.path("errors").asLong(),
+                    redis.path("fallbacks").asLong()));
+        }
         return out.toString();
     }
 

@@ -12,11 +12,6 @@ import java.time.Duration;
  */
 public record RedisConfig(String url, Duration timeout, Duration slotLease, double fallbackShare) {
 
-    /** No Redis: state stays in this replica. */
-    public static RedisConfig none() {
-        return new RedisConfig("", Duration.ofMillis(250), Duration.ofSeconds(30), 0.5);
-    }
-
     public boolean enabled() {
         return !url.isEmpty();
     }

@@ -99,6 +99,9 @@ class ComposeFilesTest {
         URI redis = URI.create(config.redis().url());
         assertThat(redis.getHost()).isEqualTo("redis");
         assertThat(strings(services.get("redis").get("expose"))).contains(Integer.toString(redis.getPort()));
+        // the shared cache tier is bounded by Redis itself, evicting the least recently used keys
+        List<String> redisCommand = strings(services.get("redis").get("command"));
+        assertThat(redisCommand).contains("--maxmemory", "--maxmemory-policy", "allkeys-lru");
         assertThat(config.limiters().get("ai").maxConcurrent())
                 .isEqualTo(Integer.parseInt(stub.get(stub.indexOf("--ai-max-concurrent") + 1)));
     }

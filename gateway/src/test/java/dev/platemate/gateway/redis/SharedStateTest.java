@@ -5,9 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.cli.Main;
 import dev.platemate.gateway.testing.RedisServer;
 import dev.platemate.gateway.testing.TestGateway;
 import dev.platemate.gateway.testing.TestUpstream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -18,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * Two gateway replicas sharing state through a real redis-server: cache entries, caller rate limits and AI slots;
@@ -218,6 +222,11 @@ class SharedStateTest {
         }
         String metrics = pair.get(0).get("/metrics").body();
         assertThat(metrics).contains("gateway_redis_up 0.0");
+        StringWriter status = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(status, true));
+        assertThat(cli.execute("status", "--url", "http://127.0.0.1:" + pair.get(1).port())).isEqualTo(1);
+        assertThat(status.toString()).containsPattern("Redis +DOWN +up +WARNING").contains("redis: DOWN");
 
         redis.startAgain();
         for (TestGateway replica : pair) {
