@@ -133,16 +133,19 @@ final class SlotQueue implements Limiter {
     private void schedulePoll() {
         if (!pollScheduled && !queue.isEmpty()) {
             pollScheduled = true;
-            timer.schedule(() -> {
-                List<Waiter> granted = new ArrayList<>(1);
-                boolean ask;
-                synchronized (this) {
-                    pollScheduled = false;
-                    ask = dispatch(ticker.read(), granted);
-                }
-                afterLock(granted, ask);
-            }, POLL, TimeUnit.NANOSECONDS);
+            timer.schedule(() -> dispatchAfter(() -> pollScheduled = false), POLL, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** Makes {@code change} and dispatches, under the lock; then tells whom it concerns. */
+    private void dispatchAfter(Runnable change) {
+        List<Waiter> granted = new ArrayList<>(1);
+        boolean ask;
+        synchronized (this) {
+            change.run();
+            ask = dispatch(ticker.read(), granted);
+        }
+        afterLock(granted, ask);
     }
 
     /**
@@ -188,13 +191,7 @@ final class SlotQueue implements Limiter {
     }
 
     private void pauseEnded() {
-        List<Waiter> granted = new ArrayList<>();
-        boolean ask;
-        synchronized (this) {
-            pauseWakeUpScheduled = false;
-            ask = dispatch(ticker.read(), granted);
-        }
-        afterLock(granted, ask);
+        dispatchAfter(() -> pauseWakeUpScheduled = false);
     }
 
     private void released(long pauseUntil, Waiter retry, SharedSlots.Lease lease) {
@@ -242,13 +239,7 @@ final class SlotQueue implements Limiter {
 
     @Override
     public void reconfigure(LimiterConfig newConfig) {
-        List<Waiter> granted = new ArrayList<>();
-        boolean ask;
-        synchronized (this) {
-            config = newConfig;
-            ask = dispatch(ticker.read(), granted);
-        }
-        afterLock(granted, ask);
+        dispatchAfter(() -> config = newConfig);
     }
 
     @Override

@@ -58,6 +58,14 @@ class SharedStateTest {
      * {@code rateLimits} (flow-style entries) for every caller.
      */
     private List<TestGateway> replicas(String limiter, String rateLimits, String redisExtra) throws Exception {
+        startReplicas(limiter, rateLimits, redisExtra);
+        for (TestGateway replica : replicas) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> replica.gateway().redisStats().up());
+        }
+        return replicas;
+    }
+
+    private void startReplicas(String limiter, String rateLimits, String redisExtra) throws Exception {
         String yaml = TestGateway.config(upstream.url()).replace("routes:\n", """
                 limiters:
                   ai: {%s}
@@ -73,10 +81,6 @@ class SharedStateTest {
         for (int i = 0; i < 2; i++) {
             replicas.add(TestGateway.start(yaml));
         }
-        for (TestGateway replica : replicas) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> replica.gateway().redisStats().up());
-        }
-        return replicas;
     }
 
     private static CompletableFuture<HttpResponse<String>> send(TestGateway gateway, String path, String client) {
@@ -172,13 +176,13 @@ class SharedStateTest {
     void aSlotHeldLongerThanItsLeaseIsRenewedSoNobodyElseGetsIt() throws Exception {
         upstream.aiLimit.set(5);
         List<TestGateway> pair = replicas("max_concurrent: 1, max_queue: 10, queue_timeout: 30s", "",
-                ", slot_lease: 400ms");
+                ", slot_lease: 600ms");
         CompletableFuture<HttpResponse<String>> first = send(pair.get(0), "/ai/ai?ms=1500", "a");
         await().atMost(Duration.ofSeconds(5)).until(() -> upstream.aiInFlight.get() == 1);
         CompletableFuture<HttpResponse<String>> second = send(pair.get(1), "/ai/ai?ms=10", "b");
         assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         assertThat(second.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-        // held for 1.5 s with a 400 ms lease: without renewal the second would have gone in alongside
+        // held for 1.5 s with a 600 ms lease: without renewal the second would have gone in alongside
         assertThat(upstream.aiMaxInFlight.get()).isEqualTo(1);
     }
 
@@ -192,6 +196,25 @@ class SharedStateTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> pair.get(0).gateway().limiterStats().get("ai").queued() == 1);
         assertThat(waiting.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         assertThat(redis.reply("ZRANGE gw:slots:ai 0 -1")).doesNotContain("dead-replica:1");
+    }
+
+    @Test
+    void aReplicaStartsWithoutRedisServesAloneAndSharesOnceRedisComesUp() throws Exception {
+        redis.kill();
+        startReplicas("max_concurrent: 2", "{key: \"header:X-Client-Id\", requests: 100, per: 1m}", "");
+        for (TestGateway replica : replicas) {
+            assertThat(get(replica, "/ai/ai?ms=10", "a").statusCode()).isEqualTo(200);
+            assertThat(get(replica, "/api/cacheable?id=alone", "a").headers().firstValue("x-cache")).hasValue("MISS");
+            assertThat(performance(replica).path("redis").path("up").asBoolean()).isFalse();
+        }
+        redis.startAgain();
+        for (TestGateway replica : replicas) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> replica.gateway().redisStats().up());
+        }
+        get(replicas.get(0), "/api/cacheable?id=joined", "a");
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.reply("KEYS gw:cache:*").size() == 1);
+        assertThat(get(replicas.get(1), "/api/cacheable?id=joined", "a").headers().firstValue("x-cache"))
+                .hasValue("HIT");
     }
 
     @Test
