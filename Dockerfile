@@ -17,7 +17,7 @@ RUN useradd --system --uid 10001 --no-create-home gateway
 COPY --from=build /src/gateway/target/gateway.jar /app/gateway.jar
 COPY gateway.yml /etc/gateway/gateway.yml
 ENV GATEWAY_CONFIG=/etc/gateway/gateway.yml \
-    JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:MaxDirectMemorySize=256m"
+    JAVA_OPTS="-XX:+UseG1GC -XX:MaxRAMPercentage=75 -XX:MaxDirectMemorySize=256m"
 USER gateway
 EXPOSE 8080
 # bash's /dev/tcp: no curl needed in the image

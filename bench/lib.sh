@@ -53,7 +53,7 @@ NGINX
 # The gateway with the given gateway.yml content; waits until it is ready.
 start_gateway() {
   echo "$2" > "$work/gateway.yml"
-  JAVA_OPTS=${JAVA_OPTS:--Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m}
+  JAVA_OPTS=${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m}
   # like nginx here (access_log off), the gateway runs without its access log
   # shellcheck disable=SC2086
   GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &

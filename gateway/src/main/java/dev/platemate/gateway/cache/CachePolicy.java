@@ -26,6 +26,9 @@ public final class CachePolicy {
 
     /** A request that asks not to be served from cache (Cache-Control no-cache or no-store, Pragma no-cache). */
     public static boolean bypasses(HttpHeaders request) {
+        if (!request.contains(HttpHeaderNames.CACHE_CONTROL) && !request.contains(HttpHeaderNames.PRAGMA)) {
+            return false; // most requests: nothing to parse
+        }
         Map<String, String> directives = directives(request.getAll(HttpHeaderNames.CACHE_CONTROL));
         return directives.containsKey("no-cache") || directives.containsKey("no-store")
                 || "no-cache".equalsIgnoreCase(request.get(HttpHeaderNames.PRAGMA, "").trim());

@@ -11,7 +11,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.proxy.Socks5ProxyHandler;
@@ -34,6 +36,16 @@ import java.util.concurrent.TimeUnit;
  * tunnel open and TLS handshake done, all within {@code connect_timeout}.
  */
 public final class UpstreamConnector {
+
+    /**
+     * Response heads from a configured upstream, which is trusted with its header bytes: names and values are not
+     * validated as they are decoded (the decoder still splits lines and names, so no LF gets through). This is the
+     * only place validation is off; client requests are validated in full.
+     */
+    private static final HttpDecoderConfig RESPONSE_DECODER = new HttpDecoderConfig()
+            .setMaxInitialLineLength(8192).setMaxHeaderSize(64 * 1024).setMaxChunkSize(64 * 1024)
+            .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(false))
+            .setTrailersFactory(DefaultHttpHeadersFactory.trailersFactory().withValidation(false));
 
     private final UpstreamConfig config;
     private final Transport transport;
@@ -115,7 +127,7 @@ public final class UpstreamConnector {
         if (ssl != null) {
             p.addLast("tls", ssl.newHandler(p.channel().alloc(), config.host(), config.port()));
         }
-        p.addLast("codec", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, true));
+        p.addLast("codec", new HttpClientCodec(RESPONSE_DECODER, true, false));
         // reads only: a writer or all-idle timer would cost a promise and a listener on every write
         p.addLast("idle", new IdleStateHandler(Math.min(config.idleTimeout().toMillis(),
                 config.pool().idleTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS));

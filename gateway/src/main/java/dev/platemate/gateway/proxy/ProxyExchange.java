@@ -205,7 +205,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         responseTimer.cancel();
         int status = response.status().code();
         attempts.verdict(status < 500);
-        if (attempts.tryRetryResponse(status, body.canResend(),
+        if (status >= 502 && status <= 504 && attempts.tryRetryResponse(status, body.canResend(),
                 AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO))) {
             return HeldResponses.Kind.RETRY;
         }

@@ -16,8 +16,9 @@ final class RequestBody {
     static final int RETRY_LIMIT = 64 * 1024;
 
     private final long copyLimit;
-    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
-    private final ArrayDeque<HttpContent> sent = new ArrayDeque<>();
+    // most requests hold one part (a GET's empty last content); the deques grow when a body comes in parts
+    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
+    private final ArrayDeque<HttpContent> sent = new ArrayDeque<>(2);
     private long pendingBytes;
     private long sentBytes;
     private boolean keepingCopies;

@@ -52,6 +52,9 @@ public record RequestTarget(String path, String query) {
 
     /** Collapses repeated slashes; refuses dot segments (also percent-encoded) and control characters. */
     static Optional<String> normalise(String rawPath) {
+        if (isPlain(rawPath)) {
+            return Optional.of(rawPath.isEmpty() ? "/" : rawPath);
+        }
         StringBuilder out = new StringBuilder(rawPath.length());
         int i = 0;
         int n = rawPath.length();
@@ -80,5 +83,21 @@ public record RequestTarget(String path, String query) {
             }
         }
         return Optional.of(out.length() == 0 ? "/" : out.toString());
+    }
+
+    /**
+     * Whether the path is already normal, as most are: no control character, backslash or percent sign, no
+     * repeated slash, and no segment that starts with a dot. Such a path is used as it is.
+     */
+    private static boolean isPlain(String rawPath) {
+        char previous = 0;
+        for (int i = 0; i < rawPath.length(); i++) {
+            char c = rawPath.charAt(i);
+            if (c <= 0x20 || c == 0x7f || c == '\\' || c == '%' || (previous == '/' && (c == '/' || c == '.'))) {
+                return false;
+            }
+            previous = c;
+        }
+        return true;
     }
 }

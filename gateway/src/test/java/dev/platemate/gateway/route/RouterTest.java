@@ -61,5 +61,15 @@ class RouterTest {
                 new RequestTarget.Valid(new RequestTarget("/a", "q")));
         assertThat(RequestTarget.parse("/a..b/c.d", "h")).isEqualTo(
                 new RequestTarget.Valid(new RequestTarget("/a..b/c.d", null)));
+        // plain paths go through as they are; anything else takes the careful way
+        assertThat(RequestTarget.parse("/food/search", "h")).isEqualTo(
+                new RequestTarget.Valid(new RequestTarget("/food/search", null)));
+        assertThat(RequestTarget.parse("/.well-known/x", "h")).isEqualTo(
+                new RequestTarget.Valid(new RequestTarget("/.well-known/x", null)));
+        assertThat(RequestTarget.parse("/a/..", "h")).isInstanceOf(RequestTarget.Invalid.class);
+        assertThat(RequestTarget.parse("/a/.", "h")).isInstanceOf(RequestTarget.Invalid.class);
+        assertThat(RequestTarget.parse("/a/b\u0001", "h")).isInstanceOf(RequestTarget.Invalid.class);
+        assertThat(RequestTarget.parse("/a/b%41", "h")).isEqualTo(
+                new RequestTarget.Valid(new RequestTarget("/a/b%41", null)));
     }
 }
