@@ -22,7 +22,7 @@ work=$(mktemp -d)
 mkdir -p "$work/logs"
 pids=()
 cleanup() {
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  for f in "$work"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -32,11 +32,13 @@ trap cleanup EXIT
 # A 1 KiB JSON body, the upstream's answer.
 json_body() { printf '{"data":"%s"}' "$(head -c 1013 /dev/zero | tr '\0' 'x')"; }
 
-# nginx with the given http{} content, run as a plain process in $work.
+# start_nginx NAME CONTENT: an nginx instance with the given http{} content, run as a plain process in $work.
+# The upstream and the proxy under comparison run as separate instances, so each one's CPU can be read apart.
 start_nginx() {
-  cat > "$work/nginx.conf" <<NGINX
+  local name=$1; shift
+  cat > "$work/$name.conf" <<NGINX
 worker_processes auto;
-pid $work/nginx.pid;
+pid $work/$name.pid;
 error_log $work/logs/error.log warn;
 events { worker_connections 4096; }
 http {
@@ -47,8 +49,15 @@ http {
   $1
 }
 NGINX
-  nginx -c "$work/nginx.conf" -p "$work"
+  nginx -c "$work/$name.conf" -p "$work"
+  for _ in $(seq 1 50); do [ -s "$work/$name.pid" ] && return 0; sleep 0.1; done
 }
+
+# The worker processes of nginx instance NAME.
+nginx_workers() { pgrep -P "$(cat "$work/$1.pid")" | tr '\n' ' '; }
+
+# CPU time (user + system, in clock ticks) used so far by the given processes.
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 
 # The gateway with the given gateway.yml content; waits until it is ready.
 start_gateway() {
@@ -66,23 +75,29 @@ start_gateway() {
   exit 1
 }
 
-# measure NAME URL -> "rps p99_ms errors", after a warm-up run
+# measure NAME URL PIDS... -> "rps p99_ms cpu_us errors", after a warm-up run; cpu_us is the CPU time the given
+# processes (the proxy under test) spent per request during the measured run
 measure() {
-  wrk -t$threads -c"$connections" -d"$warmup" "$2" >/dev/null
-  local out; out=$(wrk -t$threads -c"$connections" -d"$duration" --latency "$2")
-  echo "$out" > "$work/logs/wrk-$1.txt"
-  local rps p99 errors
+  local name=$1 url=$2; shift 2
+  wrk -t$threads -c"$connections" -d"$warmup" "$url" >/dev/null
+  local before; before=$(cpu_ticks "$@")
+  local out; out=$(wrk -t$threads -c"$connections" -d"$duration" --latency "$url")
+  local after; after=$(cpu_ticks "$@")
+  echo "$out" > "$work/logs/wrk-$name.txt"
+  local rps p99 errors requests cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  echo "$rps $p99 ${errors:-none}"
+  echo "$rps $p99 $cpu ${errors:-none}"
 }
 
-# report LABEL_A RPS_A P99_A ERR_A LABEL_B RPS_B P99_B ERR_B: the table and the ratios of B to A
+# report LABEL_A RPS_A P99_A CPU_A ERR_A LABEL_B RPS_B P99_B CPU_B ERR_B: the table and the ratios of B to A
 report() {
-  printf '%-16s %12s %10s  %s\n' setup rps p99_ms errors
-  printf '%-16s %12.0f %10.2f  %s\n' "$1" "$2" "$3" "$4"
-  printf '%-16s %12.0f %10.2f  %s\n' "$5" "$6" "$7" "$8"
-  awk -v g="$6" -v n="$2" -v gp="$7" -v np="$3" -v a="$1" \
-    'BEGIN { printf "ratio            throughput %.2fx %s, p99 %.2fx %s\n", g/n, a, gp/np, a }'
+  printf '%-18s %10s %8s %12s  %s\n' setup rps p99_ms cpu_us/req errors
+  printf '%-18s %10.0f %8.2f %12.1f  %s\n' "$1" "$2" "$3" "$4" "$5"
+  printf '%-18s %10.0f %8.2f %12.1f  %s\n' "$6" "$7" "$8" "$9" "${10}"
+  awk -v g="$7" -v n="$2" -v gp="$8" -v np="$3" -v gc="$9" -v nc="$4" -v a="$1" \
+    'BEGIN { printf "ratio              throughput %.2fx %s, p99 %.2fx, CPU per request %.2fx\n", g/n, a, gp/np, gc/nc }'
 }

@@ -28,6 +28,14 @@ final class HeaderRewriter {
         HttpHeaderNames.PROXY_AUTHENTICATE,
     };
 
+    private static final String[] UPSTREAM_TIMINGS = new String[256];
+
+    static {
+        for (int i = 0; i < UPSTREAM_TIMINGS.length; i++) {
+            UPSTREAM_TIMINGS[i] = "upstream;dur=" + i;
+        }
+    }
+
     private final String authority;
     private final Map.Entry<AsciiString, String>[] upstreamHeaders;
     private final List<Cidr> trustedProxies;
@@ -76,7 +84,7 @@ final class HeaderRewriter {
         HttpHeaders headers = response.headers();
         removeHopByHop(headers);
         appendVia(headers);
-        headers.add("server-timing", queueMillis < 0 ? "upstream;dur=" + upstreamMillis
+        headers.add("server-timing", queueMillis < 0 ? upstreamTiming(upstreamMillis)
                 : "queue;dur=" + queueMillis + ", upstream;dur=" + upstreamMillis);
         boolean keepAlive = clientKeepAlive;
         if (!headRequest && mayHaveBody(response) && !HttpUtil.isContentLengthSet(response)
@@ -94,6 +102,12 @@ final class HeaderRewriter {
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
         return keepAlive;
+    }
+
+    /** Server-Timing of a route without a limiter; the usual few milliseconds are made once. */
+    private static String upstreamTiming(long millis) {
+        return millis >= 0 && millis < UPSTREAM_TIMINGS.length ? UPSTREAM_TIMINGS[(int) millis]
+                : "upstream;dur=" + millis;
     }
 
     private static boolean mayHaveBody(HttpResponse response) {
