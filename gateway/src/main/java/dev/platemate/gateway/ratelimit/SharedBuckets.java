@@ -13,16 +13,20 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Token buckets that live in Redis, shared by every replica (Bucket4j's Lettuce backend, compare-and-swap, wall
- * clock). A bucket's key expires once it would be full again, so idle callers leave nothing behind. While Redis
- * is unreachable there is no shared bucket, and each {@link TokenBucket} falls back to its own share. Thread-safe.
+ * clock). A bucket's key expires 10 s after the bucket would be full again, so idle callers leave nothing behind.
+ * While Redis is unreachable there is no shared bucket, and each {@link TokenBucket} falls back to its own share.
+ * Thread-safe.
  */
 public final class SharedBuckets {
 
     private static final String PREFIX = "gw:rl:";
 
     private final RedisLink link;
-    private StatefulRedisConnection<byte[], byte[]> boundTo;
-    private AsyncProxyManager<byte[]> manager;
+    /** The Bucket4j manager and the connection it was built on; rebuilt when the link opens a new connection. */
+    private volatile Bound bound;
+
+    private record Bound(StatefulRedisConnection<byte[], byte[]> connection, AsyncProxyManager<byte[]> manager) {
+    }
 
     public SharedBuckets(RedisLink link) {
         this.link = link;
@@ -38,19 +42,20 @@ public final class SharedBuckets {
         return current.builder().build((PREFIX + name).getBytes(StandardCharsets.UTF_8), () -> known);
     }
 
-    private synchronized AsyncProxyManager<byte[]> manager() {
+    private AsyncProxyManager<byte[]> manager() {
         StatefulRedisConnection<byte[], byte[]> connection = link.connection();
         if (connection == null) {
             return null;
         }
-        if (connection != boundTo) {
-            boundTo = connection;
-            manager = Bucket4jLettuce.casBasedBuilder(connection)
+        Bound current = bound;
+        if (current == null || current.connection() != connection) {
+            current = new Bound(connection, Bucket4jLettuce.casBasedBuilder(connection)
                     .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
                             Duration.ofSeconds(10)))
-                    .build().asAsync();
+                    .build().asAsync());
+            bound = current; // two threads may both build one; either will do
         }
-        return manager;
+        return current.manager();
     }
 
     /** The part of a limit a replica applies alone while Redis is unreachable. */
