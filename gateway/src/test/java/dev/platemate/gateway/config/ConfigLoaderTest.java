@@ -215,6 +215,28 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void redisSettingsHaveDefaultsAndBounds() throws Exception {
+        RedisConfig defaults = parse(MINIMAL, Map.of()).redis();
+        assertThat(defaults.timeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(defaults.slotLease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.fallbackShare()).isEqualTo(0.5);
+        assertThat(defaults.shareOf(5)).isEqualTo(3);
+        assertThat(defaults.shareOf(1)).isEqualTo(1);
+
+        RedisConfig set = parse(MINIMAL + "redis: {url: \"redis://r:6379\", timeout: 1s, slot_lease: 10s, "
+                + "fallback_share: 0.25}\n", Map.of()).redis();
+        assertThat(set.timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(set.slotLease()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(set.shareOf(60)).isEqualTo(15);
+
+        assertThat(errors(MINIMAL + "redis: {url: \"http://r\", fallback_share: 0, slot_lease: 0s}\n").errors())
+                .containsExactlyInAnyOrder(
+                        "redis.url: 'http://r' (expected: redis://host:port, or empty for none)",
+                        "redis.slot_lease: '0s' (expected: a duration above zero)",
+                        "redis.fallback_share: '0' (expected: a number above 0 and at most 1, such as 0.5)");
+    }
+
+    @Test
     void invalidYamlIsReportedWithItsLine() {
         assertThatThrownBy(() -> parse("server:\n  listen: [\n", Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
