@@ -4,6 +4,7 @@ import dev.platemate.gateway.config.RedisConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The one connection through which replicas share state (Lettuce, non-blocking, one I/O thread of its own). It
  * connects in the background and keeps trying; while it is down, commands fail at once, and a command that takes
- * longer than {@code redis.timeout} fails then, so callers fall back to local state instead of waiting. It knows
+ * longer than {@code redis.timeout} fails then, so callers fall back to local state instead of waiting. After
+ * such a timeout the link leaves Redis alone for {@link #QUIET}, so a hung Redis costs one timeout, not one per
+ * request. It knows
  * whether Redis is reachable, counts errors and fallbacks, and logs each change of state once. The address is
  * logged without credentials.
  */
@@ -36,6 +39,8 @@ public final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
     private static final Duration RETRY = Duration.ofMillis(500);
+    /** How long Redis is left alone after a command timed out. */
+    static final Duration QUIET = Duration.ofSeconds(1);
 
     private final RedisConfig config;
     private final ClientResources resources;
@@ -47,6 +52,7 @@ public final class RedisLink implements AutoCloseable {
     private final LongAdder errors = new LongAdder();
     private final LongAdder fallbacks = new LongAdder();
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
+    private volatile long quietUntil = System.nanoTime();
 
     /** What was last logged. */
     private enum State { UNKNOWN, UP, DOWN }
@@ -117,14 +123,19 @@ public final class RedisLink implements AutoCloseable {
 
     /** Whether Redis answers now. */
     public boolean up() {
-        StatefulRedisConnection<byte[], byte[]> current = connection;
-        return current != null && current.isOpen();
+        return connection() != null;
     }
 
-    /** The open connection, or null while there is none (for Bucket4j, which sends its own commands). */
+    /**
+     * The open connection, or null while there is none or while Redis is being left alone after a timeout (for
+     * Bucket4j, which sends its own commands).
+     */
     public StatefulRedisConnection<byte[], byte[]> connection() {
         StatefulRedisConnection<byte[], byte[]> current = connection;
-        return current != null && current.isOpen() ? current : null;
+        if (current == null || !current.isOpen() || System.nanoTime() - quietUntil < 0) {
+            return null;
+        }
+        return current;
     }
 
     public RedisConfig config() {
@@ -148,13 +159,34 @@ public final class RedisLink implements AutoCloseable {
         }
     }
 
-    /** Counts the failure of {@code future}, if it fails; returns it. */
+    /**
+     * Counts the failure of {@code future}, if it fails, and returns it. A command that timed out means Redis is
+     * there but not answering (hung, or overloaded): it is then left alone for {@link #QUIET}, so requests fall
+     * back at once instead of each waiting for the timeout.
+     */
     public <T> CompletableFuture<T> counted(CompletableFuture<T> future) {
         return future.whenComplete((value, error) -> {
-            if (error != null) {
-                errors.increment();
+            if (error == null) {
+                if (state.get() != State.UP && connection() != null) {
+                    becameReachable();
+                }
+                return;
+            }
+            errors.increment();
+            if (timedOut(error)) {
+                quietUntil = System.nanoTime() + QUIET.toNanos();
+                becameUnreachable("no answer within " + config.timeout().toMillis() + " ms");
             }
         });
+    }
+
+    private static boolean timedOut(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RedisCommandTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Someone served from local state because Redis did not answer. */

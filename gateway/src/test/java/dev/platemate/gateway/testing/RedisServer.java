@@ -45,10 +45,26 @@ public final class RedisServer implements AutoCloseable {
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> command("PING").equals("+PONG"));
     }
 
-    /** Kills the server at once, as a crash would. */
+    /** Kills the server at once, as a crash would (a paused one too). */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Stops the server without closing its connections (SIGSTOP), as a hung Redis; {@link #resume()} undoes it. */
+    public void pause() throws Exception {
+        signal("-STOP");
+    }
+
+    public void resume() throws Exception {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill " + signal + " failed");
+        }
     }
 
     public String url() {
