@@ -102,17 +102,24 @@ final class Attempts {
 
     /**
      * Goes on with the bucket's answer on the loop: at once when it is there, else when it comes, unless the
-     * exchange ended meanwhile. The buckets never fail (they fall back to this replica's own).
+     * exchange ended meanwhile. The buckets fall back to this replica's own rather than fail; should one fail all
+     * the same, the request is answered 503, so none is left hanging.
      */
     private void onLoop(CompletableFuture<RateLimitDecision> answer, Exchange exchange,
                         Consumer<RateLimitDecision> then) {
-        if (answer.isDone() && loop.inEventLoop()) {
+        if (answer.isDone() && !answer.isCompletedExceptionally() && loop.inEventLoop()) {
             then.accept(answer.join());
             return;
         }
         answer.whenComplete((decision, error) -> loop.execute(() -> {
-            if (!exchange.done()) {
+            if (exchange.done()) {
+                return;
+            }
+            if (decision != null) {
                 then.accept(decision);
+            } else {
+                exchange.refused(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
+                        "the rate limit of upstream " + upstream + " could not be checked"));
             }
         }));
     }
