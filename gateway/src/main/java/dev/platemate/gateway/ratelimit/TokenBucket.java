@@ -90,12 +90,18 @@ public final class TokenBucket {
         if (remote == null) {
             return CompletableFuture.completedFuture(tryTake());
         }
-        return shared.counted(remote.tryConsumeAndReturnRemaining(1)).handle((probe, error) -> {
+        CompletableFuture<ConsumptionProbe> probe;
+        try {
+            probe = remote.tryConsumeAndReturnRemaining(1);
+        } catch (RuntimeException e) {
+            probe = CompletableFuture.failedFuture(e);
+        }
+        return shared.counted(probe).handle((consumed, error) -> {
             if (error != null) {
                 shared.fellBack();
                 return tryTake();
             }
-            return decision(probe, limit);
+            return decision(consumed, limit);
         });
     }
 
@@ -105,13 +111,14 @@ public final class TokenBucket {
      * Never fails.
      */
     public CompletableFuture<RateLimitDecision> take(Duration maxWait, ScheduledExecutorService scheduler) {
+        if (shared != null && maxWait.isZero()) {
+            return tryTakeEverywhere();
+        }
         AsyncBucketProxy remote = remote();
         if (remote == null) {
             return takeLocally(maxWait, scheduler);
         }
-        return shared.counted(remote.asScheduler().tryConsume(1, maxWait, scheduler)
-                        .thenCompose(got -> got ? CompletableFuture.completedFuture(granted(limit))
-                                : remote.estimateAbilityToConsume(1).thenApply(e -> refused(e, limit))))
+        return shared.counted(reserve(remote, maxWait, scheduler))
                 .handle((decision, error) -> {
                     if (error == null) {
                         return CompletableFuture.completedFuture(decision);
@@ -119,6 +126,18 @@ public final class TokenBucket {
                     shared.fellBack();
                     return takeLocally(maxWait, scheduler);
                 }).thenCompose(decision -> decision);
+    }
+
+    /** Reserves a token in Redis within {@code maxWait}, or says when the next one comes; fails, never throws. */
+    private CompletableFuture<RateLimitDecision> reserve(AsyncBucketProxy remote, Duration maxWait,
+                                                         ScheduledExecutorService scheduler) {
+        try {
+            return remote.asScheduler().tryConsume(1, maxWait, scheduler)
+                    .thenCompose(got -> got ? CompletableFuture.completedFuture(granted(limit))
+                            : remote.estimateAbilityToConsume(1).thenApply(e -> refused(e, limit)));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private CompletableFuture<RateLimitDecision> takeLocally(Duration maxWait, ScheduledExecutorService scheduler) {

@@ -59,15 +59,22 @@ class SharedStateTest {
      * {@code rateLimits} (flow-style entries) for every caller.
      */
     private List<TestGateway> replicas(String limiter, String rateLimits, String redisExtra) throws Exception {
-        startReplicas(limiter, rateLimits, redisExtra);
+        return replicas(limiter, rateLimits, redisExtra, "");
+    }
+
+    /** @param upstreamExtra YAML lines under the upstream, such as its {@code rate_limit} */
+    private List<TestGateway> replicas(String limiter, String rateLimits, String redisExtra, String upstreamExtra)
+            throws Exception {
+        startReplicas(limiter, rateLimits, redisExtra, upstreamExtra);
         for (TestGateway replica : replicas) {
             await().atMost(Duration.ofSeconds(10)).until(() -> replica.gateway().redisStats().up());
         }
         return replicas;
     }
 
-    private void startReplicas(String limiter, String rateLimits, String redisExtra) throws Exception {
-        String yaml = TestGateway.config(upstream.url()).replace("routes:\n", """
+    private void startReplicas(String limiter, String rateLimits, String redisExtra, String upstreamExtra)
+            throws Exception {
+        String yaml = TestGateway.config(upstream.url(), upstreamExtra).replace("routes:\n", """
                 limiters:
                   ai: {%s}
                 rate_limits: [%s]
@@ -154,6 +161,37 @@ class SharedStateTest {
     }
 
     @Test
+    void anUpstreamsRateLimitHoldsAcrossReplicasAndAWaitForATokenIsSharedToo() throws Exception {
+        List<TestGateway> pair = replicas("max_concurrent: 2", "", "",
+                "rate_limit: {requests: 2, per: 2s, max_wait: 5s}");
+        // on /ai/ (not cached): two tokens between both replicas; the third waits for the next (one a second)
+        assertThat(get(pair.get(0), "/ai/echo", "a").statusCode()).isEqualTo(200);
+        assertThat(get(pair.get(1), "/ai/echo", "b").statusCode()).isEqualTo(200);
+        long started = System.nanoTime();
+        assertThat(get(pair.get(0), "/ai/echo", "c").statusCode()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(500));
+        assertThat(redis.reply("KEYS gw:rl:upstream:test:*")).hasSize(1);
+    }
+
+    @Test
+    void anUpstreamsRateLimitRefusesAcrossReplicasWithoutAWait() throws Exception {
+        List<TestGateway> pair = replicas("max_concurrent: 2", "", "", "rate_limit: {requests: 2, per: 1m}");
+        // on /api/ past its cache (a limited route would queue for the token instead of refusing)
+        assertThat(uncached(pair.get(0)).statusCode()).isEqualTo(200);
+        assertThat(uncached(pair.get(1)).statusCode()).isEqualTo(200);
+        HttpResponse<String> refused = uncached(pair.get(0));
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.body()).contains("the rate limit of upstream test is reached");
+        assertThat(uncached(pair.get(1)).statusCode()).isEqualTo(429);
+    }
+
+    private static HttpResponse<String> uncached(TestGateway gateway) throws Exception {
+        return gateway.client().send(HttpRequest.newBuilder(gateway.uri("/api/echo"))
+                .header("Cache-Control", "no-store").timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void theProviderNeverSeesMoreThanMaxConcurrentAcrossBothReplicas() throws Exception {
         upstream.aiLimit.set(2);
         List<TestGateway> pair = replicas("max_concurrent: 2, max_queue: 100, queue_timeout: 30s", "", "");
@@ -235,7 +273,7 @@ class SharedStateTest {
     @Test
     void aReplicaStartsWithoutRedisServesAloneAndSharesOnceRedisComesUp() throws Exception {
         redis.kill();
-        startReplicas("max_concurrent: 2", "{key: \"header:X-Client-Id\", requests: 100, per: 1m}", "");
+        startReplicas("max_concurrent: 2", "{key: \"header:X-Client-Id\", requests: 100, per: 1m}", "", "");
         for (TestGateway replica : replicas) {
             assertThat(get(replica, "/ai/ai?ms=10", "a").statusCode()).isEqualTo(200);
             assertThat(get(replica, "/api/cacheable?id=alone", "a").headers().firstValue("x-cache")).hasValue("MISS");
