@@ -2,9 +2,11 @@ package dev.platemate.gateway.cache;
 
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.List;
@@ -23,6 +25,13 @@ import java.util.Objects;
 public record CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
                              long upstreamAge, long freshUntil, long staleWhileRevalidateUntil,
                              long staleIfErrorUntil, List<String> varyNames, List<String> varyValues) {
+
+    /**
+     * The stored headers are the upstream's, which are passed on as they came when proxied (see UpstreamConnector),
+     * so a hit does not validate them again either.
+     */
+    private static final HttpHeadersFactory STORED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
 
     public CachedResponse {
         headers = List.copyOf(headers);
@@ -75,7 +84,7 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
      */
     public FullHttpResponse toResponse(long now, String xCache, boolean head) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), STORED_HEADERS, STORED_HEADERS);
         HttpHeaders out = response.headers();
         headers.forEach(h -> out.add(h.getKey(), h.getValue()));
         out.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
