@@ -1,14 +1,11 @@
 package dev.platemate.gateway.cache;
 
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import dev.platemate.gateway.server.EncodedResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,22 +18,33 @@ import java.util.Objects;
  * @param upstreamAge the Age the upstream gave it, in seconds
  * @param varyNames   request headers named by Vary, lower case
  * @param varyValues  the values they had on the request that filled it (null for absent)
+ * @param encodedHead the status line and headers as bytes, made once by the other constructor and shared by hits
  */
 public record CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
                              long upstreamAge, long freshUntil, long staleWhileRevalidateUntil,
-                             long staleIfErrorUntil, List<String> varyNames, List<String> varyValues) {
+                             long staleIfErrorUntil, List<String> varyNames, List<String> varyValues,
+                             byte[] encodedHead) {
 
-    /**
-     * The stored headers are the upstream's, which are passed on as they came when proxied (see UpstreamConnector),
-     * so a hit does not validate them again either.
-     */
-    private static final HttpHeadersFactory STORED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
-            .withValidation(false);
+    private static final byte[] EMPTY = new byte[0];
+    private static final AsciiString X_CACHE = AsciiString.cached("x-cache");
 
     public CachedResponse {
         headers = List.copyOf(headers);
         varyNames = List.copyOf(varyNames);
         varyValues = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(varyValues));
+    }
+
+    /**
+     * Encodes the head once. The stored headers are the upstream's, which are passed on as they came when proxied
+     * (see UpstreamConnector); they are checked only for what could break the framing of a hit.
+     *
+     * @throws IllegalArgumentException for a header that cannot be sent as it is (see EncodedResponse)
+     */
+    public CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
+                          long upstreamAge, long freshUntil, long staleWhileRevalidateUntil, long staleIfErrorUntil,
+                          List<String> varyNames, List<String> varyValues) {
+        this(status, headers, body, storedAt, upstreamAge, freshUntil, staleWhileRevalidateUntil, staleIfErrorUntil,
+                varyNames, varyValues, EncodedResponse.encodeHead(status, headers));
     }
 
     /** The last moment it may be served at all, fresh or stale. */
@@ -57,7 +65,7 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
 
     /** Bytes held, for the cache's bound. */
     int weight() {
-        int weight = 128 + body.length;
+        int weight = 128 + body.length + encodedHead.length;
         for (Map.Entry<String, String> header : headers) {
             weight += 32 + header.getKey().length() + header.getValue().length();
         }
@@ -79,17 +87,17 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
     }
 
     /**
-     * The response for a client, sharing the stored bytes (read-only). {@code xCache} says how it was served;
-     * a HEAD request gets the headers without the body.
+     * The response for a client, sharing the stored bytes (read-only), with its head encoded already; only
+     * Content-Length, Age and X-Cache are added ({@code xCache} says how it was served). A HEAD request gets the
+     * headers without the body.
      */
     public FullHttpResponse toResponse(long now, String xCache, boolean head) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), STORED_HEADERS, STORED_HEADERS);
-        HttpHeaders out = response.headers();
-        headers.forEach(h -> out.add(h.getKey(), h.getValue()));
-        out.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        out.set(HttpHeaderNames.AGE, ageSeconds(now));
-        out.set("x-cache", xCache);
+        FullHttpResponse response = new EncodedResponse(HttpResponseStatus.valueOf(status), encodedHead,
+                head ? EMPTY : body);
+        response.headers()
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.AGE, ageSeconds(now))
+                .set(X_CACHE, xCache);
         return response;
     }
 }

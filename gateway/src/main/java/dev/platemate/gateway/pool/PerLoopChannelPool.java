@@ -20,6 +20,9 @@ final class PerLoopChannelPool {
     private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<Promise<UpstreamConnection>> waiters = new ArrayDeque<>();
     private volatile int waiterCount;
+    // written on this loop only, read by stats from any thread: no shared counter is touched per request
+    private volatile int activeCount;
+    private volatile int idleCount;
 
     PerLoopChannelPool(EventLoop loop, UpstreamPool parent, UpstreamConnector connector, long acquireTimeoutNanos) {
         this.loop = loop;
@@ -54,7 +57,7 @@ final class PerLoopChannelPool {
 
     void release(UpstreamConnection connection, boolean reusable) {
         assert loop.inEventLoop();
-        parent.leaseEnded();
+        activeCount--;
         if (!reusable || parent.retired()) {
             connection.channel().close();
             return;
@@ -62,11 +65,11 @@ final class PerLoopChannelPool {
         Promise<UpstreamConnection> waiter = pollWaiter();
         if (waiter != null) {
             lease(connection, waiter);
-        } else if (parent.othersWaiting(this)) {
-            connection.channel().close(); // hand the budget to the loop that needs it
+        } else if (parent.anyWaiting()) {
+            connection.channel().close(); // none waits here: hand the budget to the loop that needs it
         } else {
             idle.push(connection);
-            parent.idleChanged(1);
+            idleCount = idle.size();
         }
     }
 
@@ -99,6 +102,14 @@ final class PerLoopChannelPool {
         return waiterCount > 0;
     }
 
+    int activeCount() {
+        return activeCount;
+    }
+
+    int idleCount() {
+        return idleCount;
+    }
+
     EventLoop loop() {
         return loop;
     }
@@ -127,7 +138,7 @@ final class PerLoopChannelPool {
     }
 
     private void lease(UpstreamConnection connection, Promise<UpstreamConnection> promise) {
-        parent.leaseStarted();
+        activeCount++;
         if (!promise.trySuccess(connection)) {
             release(connection, connection.channel().isActive()); // the requester gave up meanwhile
         }
@@ -135,7 +146,7 @@ final class PerLoopChannelPool {
 
     private void onClosed(UpstreamConnection connection) {
         if (idle.remove(connection)) {
-            parent.idleChanged(-1);
+            idleCount = idle.size();
         }
         parent.closed();
         parent.connectionGone();
@@ -144,7 +155,7 @@ final class PerLoopChannelPool {
     private UpstreamConnection pollIdle() {
         UpstreamConnection connection;
         while ((connection = idle.poll()) != null) {
-            parent.idleChanged(-1);
+            idleCount = idle.size();
             if (connection.channel().isActive()) {
                 return connection;
             }

@@ -21,8 +21,6 @@ public final class UpstreamPool {
     private final Map<EventExecutor, PerLoopChannelPool> perLoop = new IdentityHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicInteger active = new AtomicInteger();
-    private final AtomicInteger idle = new AtomicInteger();
     private final LongAdder opened = new LongAdder();
     private final LongAdder closed = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
@@ -53,8 +51,13 @@ public final class UpstreamPool {
     }
 
     public PoolStats stats() {
-        return new PoolStats(active.get(), idle.get(), pending.get(), opened.sum(), closed.sum(),
-                connectFailures.sum());
+        int active = 0;
+        int idle = 0;
+        for (PerLoopChannelPool pool : perLoop.values()) {
+            active += pool.activeCount();
+            idle += pool.idleCount();
+        }
+        return new PoolStats(active, idle, pending.get(), opened.sum(), closed.sum(), connectFailures.sum());
     }
 
     /**
@@ -109,29 +112,13 @@ public final class UpstreamPool {
         }
     }
 
-    boolean othersWaiting(PerLoopChannelPool self) {
-        for (PerLoopChannelPool pool : perLoop.values()) {
-            if (pool != self && pool.hasWaiters()) {
-                return true;
-            }
-        }
-        return false;
+    /** Whether a request waits for a connection anywhere; one volatile read, as every release asks. */
+    boolean anyWaiting() {
+        return pending.get() > 0;
     }
 
     void pendingEnded() {
         pending.decrementAndGet();
-    }
-
-    void leaseStarted() {
-        active.incrementAndGet();
-    }
-
-    void leaseEnded() {
-        active.decrementAndGet();
-    }
-
-    void idleChanged(int delta) {
-        idle.addAndGet(delta);
     }
 
     void opened() {

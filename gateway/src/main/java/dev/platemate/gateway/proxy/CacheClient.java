@@ -7,6 +7,7 @@ import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
 import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import io.netty.channel.EventLoop;
@@ -107,7 +108,8 @@ final class CacheClient implements ClientSide {
         }
         freshness = CachePolicy.freshness(response, fill.route(), ZonedDateTime.now());
         String length = response.headers().get("content-length");
-        if (freshness == null || length != null && Long.parseLong(length) > fill.maxEntryBytes()) {
+        if (freshness == null || length != null && Long.parseLong(length) > fill.maxEntryBytes()
+                || !EncodedResponse.encodable(response.headers())) {
             fill.waiters().complete(null);
             pass(response);
             return;

@@ -40,6 +40,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private final RequestListener listener;
     private final Lifecycle lifecycle;
     private final ClientTimeouts timeouts;
+    private final ResponseEncoder encoder;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private Exchange exchange;
@@ -52,11 +53,12 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean suspendedByExchange;
 
     InboundHandler(RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle,
-                   ClientTimeouts timeouts) {
+                   ClientTimeouts timeouts, ResponseEncoder encoder) {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.lifecycle = lifecycle;
         this.timeouts = timeouts;
+        this.encoder = encoder;
     }
 
     @Override
@@ -108,6 +110,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         requestDone = false;
         responseDone = false;
         requestKeepAlive = HttpUtil.isKeepAlive(request);
+        encoder.answering(request.method());
         if (HttpUtil.is100ContinueExpected(request)) {
             request.headers().remove(HttpHeaderNames.EXPECT);
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
@@ -132,6 +135,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         }
         lifecycle.requestStarted();
         timeouts.busy(true);
+        encoder.answering(null);
         requestKeepAlive = false;
         requestDone = true;
         exchange = NO_EXCHANGE_YET;

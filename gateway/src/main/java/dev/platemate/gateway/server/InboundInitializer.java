@@ -5,7 +5,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
@@ -17,7 +18,8 @@ import io.netty.handler.flush.FlushConsolidationHandler;
  *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
  *       close after server.idle_timeout</li>
  *   <li>{@link ObsFoldGuard}: refuses folded header lines (sees raw bytes)</li>
- *   <li>{@link HttpServerCodec}: request line and header limits</li>
+ *   <li>{@link HttpRequestDecoder} with {@link ResponseEncoder}: request line and header limits; HEAD answers
+ *       without a body, pre-encoded responses as they are</li>
  *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
  *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
  * </ol>
@@ -55,8 +57,9 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
         ObsFoldGuard obsFold = new ObsFoldGuard();
         p.addLast("timeouts", timeouts);
         p.addLast("obs-fold", obsFold);
-        p.addLast("codec", new HttpServerCodec(decoder));
+        ResponseEncoder encoder = new ResponseEncoder();
+        p.addLast("codec", new CombinedChannelDuplexHandler<>(new HttpRequestDecoder(decoder), encoder));
         p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, obsFold));
-        p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts));
+        p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts, encoder));
     }
 }

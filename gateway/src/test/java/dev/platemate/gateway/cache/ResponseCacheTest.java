@@ -132,6 +132,28 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aHitIsOneWellFramedResponseOnTheWire() throws Exception {
+        TestGateway gateway = cached();
+        String request = "GET /api/cacheable?size=200&cc=" + cc("max-age=60") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (RawClient client = new RawClient(gateway.port())) {
+            client.send(request);
+            String miss = client.readHead();
+            String missBody = client.readBytes(200);
+            for (int i = 0; i < 2; i++) { // two hits in a row on the same connection: each framed exactly
+                client.send(request);
+                String hit = client.readHead();
+                assertThat(hit).startsWith("HTTP/1.1 200 OK\r\n").contains("x-cache: HIT\r\n")
+                        .containsPattern("\r\nage: \\d+\r\n").contains("content-type: application/json\r\n");
+                assertThat(hit.split("\r\n")).filteredOn(line -> line.toLowerCase().startsWith("content-length:"))
+                        .containsExactly("content-length: 200");
+                assertThat(client.readBytes(200)).isEqualTo(missBody);
+            }
+            assertThat(miss).contains("x-cache: MISS");
+        }
+        assertThat(fixture.upstream().cacheableServed.get()).isEqualTo(1);
+    }
+
+    @Test
     void anEntryOverMaxEntrySizeStreamsThroughUncached() throws Exception {
         TestGateway gateway = cached("ttl: 10m", "max_size: 4MiB, max_entry_size: 1KiB");
         String path = "/api/cacheable?size=5000&cc=" + cc("max-age=60");
