@@ -1,13 +1,14 @@
 # Shared by the bench/compare-* scripts: option parsing, nginx and gateway start-up, wrk measurement, cleanup.
 # Everything listens on 127.0.0.1 only and stops when the calling script exits.
 
-duration=15s; connections=50; warmup=5s; threads=1
+duration=15s; connections=50; warmup=5s; threads=1; floor=0
 parse_options() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --duration) duration=$2; shift 2 ;;
       --connections) connections=$2; shift 2 ;;
       --warmup) warmup=$2; shift 2 ;;
+      --floor) floor=1; shift ;;
       *) echo "unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -93,11 +94,60 @@ measure() {
   echo "$rps $p99 $cpu ${errors:-none}"
 }
 
-# report LABEL_A RPS_A P99_A CPU_A ERR_A LABEL_B RPS_B P99_B CPU_B ERR_B: the table and the ratios of B to A
+# start_floor MODE PORT [UPSTREAM_PORT]: bench/floor/NettyFloor.java on the gateway's jar: a relay of bytes (tcp),
+# of Netty's decoded HTTP objects (http), or Netty's HTTP codec answering a constant response (static); waits until
+# PORT answers.
+start_floor() {
+  # shellcheck disable=SC2086
+  java ${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m} -cp "$jar" \
+    bench/floor/NettyFloor.java "$@" > "$work/logs/floor-$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$work/logs/floor-$1.log" >&2
+  exit 1
+}
+
+# report (LABEL RPS P99 CPU ERRORS)...: the table, then the ratios of the last side (the gateway) to each other one
 report() {
+  local args=("$@") i n=$(($# / 5)) last
+  last=$(((n - 1) * 5))
   printf '%-18s %10s %8s %12s  %s\n' setup rps p99_ms cpu_us/req errors
-  printf '%-18s %10.0f %8.2f %12.1f  %s\n' "$1" "$2" "$3" "$4" "$5"
-  printf '%-18s %10.0f %8.2f %12.1f  %s\n' "$6" "$7" "$8" "$9" "${10}"
-  awk -v g="$7" -v n="$2" -v gp="$8" -v np="$3" -v gc="$9" -v nc="$4" -v a="$1" \
-    'BEGIN { printf "ratio              throughput %.2fx %s, p99 %.2fx, CPU per request %.2fx\n", g/n, a, gp/np, gc/nc }'
+  for ((i = 0; i < n * 5; i += 5)); do
+    printf '%-18s %10.0f %8.2f %12.1f  %s\n' "${args[i]}" "${args[i + 1]}" "${args[i + 2]}" "${args[i + 3]}" "${args[i + 4]}"
+  done
+  for ((i = 0; i < last; i += 5)); do
+    awk -v a="${args[i]}" -v n="${args[i + 1]}" -v np="${args[i + 2]}" -v nc="${args[i + 3]}" \
+      -v g="${args[last + 1]}" -v gp="${args[last + 2]}" -v gc="${args[last + 3]}" \
+      'BEGIN { printf "ratio              throughput %.2fx %s, p99 %.2fx, CPU per request %.2fx\n", g/n, a, gp/np, gc/nc }'
+  done
+}
+
+# start_haproxy NAME CONTENT PORT: an HAProxy process with the given configuration after a shared global/defaults
+# section, run in the foreground of a background job (its pid is the one process whose CPU is read); waits until
+# PORT answers.
+start_haproxy() {
+  local name=$1; shift
+  cat > "$work/$name.cfg" <<HAPROXY
+global
+  maxconn 4096
+  log stdout format raw local0 err
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+$1
+HAPROXY
+  haproxy -db -f "$work/$name.cfg" > "$work/logs/$name.log" 2>&1 &
+  echo $! > "$work/$name.pid"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$work/logs/$name.log" >&2
+  exit 1
 }

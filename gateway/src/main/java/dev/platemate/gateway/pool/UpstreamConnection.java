@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -18,6 +19,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private final int maxRequests;
     private final long responseIdleNanos;
     private final long poolIdleNanos;
+    private final PlainResponses plainResponses;
+    private final UpstreamResponseDecoder decoder;
     private Channel channel;
     private UpstreamListener listener;
     private int requests;
@@ -28,11 +31,22 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
      * @param responseIdleNanos the upstream's idle_timeout: silence while a response is expected
      * @param poolIdleNanos     pool.idle_timeout: how long it may sit unused in the pool
      */
-    UpstreamConnection(PerLoopChannelPool pool, int maxRequests, long responseIdleNanos, long poolIdleNanos) {
+    UpstreamConnection(PerLoopChannelPool pool, int maxRequests, long responseIdleNanos, long poolIdleNanos,
+                       PlainResponses plainResponses, UpstreamResponseDecoder decoder) {
         this.pool = pool;
         this.maxRequests = maxRequests;
         this.responseIdleNanos = responseIdleNanos;
         this.poolIdleNanos = poolIdleNanos;
+        this.plainResponses = plainResponses;
+        this.decoder = decoder;
+    }
+
+    PlainResponses plainResponses() {
+        return plainResponses;
+    }
+
+    UpstreamResponseDecoder decoder() {
+        return decoder;
     }
 
     public Channel channel() {
@@ -44,10 +58,18 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         return requests > 1;
     }
 
-    /** Starts a request on this connection; its events go to {@code listener} until {@link #release}. */
-    public void attach(UpstreamListener listener) {
+    /**
+     * Starts a request on this connection; its events go to {@code listener} until {@link #release}. The response
+     * may come as {@link PlainHead} and {@link PlainBody} parts only if {@code plainAllowed}; otherwise, and when it
+     * is not plain, as Netty's decoded objects.
+     *
+     * @param headRequest the request is a HEAD: its answer has no body
+     */
+    public void attach(UpstreamListener listener, boolean plainAllowed, boolean headRequest) {
         this.listener = listener;
         requests++;
+        plainResponses.expect(plainAllowed && !headRequest);
+        decoder.expectHead(headRequest);
     }
 
     /**
@@ -56,6 +78,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
      */
     public void release(boolean reusable) {
         listener = null;
+        plainResponses.expect(false);
         idleSince = System.nanoTime();
         pool.release(this, reusable && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
     }
@@ -68,6 +91,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastReadAt = System.nanoTime();
+        if (msg instanceof LastHttpContent) {
+            plainResponses.decoderEnded(); // before the listener, which may start the next request at once
+        }
         if (listener != null && msg instanceof HttpObject part) {
             listener.onResponsePart(part);
         } else {

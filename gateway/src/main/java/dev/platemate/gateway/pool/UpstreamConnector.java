@@ -12,8 +12,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.proxy.Socks5ProxyHandler;
@@ -31,8 +31,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Opens connections to one upstream on a given event loop, and builds their pipeline, in this order:
- * [egress proxy handler] → [TLS with SNI and hostname verification] → HTTP client codec → idle timers →
- * {@link UpstreamConnection}. A connection is handed out only once it can carry a request: TCP connected, proxy
+ * [egress proxy handler] → [TLS with SNI and hostname verification] → {@link PlainResponses} → response decoder →
+ * request encoder → idle timers → {@link UpstreamConnection}. A connection is handed out only once it can carry a request: TCP connected, proxy
  * tunnel open and TLS handshake done, all within {@code connect_timeout}.
  */
 public final class UpstreamConnector {
@@ -71,7 +71,8 @@ public final class UpstreamConnector {
     Future<UpstreamConnection> connect(EventLoop loop, PerLoopChannelPool pool) {
         Promise<UpstreamConnection> promise = loop.newPromise();
         UpstreamConnection connection = new UpstreamConnection(pool, config.pool().maxRequestsPerConnection(),
-                config.idleTimeout().toNanos(), config.pool().idleTimeout().toNanos());
+                config.idleTimeout().toNanos(), config.pool().idleTimeout().toNanos(), new PlainResponses(),
+                new UpstreamResponseDecoder(RESPONSE_DECODER));
         long timeoutMillis = config.connectTimeout().toMillis();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
@@ -127,7 +128,9 @@ public final class UpstreamConnector {
         if (ssl != null) {
             p.addLast("tls", ssl.newHandler(p.channel().alloc(), config.host(), config.port()));
         }
-        p.addLast("codec", new HttpClientCodec(RESPONSE_DECODER, true, false));
+        p.addLast("plain", connection.plainResponses());
+        p.addLast("decoder", connection.decoder());
+        p.addLast("encoder", new HttpRequestEncoder());
         // reads only: a writer or all-idle timer would cost a promise and a listener on every write
         p.addLast("idle", new IdleStateHandler(Math.min(config.idleTimeout().toMillis(),
                 config.pool().idleTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS));

@@ -2,6 +2,8 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.UpstreamConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -11,6 +13,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -29,6 +32,10 @@ final class HeaderRewriter {
     };
 
     private static final String[] UPSTREAM_TIMINGS = new String[256];
+    private static final byte[] VIA_LINE = ascii("via: " + VIA + "\r\n");
+    private static final byte[] SERVER_TIMING_PREFIX = ascii("server-timing: ");
+    private static final byte[] CONNECTION_CLOSE_LINE = ascii("connection: close\r\n");
+    private static final short CRLF = ('\r' << 8) | '\n';
 
     static {
         for (int i = 0; i < UPSTREAM_TIMINGS.length; i++) {
@@ -84,8 +91,7 @@ final class HeaderRewriter {
         HttpHeaders headers = response.headers();
         removeHopByHop(headers);
         appendVia(headers);
-        headers.add("server-timing", queueMillis < 0 ? upstreamTiming(upstreamMillis)
-                : "queue;dur=" + queueMillis + ", upstream;dur=" + upstreamMillis);
+        headers.add("server-timing", serverTiming(queueMillis, upstreamMillis));
         boolean keepAlive = clientKeepAlive;
         if (!headRequest && mayHaveBody(response) && !HttpUtil.isContentLengthSet(response)
                 && !HttpUtil.isTransferEncodingChunked(response)) {
@@ -104,10 +110,31 @@ final class HeaderRewriter {
         return keepAlive;
     }
 
+    /**
+     * Ends a plain response's head for the client: appends Via, Server-Timing ({@code serverTiming}), Connection:
+     * close when the client connection closes after it, and the blank line. A plain head has no Via and no
+     * hop-by-hop lines left (see PlainResponses), and its Content-Length frames it for any HTTP/1.1 client.
+     */
+    static void finishPlainHead(ByteBuf lines, String serverTiming, boolean keepAlive) {
+        lines.writeBytes(VIA_LINE);
+        lines.writeBytes(SERVER_TIMING_PREFIX);
+        ByteBufUtil.writeAscii(lines, serverTiming);
+        lines.writeShort(CRLF);
+        if (!keepAlive) {
+            lines.writeBytes(CONNECTION_CLOSE_LINE);
+        }
+        lines.writeShort(CRLF);
+    }
+
     /** Server-Timing of a route without a limiter; the usual few milliseconds are made once. */
     private static String upstreamTiming(long millis) {
         return millis >= 0 && millis < UPSTREAM_TIMINGS.length ? UPSTREAM_TIMINGS[(int) millis]
                 : "upstream;dur=" + millis;
+    }
+
+    static String serverTiming(long queueMillis, long upstreamMillis) {
+        return queueMillis < 0 ? upstreamTiming(upstreamMillis)
+                : "queue;dur=" + queueMillis + ", upstream;dur=" + upstreamMillis;
     }
 
     private static boolean mayHaveBody(HttpResponse response) {
@@ -132,6 +159,10 @@ final class HeaderRewriter {
     private static void appendVia(HttpHeaders headers) {
         String via = headers.get(HttpHeaderNames.VIA);
         headers.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private boolean isTrusted(InetAddress peer) {

@@ -62,16 +62,17 @@ public final class Proxy {
         CachingExchange.CachedRoute cached = cachedRoutes.get(route.prefix());
         if (cached != null) {
             return new CachingExchange(client, request, upstreamTarget, cached,
-                    (req, to) -> open(proxyTarget, req, upstreamTarget, to));
+                    (req, to) -> open(proxyTarget, req, upstreamTarget, to, false));
         }
-        return open(proxyTarget, request, upstreamTarget, client);
+        return open(proxyTarget, request, upstreamTarget, client, true);
     }
 
+    /** @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects */
     private static ProxyExchange open(ProxyTarget target, HttpRequest request, String upstreamTarget,
-                                      ClientSide client) {
+                                      ClientSide client, boolean plainAllowed) {
         HttpVersion clientVersion = request.protocolVersion();
         target.rewriter().prepareRequest(request, upstreamTarget, client.remoteAddress());
-        ProxyExchange exchange = new ProxyExchange(client, target, request, clientVersion);
+        ProxyExchange exchange = new ProxyExchange(client, target, request, clientVersion, plainAllowed);
         exchange.start();
         return exchange;
     }

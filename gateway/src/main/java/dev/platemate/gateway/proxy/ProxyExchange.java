@@ -46,13 +46,19 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private final Attempts attempts;
     private final LimiterTurn turn;
     private final ResponseRelay relay;
+    private final boolean plain;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection upstream;
     private boolean requestComplete;
     private boolean retried;
     private boolean done;
 
-    ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion) {
+    /**
+     * @param plainAllowed whether {@code client} takes plain responses relayed as bytes ({@code WireBytes}); a
+     *                     response is taken plain only on a route without a limiter, for an HTTP/1.1 client
+     */
+    ProxyExchange(ClientSide client, ProxyTarget target, HttpRequest request, HttpVersion clientVersion,
+                  boolean plainAllowed) {
         this.client = client;
         this.target = target;
         this.request = request;
@@ -62,6 +68,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.relay = new ResponseRelay(client, target.rewriter(), HttpMethod.HEAD.equals(request.method()),
                 clientVersion, this, turn);
         this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
+        this.plain = plainAllowed && turn == null && clientVersion.equals(HttpVersion.HTTP_1_1);
         this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
                 this::responseTimedOut);
     }
@@ -149,7 +156,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         upstream = future.getNow();
-        upstream.attach(this);
+        upstream.attach(this, plain, HttpMethod.HEAD.equals(request.method()));
         body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (upstream.reused() && !retried));
         Channel channel = upstream.channel();
         relay.requestSent();
@@ -214,6 +221,13 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
         body.release(); // the response has begun: the request will not be sent again
         return null;
+    }
+
+    @Override
+    public void plainBegins() {
+        responseTimer.cancel();
+        attempts.verdict(true);
+        body.release(); // the response has begun: the request will not be sent again
     }
 
     /**

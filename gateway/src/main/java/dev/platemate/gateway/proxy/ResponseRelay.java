@@ -1,6 +1,9 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.pool.PlainBody;
+import dev.platemate.gateway.pool.PlainHead;
 import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.WireBytes;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,6 +27,9 @@ final class ResponseRelay {
 
         /** How to treat a final (non-1xx) head: null to relay it, else the kind of hold. */
         HeldResponses.Kind screen(HttpResponse head);
+
+        /** A plain response (2xx or 3xx, see PlainResponses) began: it is relayed. */
+        void plainBegins();
 
         /** A held answer was read to its end. */
         void heldEnded(HeldResponses.Kind kind);
@@ -66,8 +72,17 @@ final class ResponseRelay {
         sentAt = System.nanoTime();
     }
 
-    /** A decoded part of the upstream's response; ownership passes. */
+    /** A decoded part of the upstream's response, or a plain head or body part; ownership passes. */
     void part(HttpObject part) {
+        if (part instanceof PlainHead head) {
+            startPlain(head);
+            return;
+        }
+        if (part instanceof PlainBody body) {
+            client.write(WireBytes.body(body.content(), body.last()));
+            afterWrite(body.last());
+            return;
+        }
         if (part.decoderResult().isFailure()) {
             ReferenceCountUtil.release(part);
             exchange.malformed();
@@ -85,14 +100,31 @@ final class ResponseRelay {
             return;
         }
         client.write(part);
+        afterWrite(part instanceof LastHttpContent);
+    }
+
+    private void afterWrite(boolean last) {
         if (exchange.done()) {
             return; // whatever stands for the client gave up on this response
         }
-        if (part instanceof LastHttpContent) {
+        if (last) {
             exchange.relayed();
         } else if (!client.isWritable()) {
             exchange.pauseUpstream();
         }
+    }
+
+    /** A plain head: its lines are ended for the client and sent as they are. */
+    private void startPlain(PlainHead head) {
+        upstreamKeepAlive = head.keepAlive();
+        exchange.plainBegins();
+        started = true;
+        clientKeepAlive = client.keepAliveWanted();
+        String timing = HeaderRewriter.serverTiming(queueMillis(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt));
+        HeaderRewriter.finishPlainHead(head.content(), timing, clientKeepAlive);
+        client.write(WireBytes.head(head.content(), head.status(), timing));
+        afterWrite(false);
     }
 
     /** @return false for a head the client must not see */

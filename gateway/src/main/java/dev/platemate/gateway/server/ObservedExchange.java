@@ -71,7 +71,14 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     @Override
     public void write(HttpObject part) {
-        if (part instanceof HttpResponse head) {
+        if (part instanceof WireBytes wire) {
+            if (wire.isHead()) {
+                status = wire.status();
+                serverTiming = wire.serverTiming();
+            } else {
+                bytes += wire.content().readableBytes();
+            }
+        } else if (part instanceof HttpResponse head) {
             sawHead(head);
         }
         if (part instanceof HttpContent content) {

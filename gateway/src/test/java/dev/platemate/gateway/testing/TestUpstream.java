@@ -273,6 +273,16 @@ public final class TestUpstream implements AutoCloseable {
                         "text/plain");
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            } else if (path.equals("/hop")) {
+                // hop-by-hop headers the gateway must not pass on, and one it must; query: connection, via
+                FullHttpResponse response = full(HttpResponseStatus.OK, "hop body".getBytes(StandardCharsets.UTF_8),
+                        "text/plain");
+                response.headers().set("Keep-Alive", "timeout=5").set("Proxy-Authenticate", "Basic")
+                        .set("Trailer", "x-later").set("X-Kept", "yes").set("X-Secret", "hop-only")
+                        .set(HttpHeaderNames.CONNECTION, query.parameters().getOrDefault("connection",
+                                List.of("keep-alive")).get(0));
+                query.parameters().getOrDefault("via", List.of()).forEach(via -> response.headers().set("Via", via));
+                send(ctx, response, keepAlive);
             } else if (path.startsWith("/status/")) {
                 int status = Integer.parseInt(path.substring("/status/".length()));
                 send(ctx, full(HttpResponseStatus.valueOf(status), ("status " + status).getBytes(StandardCharsets.UTF_8),

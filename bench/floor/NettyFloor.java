@@ -1,0 +1,167 @@
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Floors for a proxy built on Netty on this machine, to tell what the gateway's CPU per request is made of:
+ * <ul>
+ *   <li>{@code tcp}: a relay of bytes, with no HTTP at all;</li>
+ *   <li>{@code http}: the same relay with Netty's HTTP codecs on both sides (HttpServerCodec towards the client,
+ *       HttpClientCodec towards the upstream), passing the decoded objects through unchanged: no routing, no
+ *       header rewrite, no pool, no timers;</li>
+ *   <li>{@code request}: Netty's codecs on the request only (decoded from the client, encoded to the upstream);
+ *       the response goes back as bytes, as in {@code tcp};</li>
+ *   <li>{@code static}: no upstream; HttpServerCodec answering every request with the same 1 KiB JSON response,
+ *       as a cache hit would (its body shared, its head with the headers of a hit), without a cache, a route or a
+ *       key.</li>
+ * </ul>
+ * Each client connection gets its own upstream connection on the same event loop; what is read is written to the
+ * other side and flushed once per read. It runs on the gateway's jar (same Netty, epoll transport and pooled
+ * allocator):
+ *
+ *   java -cp gateway/target/gateway.jar bench/floor/NettyFloor.java tcp|http|request|static LISTEN_PORT [UPSTREAM_PORT]
+ */
+public final class NettyFloor {
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        int listen = Integer.parseInt(args[1]);
+        int upstream = mode.equals("static") ? 0 : Integer.parseInt(args[2]);
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
+        new ServerBootstrap().group(loops).channel(EpollServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(mode.equals("static") ? new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new Static());
+                        ch.config().setAutoRead(true);
+                    }
+                } : new Connect(upstream, mode))
+                .bind("127.0.0.1", listen).sync();
+        System.out.println(mode + " on 127.0.0.1:" + listen);
+    }
+
+    /** Opens the upstream connection for each client connection, on its event loop; reading starts after. */
+    @ChannelHandler.Sharable
+    private static final class Connect extends ChannelInboundHandlerAdapter {
+        private final int upstream;
+        private final String mode;
+
+        Connect(int upstream, String mode) {
+            this.upstream = upstream;
+            this.mode = mode;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel client = ctx.channel();
+            new Bootstrap().group(client.eventLoop()).channel(EpollSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            if (mode.equals("http")) {
+                                ch.pipeline().addLast(new HttpClientCodec());
+                            } else if (mode.equals("request")) {
+                                ch.pipeline().addLast(new HttpRequestEncoder());
+                            }
+                            ch.pipeline().addLast(new Relay(client));
+                        }
+                    })
+                    .connect("127.0.0.1", upstream).addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            client.close();
+                            return;
+                        }
+                        if (mode.equals("http")) {
+                            client.pipeline().addLast(new HttpServerCodec());
+                        } else if (mode.equals("request")) {
+                            client.pipeline().addLast(new HttpRequestDecoder());
+                        }
+                        client.pipeline().addLast(new Relay(f.channel()));
+                        client.config().setAutoRead(true);
+                    });
+        }
+    }
+
+    /** Answers each request with the same response, its body shared; flushes at the end of each read. */
+    private static final class Static extends ChannelInboundHandlerAdapter {
+        private static final ByteBuf BODY = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1024)
+                .writeBytes(("{\"data\":\"" + "x".repeat(1013) + "\"}").getBytes(StandardCharsets.US_ASCII)));
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            boolean last = msg instanceof LastHttpContent;
+            ReferenceCountUtil.release(msg);
+            if (last) {
+                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        BODY.duplicate());
+                response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                        .set(HttpHeaderNames.CACHE_CONTROL, "max-age=3600")
+                        .setInt(HttpHeaderNames.CONTENT_LENGTH, BODY.readableBytes())
+                        .set(HttpHeaderNames.AGE, 0)
+                        .set("x-cache", "HIT");
+                ctx.write(response, ctx.voidPromise());
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+    }
+
+    /** Writes what one side reads to the other; flushes at the end of each read. */
+    private static final class Relay extends ChannelInboundHandlerAdapter {
+        private final Channel peer;
+
+        Relay(Channel peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            peer.write(msg, peer.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            peer.flush();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            peer.close();
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.platemate.gateway.pool;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Takes plain responses off an upstream connection's bytes before Netty's HTTP decoder sees them, so they are
+ * relayed without being decoded into objects and encoded again. A response is plain when the exchange allows it
+ * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx or 3xx status
+ * other than 204 and 304; framed by one Content-Length; without Transfer-Encoding, Via or a folded line; with no
+ * Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a {@link PlainHead}
+ * and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the connection says it
+ * ended ({@link #decoderEnded}). Per channel; event-loop only.
+ */
+final class PlainResponses extends ChannelInboundHandlerAdapter {
+
+    /** A head longer than this goes to the decoder, which has the configured limits. */
+    private static final int MAX_HEAD = 8192;
+    /** Room left in a plain head's buffer for the lines the gateway appends. */
+    private static final int ROOM = 128;
+    private static final int MAX_DROPPED = 8;
+    private static final byte[][] HOP_BY_HOP = {
+        bytes("keep-alive"), bytes("proxy-connection"), bytes("te"), bytes("trailer"), bytes("upgrade"),
+        bytes("proxy-authenticate"), bytes("proxy-authorization"),
+    };
+    private static final byte[] CONNECTION = bytes("connection");
+    private static final byte[] CONTENT_LENGTH = bytes("content-length");
+    private static final byte[] TRANSFER_ENCODING = bytes("transfer-encoding");
+    private static final byte[] VIA = bytes("via");
+    private static final byte[] STATUS_PREFIX = bytes("HTTP/1.1 ");
+
+    private enum State { BOUNDARY, BODY, DECODER }
+
+    private State state = State.BOUNDARY;
+    private boolean allowed;
+    private long remaining;
+    // the head being parsed: what parse() found
+    private final int[] dropped = new int[2 * MAX_DROPPED];
+    private int droppedCount;
+    private int status;
+    private long contentLength;
+    private boolean keepAlive;
+
+    /** Whether the response to the request about to be sent may be taken plain. */
+    void expect(boolean plainAllowed) {
+        allowed = plainAllowed;
+    }
+
+    /** The decoder finished the response it was given: the next one starts at a boundary again. */
+    void decoderEnded() {
+        if (state == State.DECODER) {
+            state = State.BOUNDARY;
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in) || state == State.DECODER) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (state == State.BOUNDARY) {
+            int headEnd = allowed ? parse(in) : -1;
+            if (headEnd < 0) {
+                state = State.DECODER;
+                ctx.fireChannelRead(in);
+                return;
+            }
+            ByteBuf lines = copyKeptLines(ctx, in, headEnd - 2); // without the blank line
+            in.readerIndex(headEnd);
+            state = State.BODY;
+            remaining = contentLength;
+            ctx.fireChannelRead(new PlainHead(lines, status, keepAlive));
+        }
+        body(ctx, in);
+    }
+
+    private void body(ChannelHandlerContext ctx, ByteBuf in) {
+        int n = (int) Math.min(remaining, in.readableBytes());
+        remaining -= n;
+        boolean last = remaining == 0;
+        ByteBuf part = n == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(n);
+        boolean excess = last && in.isReadable();
+        in.release();
+        if (last) {
+            state = State.BOUNDARY;
+            allowed = false;
+        }
+        if (n > 0 || last) {
+            ctx.fireChannelRead(new PlainBody(part, last));
+        }
+        if (excess) {
+            ctx.close(); // bytes past the response's length: the connection is out of step
+        }
+    }
+
+    /** Checks the head at the reader index; returns the index just past its blank line, or -1 when not plain. */
+    private int parse(ByteBuf in) {
+        int start = in.readerIndex();
+        int limit = Math.min(in.writerIndex(), start + MAX_HEAD);
+        int lineEnd = lineEnd(in, start, limit);
+        if (lineEnd < 0 || !statusLine(in, start, lineEnd - 2)) {
+            return -1;
+        }
+        droppedCount = 0;
+        contentLength = -1;
+        keepAlive = true;
+        int pos = lineEnd;
+        while (true) {
+            lineEnd = lineEnd(in, pos, limit);
+            if (lineEnd < 0) {
+                return -1;
+            }
+            if (lineEnd == pos + 2) {
+                return contentLength < 0 ? -1 : lineEnd;
+            }
+            if (!header(in, pos, lineEnd - 2)) {
+                return -1;
+            }
+            pos = lineEnd;
+        }
+    }
+
+    /** The index just past the CRLF that ends the line at {@code from}, or -1 (none, or a bare LF). */
+    private static int lineEnd(ByteBuf in, int from, int limit) {
+        int lf = in.indexOf(from, limit, (byte) '\n');
+        return lf <= from || in.getByte(lf - 1) != '\r' ? -1 : lf + 1;
+    }
+
+    private boolean statusLine(ByteBuf in, int from, int to) {
+        if (to - from < 12 || !startsWith(in, from, STATUS_PREFIX)) {
+            return false;
+        }
+        int code = 0;
+        for (int i = from + 9; i < from + 12; i++) {
+            byte b = in.getByte(i);
+            if (b < '0' || b > '9') {
+                return false;
+            }
+            code = code * 10 + b - '0';
+        }
+        status = code;
+        boolean bodied = code >= 200 && code < 400 && code != 204 && code != 304;
+        return bodied && (to - from == 12 || in.getByte(from + 12) == ' ');
+    }
+
+    /** Reads one header line [from, to); false when it makes the response not plain. */
+    private boolean header(ByteBuf in, int from, int to) {
+        byte first = in.getByte(from);
+        int colon = in.indexOf(from, to, (byte) ':');
+        if (first == ' ' || first == '\t' || colon <= from) {
+            return false;
+        }
+        int nameLength = colon - from;
+        if (nameIs(in, from, nameLength, CONTENT_LENGTH)) {
+            return contentLength < 0 && length(in, colon + 1, to);
+        }
+        if (nameIs(in, from, nameLength, TRANSFER_ENCODING) || nameIs(in, from, nameLength, VIA)) {
+            return false;
+        }
+        if (nameIs(in, from, nameLength, CONNECTION)) {
+            return connection(in, colon + 1, to) && drop(from, to);
+        }
+        for (byte[] hopByHop : HOP_BY_HOP) {
+            if (nameIs(in, from, nameLength, hopByHop)) {
+                return drop(from, to);
+            }
+        }
+        return true;
+    }
+
+    /** A Content-Length value: digits only, between optional spaces or tabs. */
+    private boolean length(ByteBuf in, int from, int to) {
+        while (from < to && isSpace(in.getByte(from))) {
+            from++;
+        }
+        while (to > from && isSpace(in.getByte(to - 1))) {
+            to--;
+        }
+        if (to == from || to - from > 15) {
+            return false;
+        }
+        long value = 0;
+        for (int i = from; i < to; i++) {
+            byte b = in.getByte(i);
+            if (b < '0' || b > '9') {
+                return false;
+            }
+            value = value * 10 + b - '0';
+        }
+        contentLength = value;
+        return true;
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    /** Only keep-alive and close are understood here; other tokens name headers to drop, for the decoder path. */
+    private boolean connection(ByteBuf in, int from, int to) {
+        String value = in.toString(from, to - from, StandardCharsets.ISO_8859_1);
+        for (String token : value.split(",")) {
+            String t = token.trim();
+            if (t.equalsIgnoreCase("close")) {
+                keepAlive = false;
+            } else if (!t.equalsIgnoreCase("keep-alive") && !t.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean drop(int from, int to) {
+        if (droppedCount == MAX_DROPPED) {
+            return false;
+        }
+        dropped[2 * droppedCount] = from;
+        dropped[2 * droppedCount + 1] = to + 2;
+        droppedCount++;
+        return true;
+    }
+
+    private ByteBuf copyKeptLines(ChannelHandlerContext ctx, ByteBuf in, int end) {
+        int start = in.readerIndex();
+        ByteBuf lines = ctx.alloc().directBuffer(end - start + ROOM);
+        int pos = start;
+        for (int i = 0; i < droppedCount; i++) {
+            lines.writeBytes(in, pos, dropped[2 * i] - pos);
+            pos = dropped[2 * i + 1];
+        }
+        lines.writeBytes(in, pos, end - pos);
+        return lines;
+    }
+
+    private static boolean nameIs(ByteBuf in, int from, int length, byte[] lowerName) {
+        if (length != lowerName.length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            byte b = in.getByte(from + i);
+            if (b >= 'A' && b <= 'Z') {
+                b += 'a' - 'A';
+            }
+            if (b != lowerName[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean startsWith(ByteBuf in, int from, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (in.getByte(from + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}
