@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Takes plain responses off an upstream connection's bytes before Netty's HTTP decoder sees them, so they are
  * relayed without being decoded into objects and encoded again. A response is plain when the exchange allows it
- * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx or 3xx status
- * other than 204 and 304; framed by one Content-Length; without Transfer-Encoding, Via or a folded line; with no
+ * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx, 3xx or 4xx
+ * status other than 204, 304 and 429; framed by one Content-Length; without Transfer-Encoding, Via or a folded line; with no
  * Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a {@link PlainHead}
  * and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the connection says it
  * ended ({@link #decoderEnded}). Per channel; event-loop only.
@@ -143,8 +143,9 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
             code = code * 10 + b - '0';
         }
         status = code;
-        boolean bodied = code >= 200 && code < 400 && code != 204 && code != 304;
-        return bodied && (to - from == 12 || in.getByte(from + 12) == ' ');
+        // 5xx and 429 may be held for a retry, 1xx, 204 and 304 have no body: those are the decoder's
+        boolean plainStatus = code >= 200 && code < 500 && code != 204 && code != 304 && code != 429;
+        return plainStatus && (to - from == 12 || in.getByte(from + 12) == ' ');
     }
 
     /** Reads one header line [from, to); false when it makes the response not plain. */

@@ -28,7 +28,7 @@ final class ResponseRelay {
         /** How to treat a final (non-1xx) head: null to relay it, else the kind of hold. */
         HeldResponses.Kind screen(HttpResponse head);
 
-        /** A plain response (2xx or 3xx, see PlainResponses) began: it is relayed. */
+        /** A plain response (under 500, not 429: see PlainResponses) began: it is relayed. */
         void plainBegins();
 
         /** A held answer was read to its end. */

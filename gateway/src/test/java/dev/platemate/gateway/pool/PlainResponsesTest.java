@@ -62,6 +62,17 @@ class PlainResponsesTest {
     }
 
     @Test
+    void aClientErrorOtherThan429IsPlainToo() {
+        plain.expect(true);
+        channel.writeInbound(bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!"));
+        PlainHead head = channel.readInbound();
+        assertThat(head.status()).isEqualTo(404);
+        assertThat(text(head)).isEqualTo("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n");
+        assertThat(text(channel.<PlainBody>readInbound())).isEqualTo("nope!");
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void anEmptyBodyStillEnds() {
         plain.expect(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
@@ -79,7 +90,7 @@ class PlainResponsesTest {
         "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
         "HTTP/1.1 100 Continue\r\n\r\n",
-        "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!",
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow",
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\ndown",
         "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
