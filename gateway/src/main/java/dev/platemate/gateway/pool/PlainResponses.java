@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -43,6 +44,9 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private int status;
     private long contentLength;
     private boolean keepAlive;
+    private int blankLineProgress;
+    private final ByteProcessor headEnd = this::headEndByte;
+    private byte[] head = new byte[512];
 
     /** Whether the response to the request about to be sent may be taken plain. */
     void expect(boolean plainAllowed) {
@@ -97,12 +101,24 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Checks the head at the reader index; returns the index just past its blank line, or -1 when not plain. */
+    /**
+     * Checks the head at the reader index; returns the index just past its blank line, or -1 when not plain. The
+     * head is found with one scan of the buffer and parsed from a copy in {@link #head}.
+     */
     private int parse(ByteBuf in) {
         int start = in.readerIndex();
-        int limit = Math.min(in.writerIndex(), start + MAX_HEAD);
-        int lineEnd = lineEnd(in, start, limit);
-        if (lineEnd < 0 || !statusLine(in, start, lineEnd - 2)) {
+        blankLineProgress = 0;
+        int lastLf = in.forEachByte(start, Math.min(in.readableBytes(), MAX_HEAD), headEnd);
+        if (lastLf < 0) {
+            return -1;
+        }
+        int length = lastLf + 1 - start;
+        if (head.length < length) {
+            head = new byte[Math.max(length, 2 * head.length)];
+        }
+        in.getBytes(start, head, 0, length);
+        int lineEnd = lineEnd(0, length);
+        if (lineEnd < 0 || !statusLine(lineEnd - 2)) {
             return -1;
         }
         droppedCount = 0;
@@ -110,33 +126,44 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         keepAlive = true;
         int pos = lineEnd;
         while (true) {
-            lineEnd = lineEnd(in, pos, limit);
+            lineEnd = lineEnd(pos, length);
             if (lineEnd < 0) {
                 return -1;
             }
             if (lineEnd == pos + 2) {
-                return contentLength < 0 ? -1 : lineEnd;
+                return contentLength < 0 ? -1 : start + lineEnd;
             }
-            if (!header(in, pos, lineEnd - 2)) {
+            if (!header(pos, lineEnd - 2)) {
                 return -1;
             }
             pos = lineEnd;
         }
     }
 
-    /** The index just past the CRLF that ends the line at {@code from}, or -1 (none, or a bare LF). */
-    private static int lineEnd(ByteBuf in, int from, int limit) {
-        int lf = in.indexOf(from, limit, (byte) '\n');
-        return lf <= from || in.getByte(lf - 1) != '\r' ? -1 : lf + 1;
+    /** Finds "\r\n\r\n"; false (stop) at its last byte. */
+    private boolean headEndByte(byte b) {
+        blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
+                : b == '\r' ? 1 : 0;
+        return blankLineProgress < 4;
     }
 
-    private boolean statusLine(ByteBuf in, int from, int to) {
-        if (to - from < 12 || !startsWith(in, from, STATUS_PREFIX)) {
+    /** The index just past the CRLF that ends the line at {@code from}, or -1 (a bare LF). */
+    private int lineEnd(int from, int limit) {
+        for (int i = from; i < limit; i++) {
+            if (head[i] == '\n') {
+                return i == from || head[i - 1] != '\r' ? -1 : i + 1;
+            }
+        }
+        return -1;
+    }
+
+    private boolean statusLine(int to) {
+        if (to < 12 || !startsWith(0, STATUS_PREFIX)) {
             return false;
         }
         int code = 0;
-        for (int i = from + 9; i < from + 12; i++) {
-            byte b = in.getByte(i);
+        for (int i = 9; i < 12; i++) {
+            byte b = head[i];
             if (b < '0' || b > '9') {
                 return false;
             }
@@ -145,28 +172,28 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         status = code;
         // 5xx and 429 may be held for a retry, 1xx, 204 and 304 have no body: those are the decoder's
         boolean plainStatus = code >= 200 && code < 500 && code != 204 && code != 304 && code != 429;
-        return plainStatus && (to - from == 12 || in.getByte(from + 12) == ' ');
+        return plainStatus && (to == 12 || head[12] == ' ');
     }
 
     /** Reads one header line [from, to); false when it makes the response not plain. */
-    private boolean header(ByteBuf in, int from, int to) {
-        byte first = in.getByte(from);
-        int colon = in.indexOf(from, to, (byte) ':');
+    private boolean header(int from, int to) {
+        byte first = head[from];
+        int colon = indexOf(from, to, (byte) ':');
         if (first == ' ' || first == '\t' || colon <= from) {
             return false;
         }
         int nameLength = colon - from;
-        if (nameIs(in, from, nameLength, CONTENT_LENGTH)) {
-            return contentLength < 0 && length(in, colon + 1, to);
+        if (nameIs(from, nameLength, CONTENT_LENGTH)) {
+            return contentLength < 0 && length(colon + 1, to);
         }
-        if (nameIs(in, from, nameLength, TRANSFER_ENCODING) || nameIs(in, from, nameLength, VIA)) {
+        if (nameIs(from, nameLength, TRANSFER_ENCODING) || nameIs(from, nameLength, VIA)) {
             return false;
         }
-        if (nameIs(in, from, nameLength, CONNECTION)) {
-            return connection(in, colon + 1, to) && drop(from, to);
+        if (nameIs(from, nameLength, CONNECTION)) {
+            return connection(colon + 1, to) && drop(from, to);
         }
         for (byte[] hopByHop : HOP_BY_HOP) {
-            if (nameIs(in, from, nameLength, hopByHop)) {
+            if (nameIs(from, nameLength, hopByHop)) {
                 return drop(from, to);
             }
         }
@@ -174,11 +201,11 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     }
 
     /** A Content-Length value: digits only, between optional spaces or tabs. */
-    private boolean length(ByteBuf in, int from, int to) {
-        while (from < to && isSpace(in.getByte(from))) {
+    private boolean length(int from, int to) {
+        while (from < to && isSpace(head[from])) {
             from++;
         }
-        while (to > from && isSpace(in.getByte(to - 1))) {
+        while (to > from && isSpace(head[to - 1])) {
             to--;
         }
         if (to == from || to - from > 15) {
@@ -186,7 +213,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         }
         long value = 0;
         for (int i = from; i < to; i++) {
-            byte b = in.getByte(i);
+            byte b = head[i];
             if (b < '0' || b > '9') {
                 return false;
             }
@@ -201,8 +228,8 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     }
 
     /** Only keep-alive and close are understood here; other tokens name headers to drop, for the decoder path. */
-    private boolean connection(ByteBuf in, int from, int to) {
-        String value = in.toString(from, to - from, StandardCharsets.ISO_8859_1);
+    private boolean connection(int from, int to) {
+        String value = new String(head, from, to - from, StandardCharsets.ISO_8859_1);
         for (String token : value.split(",")) {
             String t = token.trim();
             if (t.equalsIgnoreCase("close")) {
@@ -218,7 +245,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         if (droppedCount == MAX_DROPPED) {
             return false;
         }
-        dropped[2 * droppedCount] = from;
+        dropped[2 * droppedCount] = from; // offsets in the copy, which starts at the reader index
         dropped[2 * droppedCount + 1] = to + 2;
         droppedCount++;
         return true;
@@ -227,21 +254,21 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private ByteBuf copyKeptLines(ChannelHandlerContext ctx, ByteBuf in, int end) {
         int start = in.readerIndex();
         ByteBuf lines = ctx.alloc().directBuffer(end - start + ROOM);
-        int pos = start;
+        int pos = 0;
         for (int i = 0; i < droppedCount; i++) {
-            lines.writeBytes(in, pos, dropped[2 * i] - pos);
+            lines.writeBytes(head, pos, dropped[2 * i] - pos);
             pos = dropped[2 * i + 1];
         }
-        lines.writeBytes(in, pos, end - pos);
+        lines.writeBytes(head, pos, end - start - pos);
         return lines;
     }
 
-    private static boolean nameIs(ByteBuf in, int from, int length, byte[] lowerName) {
+    private boolean nameIs(int from, int length, byte[] lowerName) {
         if (length != lowerName.length) {
             return false;
         }
         for (int i = 0; i < length; i++) {
-            byte b = in.getByte(from + i);
+            byte b = head[from + i];
             if (b >= 'A' && b <= 'Z') {
                 b += 'a' - 'A';
             }
@@ -252,13 +279,22 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private static boolean startsWith(ByteBuf in, int from, byte[] prefix) {
+    private boolean startsWith(int from, byte[] prefix) {
         for (int i = 0; i < prefix.length; i++) {
-            if (in.getByte(from + i) != prefix[i]) {
+            if (head[from + i] != prefix[i]) {
                 return false;
             }
         }
         return true;
+    }
+
+    private int indexOf(int from, int to, byte value) {
+        for (int i = from; i < to; i++) {
+            if (head[i] == value) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static byte[] bytes(String s) {

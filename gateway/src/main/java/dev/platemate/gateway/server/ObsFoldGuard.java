@@ -3,6 +3,7 @@ package dev.platemate.gateway.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -17,6 +18,8 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     private boolean atLineStart;
     private int blankLineProgress;
     private boolean refused;
+    private boolean folded;
+    private final ByteProcessor scanner = this::scan;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -42,19 +45,25 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     }
 
     private boolean foldsALine(ByteBuf bytes) {
-        for (int i = bytes.readerIndex(); i < bytes.writerIndex() && inHead; i++) {
-            byte b = bytes.getByte(i);
-            if (atLineStart && (b == ' ' || b == '\t')) {
-                return true;
-            }
-            atLineStart = b == '\n';
-            // "\r\n\r\n" ends the head: the body that follows is not scanned
-            blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
-                    : b == '\r' ? 1 : 0;
-            if (blankLineProgress == 4) {
-                inHead = false;
-            }
+        folded = false;
+        bytes.forEachByte(bytes.readerIndex(), bytes.readableBytes(), scanner);
+        return folded;
+    }
+
+    /** One byte of a head; false stops the scan (a fold found, or the head ended). */
+    private boolean scan(byte b) {
+        if (atLineStart && (b == ' ' || b == '\t')) {
+            folded = true;
+            return false;
         }
-        return false;
+        atLineStart = b == '\n';
+        // "\r\n\r\n" ends the head: the body that follows is not scanned
+        blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
+                : b == '\r' ? 1 : 0;
+        if (blankLineProgress == 4) {
+            inHead = false;
+            return false;
+        }
+        return true;
     }
 }
