@@ -7,13 +7,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * Builds a client connection's pipeline, in this order:
  * <ol>
- *   <li>{@link FlushConsolidationHandler}: a flush made outside this connection's own read (a response relayed
- *       while its upstream connection is read) runs once the event loop is done with that read</li>
  *   <li>{@link ConnectionLimiter}: max_connections (shared)</li>
  *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
  *       close after server.idle_timeout</li>
@@ -51,8 +48,6 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
                 .setAllowDuplicateContentLengths(false)
                 .setStrictLineParsing(true);
         ChannelPipeline p = ch.pipeline();
-        p.addLast("flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES,
-                true));
         p.addLast("limit", limiter);
         ObsFoldGuard obsFold = new ObsFoldGuard();
         p.addLast("timeouts", timeouts);
