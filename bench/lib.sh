@@ -102,11 +102,16 @@ start_floor() {
   java ${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m} -cp "$jar" \
     bench/floor/NettyFloor.java "$@" > "$work/logs/floor-$1.log" 2>&1 &
   pids+=($!)
+  wait_for_port "$2" "$work/logs/floor-$1.log"
+}
+
+# wait_for_port PORT LOG: returns once PORT answers HTTP; after 10 s prints LOG and exits.
+wait_for_port() {
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null && return 0
+    curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return 0
     sleep 0.1
   done
-  cat "$work/logs/floor-$1.log" >&2
+  cat "$2" >&2
   exit 1
 }
 
@@ -144,10 +149,5 @@ $1
 HAPROXY
   haproxy -db -f "$work/$name.cfg" > "$work/logs/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
-  for _ in $(seq 1 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$work/logs/$name.log" >&2
-  exit 1
+  wait_for_port "$2" "$work/logs/$name.log"
 }

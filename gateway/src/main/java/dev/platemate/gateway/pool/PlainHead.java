@@ -1,16 +1,14 @@
 package dev.platemate.gateway.pool;
 
+import dev.platemate.gateway.server.WholeBytes;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.DefaultByteBufHolder;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.HttpObject;
 
 /**
  * The head of a plain response (see {@link PlainResponses}), as bytes: its status line and end-to-end header lines,
  * each ending in CRLF, without the blank line that ends a head, in a buffer with room to append more lines. Its
  * body follows as {@link PlainBody} parts, the last one flagged.
  */
-public final class PlainHead extends DefaultByteBufHolder implements HttpObject {
+public final class PlainHead extends WholeBytes {
 
     private final int status;
     private final boolean keepAlive;
@@ -28,21 +26,5 @@ public final class PlainHead extends DefaultByteBufHolder implements HttpObject 
     /** Whether the upstream keeps the connection open after this response (it did not say close). */
     public boolean keepAlive() {
         return keepAlive;
-    }
-
-    @Override
-    public DecoderResult decoderResult() {
-        return DecoderResult.SUCCESS;
-    }
-
-    @Override
-    @Deprecated
-    public DecoderResult getDecoderResult() {
-        return DecoderResult.SUCCESS;
-    }
-
-    @Override
-    public void setDecoderResult(DecoderResult result) {
-        throw new UnsupportedOperationException("a plain head is always whole");
     }
 }

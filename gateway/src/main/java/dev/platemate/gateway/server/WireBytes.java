@@ -1,15 +1,12 @@
 package dev.platemate.gateway.server;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.DefaultByteBufHolder;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.HttpObject;
 
 /**
  * Part of a response already in its wire form, which the client connection's encoder sends as it is: a whole head
  * (status line, headers and the blank line), then body bytes. A relayed plain response travels this way.
  */
-public final class WireBytes extends DefaultByteBufHolder implements HttpObject {
+public final class WireBytes extends WholeBytes {
 
     private final int status;
     private final String serverTiming;
@@ -46,21 +43,5 @@ public final class WireBytes extends DefaultByteBufHolder implements HttpObject 
 
     public boolean last() {
         return last;
-    }
-
-    @Override
-    public DecoderResult decoderResult() {
-        return DecoderResult.SUCCESS;
-    }
-
-    @Override
-    @Deprecated
-    public DecoderResult getDecoderResult() {
-        return DecoderResult.SUCCESS;
-    }
-
-    @Override
-    public void setDecoderResult(DecoderResult result) {
-        throw new UnsupportedOperationException("wire bytes have no decoder result to set");
     }
 }
