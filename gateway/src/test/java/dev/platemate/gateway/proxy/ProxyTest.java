@@ -113,6 +113,16 @@ class ProxyTest {
     }
 
     @Test
+    void aPlainResponseToAClientThatClosesSaysCloseAndCloses() throws Exception {
+        try (RawClient client = new RawClient(gateway.port())) {
+            client.send("GET /api/hop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            String answer = client.readToEnd();
+            assertThat(answer).startsWith("HTTP/1.1 200").contains("X-Kept: yes\r\n")
+                    .contains("connection: close\r\n").endsWith("\r\n\r\nhop body");
+        }
+    }
+
+    @Test
     void headersNamedByConnectionAndAnEarlierViaAreHandled() throws Exception {
         String[] answer = hop("?connection=X-Secret&via=1.0%20edge");
         assertThat(answer[0]).startsWith("HTTP/1.1 200").containsIgnoringCase("x-kept: yes")
