@@ -11,10 +11,10 @@ import java.nio.charset.StandardCharsets;
  * Takes plain responses off an upstream connection's bytes before Netty's HTTP decoder sees them, so they are
  * relayed without being decoded into objects and encoded again. A response is plain when the exchange allows it
  * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx, 3xx or 4xx
- * status other than 204, 304 and 429; framed by one Content-Length; without Transfer-Encoding, Via or a folded line; with no
- * Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a {@link PlainHead}
- * and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the connection says it
- * ended ({@link #decoderEnded}). Per channel; event-loop only.
+ * status other than 204, 304 and 429; framed by one Content-Length; without Transfer-Encoding, Via or a folded
+ * line; with no Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a
+ * {@link PlainHead} and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the
+ * connection says it ended ({@link #decoderEnded}). Per channel; event-loop only.
  */
 final class PlainResponses extends ChannelInboundHandlerAdapter {
 
@@ -45,7 +45,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private long contentLength;
     private boolean keepAlive;
     private int blankLineProgress;
-    private final ByteProcessor headEnd = this::headEndByte;
+    private final ByteProcessor headEndFinder = this::headEndByte;
     private byte[] head = new byte[512];
 
     /** Whether the response to the request about to be sent may be taken plain. */
@@ -108,7 +108,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private int parse(ByteBuf in) {
         int start = in.readerIndex();
         blankLineProgress = 0;
-        int lastLf = in.forEachByte(start, Math.min(in.readableBytes(), MAX_HEAD), headEnd);
+        int lastLf = in.forEachByte(start, Math.min(in.readableBytes(), MAX_HEAD), headEndFinder);
         if (lastLf < 0) {
             return -1;
         }

@@ -31,9 +31,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Opens connections to one upstream on a given event loop, and builds their pipeline, in this order:
- * [egress proxy handler] → [TLS with SNI and hostname verification] → {@link PlainResponses} → response decoder →
- * request encoder → idle timers → {@link UpstreamConnection}. A connection is handed out only once it can carry a request: TCP connected, proxy
- * tunnel open and TLS handshake done, all within {@code connect_timeout}.
+ * [egress proxy handler] → [TLS with SNI and hostname verification] → {@link PlainResponses} → response decoder
+ * → request encoder → idle timers → {@link UpstreamConnection}. A connection is handed out only once it can carry
+ * a request: TCP connected, proxy tunnel open and TLS handshake done, all within {@code connect_timeout}.
  */
 public final class UpstreamConnector {
 

@@ -5,7 +5,7 @@ import io.netty.handler.codec.http.HttpObject;
 /** Receives what happens on an upstream connection while an exchange holds it. Called on that connection's loop. */
 public interface UpstreamListener {
 
-    /** A decoded part of the response, or a {@link PlainHead} or {@link PlainBody}; ownership passes to the listener. */
+    /** A decoded part of the response, or a {@link PlainHead} or {@link PlainBody}; ownership passes. */
     void onResponsePart(HttpObject part);
 
     /** The end of one read from the socket: a good moment to flush what was relayed. */

@@ -10,9 +10,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 
 /**
  * The client connection's response encoder. Netty's, plus two things: an {@link EncodedResponse} or
- * {@link WireBytes} go out as the bytes they already are, and the answer to a HEAD request has no body. {@link InboundHandler} serves one request
- * at a time and says which method it answers; any response ended resets that, so an answer of the connection's
- * own (a 408 between requests) is never mistaken for a HEAD answer. Per channel; event-loop only.
+ * {@link WireBytes} go out as the bytes they already are, and the answer to a HEAD request has no body.
+ * {@link InboundHandler} serves one request at a time and says which method it answers; any response ended resets
+ * that, so an answer of the connection's own (a 408 between requests) is never mistaken for a HEAD answer. Per
+ * channel; event-loop only.
  */
 final class ResponseEncoder extends HttpResponseEncoder {
 
@@ -25,12 +26,12 @@ final class ResponseEncoder extends HttpResponseEncoder {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-        boolean ends = msg instanceof LastHttpContent && !(msg instanceof HttpResponse response && informational(response))
-                || msg instanceof WireBytes wire && wire.last();
+        boolean ends = msg instanceof WireBytes wire ? wire.last()
+                : msg instanceof LastHttpContent && !(msg instanceof HttpResponse response && informational(response));
         if (msg instanceof EncodedResponse encoded) {
             ctx.write(encoded.encode(ctx.alloc()), promise);
-        } else if (msg instanceof WireBytes wire) {
-            ctx.write(wire.content(), promise);
+        } else if (msg instanceof WireBytes bytes) {
+            ctx.write(bytes.content(), promise);
         } else {
             super.write(ctx, msg, promise);
         }
