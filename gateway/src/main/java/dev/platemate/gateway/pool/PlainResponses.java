@@ -23,8 +23,10 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     /** Room left in a plain head's buffer for the lines the gateway appends. */
     private static final int ROOM = 128;
     private static final int MAX_DROPPED = 8;
+    private static final byte[] KEEP_ALIVE = bytes("keep-alive");
+    private static final byte[] CLOSE = bytes("close");
     private static final byte[][] HOP_BY_HOP = {
-        bytes("keep-alive"), bytes("proxy-connection"), bytes("te"), bytes("trailer"), bytes("upgrade"),
+        KEEP_ALIVE, bytes("proxy-connection"), bytes("te"), bytes("trailer"), bytes("upgrade"),
         bytes("proxy-authenticate"), bytes("proxy-authorization"),
     };
     private static final byte[] CONNECTION = bytes("connection");
@@ -229,13 +231,23 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
 
     /** Only keep-alive and close are understood here; other tokens name headers to drop, for the decoder path. */
     private boolean connection(int from, int to) {
-        String value = new String(head, from, to - from, StandardCharsets.ISO_8859_1);
-        for (String token : value.split(",")) {
-            String t = token.trim();
-            if (t.equalsIgnoreCase("close")) {
-                keepAlive = false;
-            } else if (!t.equalsIgnoreCase("keep-alive") && !t.isEmpty()) {
-                return false;
+        int tokenStart = from;
+        for (int i = from; i <= to; i++) {
+            if (i == to || head[i] == ',') {
+                int start = tokenStart;
+                int end = i;
+                while (start < end && isSpace(head[start])) {
+                    start++;
+                }
+                while (end > start && isSpace(head[end - 1])) {
+                    end--;
+                }
+                if (nameIs(start, end - start, CLOSE)) {
+                    keepAlive = false;
+                } else if (end > start && !nameIs(start, end - start, KEEP_ALIVE)) {
+                    return false;
+                }
+                tokenStart = i + 1;
             }
         }
         return true;

@@ -73,6 +73,17 @@ class PlainResponsesTest {
     }
 
     @Test
+    void connectionTokensAreReadWhateverTheirCaseAndSpacing() {
+        plain.expect(true);
+        channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nConnection: Keep-Alive ,\tClose\r\nContent-Length: 0\r\n\r\n"));
+        PlainHead head = channel.readInbound();
+        assertThat(head.keepAlive()).isFalse();
+        assertThat(text(head)).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n");
+        channel.<PlainBody>readInbound().release();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void anEmptyBodyStillEnds() {
         plain.expect(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
@@ -97,6 +108,7 @@ class PlainResponsesTest {
         "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nVia: 1.0 edge\r\n\r\nhello",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: x-secret\r\nX-Secret: 1\r\n\r\nhello",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, upgrade\r\n\r\nhello",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Folded: a\r\n b\r\n\r\nhello",
         "HTTP/1.1 200 OK\nContent-Length: 5\n\nhello",
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n",
