@@ -62,4 +62,23 @@ class EntryCodecTest {
         byte[] truncated = Arrays.copyOf(EntryCodec.write(entry(SECOND), SECOND, 0), 40);
         assertThat(EntryCodec.read(truncated, SECOND, 0)).isNull();
     }
+
+    @Test
+    void anEntryWhoseHeaderCouldEndALineIsNothing() {
+        byte[] bytes = EntryCodec.write(entry(SECOND), SECOND, 0);
+        assertThat(EntryCodec.read(bytes, SECOND, 0)).isNotNull();
+        byte[] json = "application/json".getBytes(StandardCharsets.UTF_8);
+        int at = indexOf(bytes, json);
+        bytes[at + 11] = '\r'; // "application\rjson": as if another writer had stored a header that ends a line
+        assertThat(EntryCodec.read(bytes, SECOND, 0)).isNull();
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
 }
