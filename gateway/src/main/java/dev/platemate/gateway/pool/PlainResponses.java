@@ -1,5 +1,6 @@
 package dev.platemate.gateway.pool;
 
+import dev.platemate.gateway.server.HeadEnd;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -92,8 +93,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         boolean excess = last && in.isReadable();
         in.release();
         if (last) {
-            state = State.BOUNDARY;
-            allowed = false;
+            state = State.BOUNDARY; // the connection clears what was allowed when it is released
         }
         if (n > 0 || last) {
             ctx.fireChannelRead(new PlainBody(part, last));
@@ -142,11 +142,10 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Finds "\r\n\r\n"; false (stop) at its last byte. */
+    /** Finds the end of the head; false (stop) at its last byte. */
     private boolean headEndByte(byte b) {
-        blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
-                : b == '\r' ? 1 : 0;
-        return blankLineProgress < 4;
+        blankLineProgress = HeadEnd.next(blankLineProgress, b);
+        return blankLineProgress < HeadEnd.FOUND;
     }
 
     /** The index just past the CRLF that ends the line at {@code from}, or -1 (a bare LF). */

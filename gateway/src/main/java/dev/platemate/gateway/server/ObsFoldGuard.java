@@ -57,10 +57,8 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
             return false;
         }
         atLineStart = b == '\n';
-        // "\r\n\r\n" ends the head: the body that follows is not scanned
-        blankLineProgress = b == (blankLineProgress % 2 == 0 ? '\r' : '\n') ? blankLineProgress + 1
-                : b == '\r' ? 1 : 0;
-        if (blankLineProgress == 4) {
+        blankLineProgress = HeadEnd.next(blankLineProgress, b);
+        if (blankLineProgress == HeadEnd.FOUND) { // the body that follows is not scanned
             inHead = false;
             return false;
         }
