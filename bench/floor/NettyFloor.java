@@ -40,29 +40,37 @@ import java.nio.charset.StandardCharsets;
  *       the response goes back as bytes, as in {@code tcp};</li>
  *   <li>{@code static}: no upstream; HttpServerCodec answering every request with the same 1 KiB JSON response,
  *       as a cache hit would (its body shared, its head with the headers of a hit), without a cache, a route or a
- *       key.</li>
+ *       key;</li>
+ *   <li>{@code bytes}: no upstream and no HTTP codec; every request head ({@code \r\n\r\n}) read is answered
+ *       with the same response, its head and body encoded once: what any answer costs on Netty here at the
+ *       least.</li>
  * </ul>
  * Each client connection gets its own upstream connection on the same event loop; what is read is written to the
  * other side and flushed once per read. It runs on the gateway's jar (same Netty, epoll transport and pooled
  * allocator):
  *
- *   java -cp gateway/target/gateway.jar bench/floor/NettyFloor.java tcp|http|request|static LISTEN_PORT [UPSTREAM_PORT]
+ *   java -cp gateway/target/gateway.jar bench/floor/NettyFloor.java tcp|http|request|static|bytes LISTEN_PORT [UPSTREAM_PORT]
  */
 public final class NettyFloor {
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         int listen = Integer.parseInt(args[1]);
-        int upstream = mode.equals("static") ? 0 : Integer.parseInt(args[2]);
+        boolean local = mode.equals("static") || mode.equals("bytes");
+        int upstream = local ? 0 : Integer.parseInt(args[2]);
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
         new ServerBootstrap().group(loops).channel(EpollServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childHandler(mode.equals("static") ? new ChannelInitializer<Channel>() {
+                .childHandler(local ? new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new Static());
+                        if (mode.equals("bytes")) {
+                            ch.pipeline().addLast(new StaticBytes());
+                        } else {
+                            ch.pipeline().addLast(new HttpServerCodec(), new Static());
+                        }
                         ch.config().setAutoRead(true);
                     }
                 } : new Connect(upstream, mode))
@@ -133,6 +141,34 @@ public final class NettyFloor {
                         .set("x-cache", "HIT");
                 ctx.write(response, ctx.voidPromise());
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+    }
+
+    /** Answers each request head in what it reads with one pre-encoded response; flushes at the end of each read. */
+    private static final class StaticBytes extends ChannelInboundHandlerAdapter {
+        private static final ByteBuf RESPONSE = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1200).writeBytes((
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: max-age=3600\r\n"
+                        + "content-length: 1024\r\nage: 0\r\nx-cache: HIT\r\n\r\n"
+                        + "{\"data\":\"" + "x".repeat(1013) + "\"}").getBytes(StandardCharsets.US_ASCII)));
+        private int matched;   // how much of CR LF CR LF the bytes read so far end with
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf in = (ByteBuf) msg;
+            for (int i = in.readerIndex(), end = in.writerIndex(); i < end; i++) {
+                byte b = in.getByte(i);
+                matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
+                if (matched == 4) {
+                    matched = 0;
+                    ctx.write(RESPONSE.duplicate(), ctx.voidPromise());
+                }
+            }
+            in.release();
         }
 
         @Override

@@ -2,10 +2,8 @@ package dev.platemate.gateway.cache;
 
 import dev.platemate.gateway.server.EncodedResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +24,6 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
                              byte[] encodedHead) {
 
     private static final byte[] EMPTY = new byte[0];
-    private static final AsciiString X_CACHE = AsciiString.cached("x-cache");
 
     public CachedResponse {
         headers = List.copyOf(headers);
@@ -88,16 +85,11 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
 
     /**
      * The response for a client, sharing the stored bytes (read-only), with its head encoded already; only
-     * Content-Length, Age and X-Cache are added ({@code xCache} says how it was served). A HEAD request gets the
-     * headers without the body.
+     * Content-Length, Age and X-Cache are added ({@code xCache} says how it was served: HIT, MISS or STALE). A HEAD
+     * request gets the headers without the body.
      */
     public FullHttpResponse toResponse(long now, String xCache, boolean head) {
-        FullHttpResponse response = new EncodedResponse(HttpResponseStatus.valueOf(status), encodedHead,
-                head ? EMPTY : body);
-        response.headers()
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.AGE, ageSeconds(now))
-                .set(X_CACHE, xCache);
-        return response;
+        return new EncodedResponse(HttpResponseStatus.valueOf(status), encodedHead, head ? EMPTY : body, body.length,
+                ageSeconds(now), xCache);
     }
 }

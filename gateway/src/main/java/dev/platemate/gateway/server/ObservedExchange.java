@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.AsciiString;
 import java.net.InetAddress;
 
 /**
@@ -13,6 +14,9 @@ import java.net.InetAddress;
  * client gone) it tells the {@link RequestListener} exactly once. Event-loop only.
  */
 final class ObservedExchange implements ClientSide, Exchange {
+
+    private static final AsciiString SERVER_TIMING = AsciiString.cached("server-timing");
+    private static final AsciiString X_CACHE = AsciiString.cached("x-cache");
 
     private final ClientSide client;
     private final RequestListener listener;
@@ -109,8 +113,13 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     private void sawHead(HttpResponse head) {
         status = head.status().code();
-        serverTiming = head.headers().get("server-timing");
-        cache = head.headers().get("x-cache");
+        if (head instanceof EncodedResponse encoded) {   // read without making its headers
+            serverTiming = encoded.get(SERVER_TIMING);
+            cache = encoded.get(X_CACHE);
+        } else {
+            serverTiming = head.headers().get(SERVER_TIMING);
+            cache = head.headers().get(X_CACHE);
+        }
     }
 
     private void end(boolean completed) {

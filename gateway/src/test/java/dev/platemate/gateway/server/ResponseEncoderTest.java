@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -45,17 +46,33 @@ class ResponseEncoderTest {
     void anEncodedResponseGoesOutAsOneBufferWithItsHeadAndItsOwnHeaders() {
         byte[] head = EncodedResponse.encodeHead(200, List.of(Map.entry("content-type", "application/json"),
                 Map.entry("etag", "\"é-1\"")));
-        EncodedResponse response = new EncodedResponse(HttpResponseStatus.OK, head, bytes("{\"a\":1}"));
-        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 7).set("x-cache", "HIT");
+        EncodedResponse response = new EncodedResponse(HttpResponseStatus.OK, head, bytes("{\"a\":1}"), 7, 120,
+                "HIT");
+        response.headers().set("server-timing", "upstream;dur=3").set(HttpHeaderNames.CONNECTION, "close");
+        assertThat(response.get(AsciiString.of("X-Cache"))).isEqualTo("HIT");
+        assertThat(response.get(AsciiString.of("server-timing"))).isEqualTo("upstream;dur=3");
         channel.writeAndFlush(response);
 
         ByteBuf only = channel.readOutbound();
         assertThat(channel.<Object>readOutbound()).isNull();
         assertThat(only.toString(StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200 OK\r\n"
                 + "content-type: application/json\r\netag: \"é-1\"\r\n"
-                + "content-length: 7\r\nx-cache: HIT\r\n\r\n{\"a\":1}");
+                + "content-length: 7\r\nage: 120\r\nx-cache: HIT\r\n"
+                + "server-timing: upstream;dur=3\r\nconnection: close\r\n\r\n{\"a\":1}");
         only.release();
         assertThat(response.refCnt()).isZero();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void anEncodedAnswerToHeadKeepsTheStoredLengthAndHasNoBody() {
+        byte[] head = EncodedResponse.encodeHead(200, List.of(Map.entry("content-type", "application/json")));
+        EncodedResponse response = new EncodedResponse(HttpResponseStatus.OK, head, new byte[0], 1024, 0, "STALE");
+        assertThat(response.get(AsciiString.of("server-timing"))).isNull();
+        encoder.answering(HttpMethod.HEAD);
+        channel.writeAndFlush(response);
+        assertThat(wire()).isEqualTo("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + "content-length: 1024\r\nage: 0\r\nx-cache: STALE\r\n\r\n");
         assertFalse(channel.finishAndReleaseAll());
     }
 
