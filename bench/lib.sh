@@ -57,8 +57,15 @@ NGINX
 # The worker processes of nginx instance NAME.
 nginx_workers() { pgrep -P "$(cat "$work/$1.pid")" | tr '\n' ' '; }
 
-# CPU time (user + system, in clock ticks) used so far by the given processes.
-cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+# CPU time used so far by the given processes, in clock ticks: "user+system user".
+cpu_ticks() {
+  local t=0 u=0 p
+  for p in "$@"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    u=$((u + $(awk '{print $14}' "/proc/$p/stat")))
+  done
+  echo "$t $u"
+}
 
 # The gateway with the given gateway.yml content; waits until it is ready.
 start_gateway() {
@@ -76,27 +83,29 @@ start_gateway() {
   exit 1
 }
 
-# measure NAME URL PIDS... -> "rps p99_ms cpu_us errors", after a warm-up run; cpu_us is the CPU time the given
-# processes (the proxy under test) spent per request during the measured run
+# measure NAME URL PIDS... -> "rps p99_ms cpu_us user_us errors", after a warm-up run; cpu_us is the CPU time the
+# given processes (the proxy under test) spent per request during the measured run, user_us the part of it spent
+# in user space (the rest is the kernel's: system calls and the loopback TCP stack)
 measure() {
   local name=$1 url=$2; shift 2
   wrk -t$threads -c"$connections" -d"$warmup" "$url" >/dev/null
-  local before; before=$(cpu_ticks "$@")
+  local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"
   local out; out=$(wrk -t$threads -c"$connections" -d"$duration" --latency "$url")
-  local after; after=$(cpu_ticks "$@")
+  local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"
   echo "$out" > "$work/logs/wrk-$name.txt"
-  local rps p99 errors requests cpu
+  local rps p99 errors requests cpu user
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  user=$(awk -v t=$((user_after - user_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-  echo "$rps $p99 $cpu ${errors:-none}"
+  echo "$rps $p99 $cpu $user ${errors:-none}"
 }
 
 # start_floor MODE PORT [UPSTREAM_PORT]: bench/floor/NettyFloor.java on the gateway's jar: a relay of bytes (tcp),
-# of Netty's decoded HTTP objects (http), or Netty's HTTP codec answering a constant response (static); waits until
-# PORT answers.
+# of Netty's decoded HTTP objects (http), Netty's HTTP codec answering a constant response (static), or one
+# pre-encoded answer per request head with no codec (bytes); waits until PORT answers.
 start_floor() {
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m} -cp "$jar" \
@@ -115,15 +124,17 @@ wait_for_port() {
   exit 1
 }
 
-# report (LABEL RPS P99 CPU ERRORS)...: the table, then the ratios of the last side (the gateway) to each other one
+# report (LABEL RPS P99 CPU USER ERRORS)...: the table, then the ratios of the last side (the gateway) to each other
+# one
 report() {
-  local args=("$@") i n=$(($# / 5)) last
-  last=$(((n - 1) * 5))
-  printf '%-18s %10s %8s %12s  %s\n' setup rps p99_ms cpu_us/req errors
-  for ((i = 0; i < n * 5; i += 5)); do
-    printf '%-18s %10.0f %8.2f %12.1f  %s\n' "${args[i]}" "${args[i + 1]}" "${args[i + 2]}" "${args[i + 3]}" "${args[i + 4]}"
+  local args=("$@") i n=$(($# / 6)) last
+  last=$(((n - 1) * 6))
+  printf '%-18s %10s %8s %12s %8s  %s\n' setup rps p99_ms cpu_us/req user_us errors
+  for ((i = 0; i < n * 6; i += 6)); do
+    printf '%-18s %10.0f %8.2f %12.1f %8.1f  %s\n' "${args[i]}" "${args[i + 1]}" "${args[i + 2]}" "${args[i + 3]}" \
+      "${args[i + 4]}" "${args[i + 5]}"
   done
-  for ((i = 0; i < last; i += 5)); do
+  for ((i = 0; i < last; i += 6)); do
     awk -v a="${args[i]}" -v n="${args[i + 1]}" -v np="${args[i + 2]}" -v nc="${args[i + 3]}" \
       -v g="${args[last + 1]}" -v gp="${args[last + 2]}" -v gc="${args[last + 3]}" \
       'BEGIN { printf "ratio              throughput %.2fx %s, p99 %.2fx, CPU per request %.2fx\n", g/n, a, gp/np, gc/nc }'

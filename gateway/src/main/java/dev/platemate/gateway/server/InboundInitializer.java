@@ -6,7 +6,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 
 /**
  * Builds a client connection's pipeline, in this order:
@@ -15,8 +14,8 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
  *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
  *       close after server.idle_timeout</li>
  *   <li>{@link ObsFoldGuard}: refuses folded header lines (sees raw bytes)</li>
- *   <li>{@link HttpRequestDecoder} with {@link ResponseEncoder}: request line and header limits; HEAD answers
- *       without a body, pre-encoded responses as they are</li>
+ *   <li>{@link RequestDecoder} (Netty's, with a short way for simple heads) with {@link ResponseEncoder}: request
+ *       line and header limits; HEAD answers without a body, pre-encoded responses as they are</li>
  *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
  *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
  * </ol>
@@ -53,7 +52,7 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("timeouts", timeouts);
         p.addLast("obs-fold", obsFold);
         ResponseEncoder encoder = new ResponseEncoder();
-        p.addLast("codec", new CombinedChannelDuplexHandler<>(new HttpRequestDecoder(decoder), encoder));
+        p.addLast("codec", new CombinedChannelDuplexHandler<>(new RequestDecoder(decoder), encoder));
         p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, obsFold));
         p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts, encoder));
     }

@@ -1,0 +1,122 @@
+package dev.platemate.gateway.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The short way of {@link RequestDecoder} against Netty's own decoder with the same settings: for every input, in
+ * the same pieces, both must give the same messages (method, target, version, headers in order, content, decoder
+ * result); and the short way must have been taken as often as the case says.
+ */
+class RequestDecoderTest {
+
+    private static HttpDecoderConfig config() {
+        return new HttpDecoderConfig().setMaxInitialLineLength(64).setMaxHeaderSize(256).setMaxChunkSize(64 * 1024)
+                .setAllowDuplicateContentLengths(false).setStrictLineParsing(true);
+    }
+
+    private static final String GET = "GET /g HTTP/1.1\r\nHost: x\r\n\r\n";
+    private static final String SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    static Stream<Arguments> inputs() {
+        return Stream.of(
+                Arguments.of("a simple GET", List.of("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"), 1),
+                Arguments.of("HEAD with tabs, spaces and an empty value",
+                        List.of("HEAD /h HTTP/1.1\r\nHost:\tx \t\r\nX-Empty:\r\nX-Sp:   v  w  \r\n\r\n"), 1),
+                Arguments.of("two pipelined in one read", List.of(GET + GET), 2),
+                Arguments.of("a head in two reads, then a simple one",
+                        List.of("GET /a HTTP/1.1\r\nHo", "st: x\r\n\r\n", GET), 1),
+                Arguments.of("a body in two reads, then a GET in the same read as its end",
+                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab", "cde" + GET), 1),
+                Arguments.of("a body that reads like a request, in a read of its own", List.of(
+                        "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n", SMUGGLED), 0),
+                Arguments.of("a GET with a body", List.of("GET /b HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc" + GET), 1),
+                Arguments.of("a chunked GET", List.of("GET /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "3\r\nabc\r\n0\r\n\r\n" + GET), 1),
+                Arguments.of("HTTP/1.0", List.of("GET /o HTTP/1.0\r\nHost: x\r\n\r\n"), 0),
+                Arguments.of("a value with obs-text", List.of("GET / HTTP/1.1\r\nX-Name: caf\u00e9\r\n\r\n"), 0),
+                Arguments.of("bare LF line ends", List.of("GET / HTTP/1.1\nHost: x\n\n" + GET), 0),
+                Arguments.of("a bare CR in a value", List.of("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n" + GET), 0),
+                Arguments.of("a space before the colon, then nothing more is read",
+                        List.of("GET / HTTP/1.1\r\nHost : x\r\n\r\n" + GET), 0),
+                Arguments.of("a refused head, then nothing more is read, even in a later read",
+                        List.of("GET / HTTP/1.1\r\nHost : x\r\n\r\n", GET), 0),
+                Arguments.of("a refused chunk, then nothing more is read, even in a later read", List.of(
+                        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", GET), 0),
+                Arguments.of("a request line over the limit", List.of("GET /" + "x".repeat(80) + " HTTP/1.1\r\n\r\n"), 0),
+                Arguments.of("headers over the limit", List.of("GET / HTTP/1.1\r\nX: " + "y".repeat(300) + "\r\n\r\n"), 0),
+                Arguments.of("an empty line first", List.of("\r\n" + GET), 0),
+                Arguments.of("a lower-case method", List.of("get / HTTP/1.1\r\nHost: x\r\n\r\n"), 0),
+                Arguments.of("two spaces after the method", List.of("GET  /s HTTP/1.1\r\nHost: x\r\n\r\n"), 0),
+                Arguments.of("an absolute target and every token character in a name",
+                        List.of("GET http://h/p HTTP/1.1\r\nX-!#$%&'*+.^_`|~09Az: v\r\n\r\n"), 1),
+                Arguments.of("more header lines than the first table holds", List.of("GET /m HTTP/1.1\r\n"
+                        + "A: 1\r\nb: 2\r\n".repeat(12) + "\r\n"), 1),
+                Arguments.of("a head cut off at the end of the input", List.of("GET /cut HTTP/1.1\r\nHost: x\r\n"), 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inputs")
+    void theShortWayReadsWhatNettyReadsTheSameWay(String name, List<String> reads, int simple) {
+        RequestDecoder decoder = new RequestDecoder(config());
+        List<String> ours = decode(new EmbeddedChannel(decoder), reads);
+        List<String> netty = decode(new EmbeddedChannel(new HttpRequestDecoder(config())), reads);
+        assertThat(ours).isEqualTo(netty).isNotEmpty();
+        assertThat(decoder.simpleHeads()).isEqualTo(simple);
+    }
+
+    private static List<String> decode(EmbeddedChannel channel, List<String> reads) {
+        for (String read : reads) {
+            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+        }
+        channel.finish();   // what the input ends with counts too
+        List<String> messages = new ArrayList<>();
+        Object message;
+        while ((message = channel.readInbound()) != null) {
+            messages.add(describe(message));
+            ReferenceCountUtil.release(message);
+        }
+        assertFalse(channel.finishAndReleaseAll());
+        return messages;
+    }
+
+    private static String describe(Object message) {
+        StringBuilder out = new StringBuilder();
+        if (message instanceof HttpRequest request) {
+            out.append(request.method()).append(' ').append(request.uri()).append(' ')
+                    .append(request.protocolVersion()).append(' ');
+            for (Map.Entry<String, String> header : request.headers()) {
+                out.append('[').append(header.getKey()).append('=').append(header.getValue()).append(']');
+            }
+            out.append(result(request.decoderResult()));
+        }
+        if (message instanceof HttpContent content) {
+            out.append(message instanceof LastHttpContent ? "last " : "content ")
+                    .append(content.content().toString(StandardCharsets.ISO_8859_1))
+                    .append(result(content.decoderResult()));
+        }
+        return out.toString();
+    }
+
+    private static String result(DecoderResult result) {
+        return result.isFailure() ? " failed: " + result.cause().getClass().getSimpleName() : " ok";
+    }
+}
