@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +28,8 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     private static final byte[] HTTP_1_1_CRLF = "HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final boolean[] TOKEN = new boolean[128];
+    private static final int INCOMPLETE = -1;
+    private static final int NOT_SIMPLE = -2;
 
     static {
         for (char c = '0'; c <= '9'; c++) {
@@ -45,10 +46,12 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     private final HttpDecoderConfig config;
     private final int maxHead;
-    private byte[] head = new byte[512];
-    private int[] fields = new int[64];   // per header line: name start, name end, value start, value end
-    private int headEndSeen;
-    private final ByteProcessor headEnd = b -> (headEndSeen = HeadEnd.next(headEndSeen, b)) != HeadEnd.FOUND;
+    private byte[] head;                    // a copy of the head being parsed
+    private HttpMethod method;
+    private int targetStart;
+    private int targetEnd;
+    private int[] fields = new int[64];     // per header line: name start, name end, value start, value end
+    private int fieldCount;
     private boolean betweenMessages = true;
     private boolean failed;
     private long simpleHeads;
@@ -57,6 +60,7 @@ final class RequestDecoder extends HttpRequestDecoder {
         super(config);
         this.config = config;
         this.maxHead = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
+        this.head = new byte[Math.min(1024, maxHead)];
     }
 
     /** How many heads took the short way; for tests. */
@@ -83,53 +87,79 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     /** Decodes one simple head from {@code in} into {@code out}, or leaves both untouched and returns false. */
     private boolean decodeSimple(ByteBuf in, List<Object> out) {
-        byte first = in.readableBytes() > 4 ? in.getByte(in.readerIndex()) : 0;
+        int readable = in.readableBytes();
+        byte first = readable > 4 ? in.getByte(in.readerIndex()) : 0;
         if (first != 'G' && first != 'H') {
             return false;
         }
-        headEndSeen = 0;
-        int end = in.forEachByte(in.readerIndex(), Math.min(in.readableBytes(), maxHead), headEnd);
-        if (end < 0) {
-            return false;   // not all here, or too long: Netty's decoder waits, or refuses it
-        }
-        int length = end + 1 - in.readerIndex();
-        if (length > head.length) {
-            head = new byte[Math.max(length, 2 * head.length)];
-        }
+        int length = Math.min(readable, head.length);
         in.getBytes(in.readerIndex(), head, 0, length);
+        int end;
+        while ((end = parse(length)) == INCOMPLETE && readable > length && length < maxHead) {
+            head = Arrays.copyOf(head, Math.min(4 * head.length, maxHead));   // rarely: a long head
+            in.getBytes(in.readerIndex() + length, head, length, Math.min(readable, head.length) - length);
+            length = Math.min(readable, head.length);
+        }
+        if (end < 0) {
+            return false;   // not simple, or not all here: Netty's decoder reads it, waits for it, or refuses it
+        }
+        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method,
+                latin1(head, targetStart, targetEnd), config.getHeadersFactory());
+        HttpHeaders headers = request.headers();
+        for (int i = 0; i < 4 * fieldCount; i += 4) {
+            headers.add(latin1(head, fields[i], fields[i + 1]), latin1(head, fields[i + 2], fields[i + 3]));
+        }
+        in.skipBytes(end);
+        out.add(request);
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        simpleHeads++;
+        return true;
+    }
+
+    /**
+     * Parses the first {@code length} bytes of {@link #head} as a simple head, into {@link #method}, the target's
+     * bounds and {@link #fields}: returns where the head ends, {@link #INCOMPLETE} if it runs past {@code length},
+     * or {@link #NOT_SIMPLE}.
+     */
+    private int parse(int length) {
         byte[] b = head;
-        HttpMethod method;
         int at;
-        if (length > 4 && b[0] == 'G' && b[1] == 'E' && b[2] == 'T' && b[3] == ' ') {
+        if (length < 6) {
+            return INCOMPLETE;
+        } else if (b[0] == 'G' && b[1] == 'E' && b[2] == 'T' && b[3] == ' ') {
             method = HttpMethod.GET;
             at = 4;
-        } else if (length > 5 && b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ') {
+        } else if (b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ') {
             method = HttpMethod.HEAD;
             at = 5;
         } else {
-            return false;
+            return NOT_SIMPLE;
         }
-        int targetStart = at;
+        targetStart = at;
         while (at < length && b[at] > ' ' && b[at] < 0x7f) {
             at++;
         }
-        int targetEnd = at;
-        if (targetEnd == targetStart || at >= length || b[at] != ' ' || !matches(b, at + 1, length, HTTP_1_1_CRLF)) {
-            return false;
+        targetEnd = at;
+        if (at + 1 + HTTP_1_1_CRLF.length > length) {
+            return INCOMPLETE;
+        }
+        if (targetEnd == targetStart || b[at] != ' ' || !Arrays.equals(b, at + 1, at + 1 + HTTP_1_1_CRLF.length,
+                HTTP_1_1_CRLF, 0, HTTP_1_1_CRLF.length)) {
+            return NOT_SIMPLE;
         }
         at += 1 + HTTP_1_1_CRLF.length;
         if (at - 2 > config.getMaxInitialLineLength()) {
-            return false;
+            return NOT_SIMPLE;
         }
         int headersStart = at;
-        int count = 0;
+        fieldCount = 0;
         while (true) {
             if (at + 1 >= length) {
-                return false;   // the head is not all here
+                return INCOMPLETE;
             }
             if (b[at] == '\r') {
                 if (b[at + 1] != '\n') {
-                    return false;
+                    return NOT_SIMPLE;
                 }
                 at += 2;
                 break;
@@ -138,51 +168,39 @@ final class RequestDecoder extends HttpRequestDecoder {
             while (at < length && b[at] >= 0 && TOKEN[b[at]]) {
                 at++;
             }
-            if (at == nameStart || at >= length || b[at] != ':') {
-                return false;
-            }
-            int nameEnd = at++;
-            while (at < length && (b[at] == ' ' || b[at] == '\t')) {
+            int nameEnd = at;
+            if (at < length && b[at] == ':') {
                 at++;
+                while (at < length && (b[at] == ' ' || b[at] == '\t')) {
+                    at++;
+                }
             }
             int valueStart = at;
             while (at < length && (b[at] >= ' ' && b[at] < 0x7f || b[at] == '\t')) {
                 at++;
             }
-            if (at + 1 >= length || b[at] != '\r' || b[at + 1] != '\n') {
-                return false;
+            if (at + 1 >= length) {
+                return INCOMPLETE;
+            }
+            if (nameEnd == nameStart || b[nameEnd] != ':' || b[at] != '\r' || b[at + 1] != '\n'
+                    || framesABody(b, nameStart, nameEnd)) {
+                return NOT_SIMPLE;
             }
             int valueEnd = at;
             while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
                 valueEnd--;
             }
             at += 2;
-            if (framesABody(b, nameStart, nameEnd)) {
-                return false;
-            }
-            if (4 * count + 4 > fields.length) {
+            if (4 * fieldCount + 4 > fields.length) {
                 fields = Arrays.copyOf(fields, 2 * fields.length);
             }
-            fields[4 * count] = nameStart;
-            fields[4 * count + 1] = nameEnd;
-            fields[4 * count + 2] = valueStart;
-            fields[4 * count + 3] = valueEnd;
-            count++;
+            fields[4 * fieldCount] = nameStart;
+            fields[4 * fieldCount + 1] = nameEnd;
+            fields[4 * fieldCount + 2] = valueStart;
+            fields[4 * fieldCount + 3] = valueEnd;
+            fieldCount++;
         }
-        if (at - headersStart > config.getMaxHeaderSize()) {
-            return false;
-        }
-        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method,
-                latin1(b, targetStart, targetEnd), config.getHeadersFactory());
-        HttpHeaders headers = request.headers();
-        for (int i = 0; i < 4 * count; i += 4) {
-            headers.add(latin1(b, fields[i], fields[i + 1]), latin1(b, fields[i + 2], fields[i + 3]));
-        }
-        in.skipBytes(at);
-        out.add(request);
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        simpleHeads++;
-        return true;
+        return at - headersStart > config.getMaxHeaderSize() ? NOT_SIMPLE : at;
     }
 
     /** Content-Length or Transfer-Encoding, in any case: such a head goes to Netty's decoder. */
@@ -191,18 +209,6 @@ final class RequestDecoder extends HttpRequestDecoder {
         return (length == 14 || length == 17) && (b[start] | 0x20) == (length == 14 ? 'c' : 't')
                 && new String(b, start, length, StandardCharsets.ISO_8859_1)
                 .equalsIgnoreCase(length == 14 ? "content-length" : "transfer-encoding");
-    }
-
-    private static boolean matches(byte[] b, int at, int length, byte[] expected) {
-        if (at + expected.length > length) {
-            return false;
-        }
-        for (int i = 0; i < expected.length; i++) {
-            if (b[at + i] != expected[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String latin1(byte[] b, int start, int end) {

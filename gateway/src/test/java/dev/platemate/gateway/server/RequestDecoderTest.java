@@ -76,9 +76,31 @@ class RequestDecoderTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("inputs")
     void theShortWayReadsWhatNettyReadsTheSameWay(String name, List<String> reads, int simple) {
-        RequestDecoder decoder = new RequestDecoder(config());
+        compare(config(), reads, simple);
+    }
+
+    static Stream<Arguments> longInputs() {
+        String longHead = "GET /long HTTP/1.1\r\n" + "X-Long: 12345678901234567890\r\n".repeat(150) + "\r\n";
+        return Stream.of(
+                Arguments.of("a simple head longer than the first copy", List.of(longHead), 1),
+                Arguments.of("a long head after a short one in the same read", List.of(GET + longHead), 2),
+                Arguments.of("fifty pipelined heads in one read", List.of(GET.repeat(50)), 50),
+                Arguments.of("a long head cut off at the end of a read, then its end",
+                        List.of(longHead.substring(0, 3000), longHead.substring(3000) + GET), 1),
+                Arguments.of("a head longer than the limits", List.of("GET /l HTTP/1.1\r\n"
+                        + "X-Long: 12345678901234567890\r\n".repeat(400) + "\r\n" + GET), 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longInputs")
+    void longHeadsAndManyHeadsToo(String name, List<String> reads, int simple) {
+        compare(config().setMaxHeaderSize(8192), reads, simple);
+    }
+
+    private static void compare(HttpDecoderConfig config, List<String> reads, int simple) {
+        RequestDecoder decoder = new RequestDecoder(config);
         List<String> ours = decode(new EmbeddedChannel(decoder), reads);
-        List<String> netty = decode(new EmbeddedChannel(new HttpRequestDecoder(config())), reads);
+        List<String> netty = decode(new EmbeddedChannel(new HttpRequestDecoder(config)), reads);
         assertThat(ours).isEqualTo(netty).isNotEmpty();
         assertThat(decoder.simpleHeads()).isEqualTo(simple);
     }
