@@ -13,9 +13,9 @@ import io.netty.channel.CombinedChannelDuplexHandler;
  *   <li>{@link ConnectionLimiter}: max_connections (shared)</li>
  *   <li>{@link ClientTimeouts}: 408 when a head trickles in (sees raw bytes); idle keep-alive connections
  *       close after server.idle_timeout</li>
- *   <li>{@link ObsFoldGuard}: refuses folded header lines (sees raw bytes)</li>
- *   <li>{@link RequestDecoder} (Netty's, with a short way for simple heads) with {@link ResponseEncoder}: request
- *       line and header limits; HEAD answers without a body, pre-encoded responses as they are</li>
+ *   <li>{@link RequestDecoder} (Netty's, refusing folded header lines, with a short way for simple heads) with
+ *       {@link ResponseEncoder}: request line and header limits; HEAD answers without a body, pre-encoded
+ *       responses as they are</li>
  *   <li>{@link RequestGuard}: decoder failures, framing, body size</li>
  *   <li>{@link InboundHandler}: one request at a time, handed to the dispatcher</li>
  * </ol>
@@ -48,12 +48,10 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
                 .setStrictLineParsing(true);
         ChannelPipeline p = ch.pipeline();
         p.addLast("limit", limiter);
-        ObsFoldGuard obsFold = new ObsFoldGuard();
         p.addLast("timeouts", timeouts);
-        p.addLast("obs-fold", obsFold);
         ResponseEncoder encoder = new ResponseEncoder();
         p.addLast("codec", new CombinedChannelDuplexHandler<>(new RequestDecoder(decoder), encoder));
-        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, obsFold));
+        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts));
         p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts, encoder));
     }
 }

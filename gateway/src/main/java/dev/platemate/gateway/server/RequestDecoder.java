@@ -10,18 +10,26 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The client side's request decoder: Netty's {@link HttpRequestDecoder}, with a short way for the common request.
- * When Netty's decoder stands between messages and the bytes read hold a whole head that is simple, the head is
- * parsed where it lies into the request and empty last content Netty would make of it. Simple means: GET or HEAD,
- * HTTP/1.1, a target of visible ASCII, header names of token characters each followed at once by a colon, values
- * of visible ASCII, spaces and tabs, every line ended by CRLF, no Content-Length and no Transfer-Encoding, within
- * the configured limits. Anything else goes to Netty's decoder untouched, which then has the input until it ends a
- * message, and for good once it fails one. So the short way takes only heads Netty takes, and reads them the same.
+ * The client side's request decoder: Netty's {@link HttpRequestDecoder}, with two things added where a request head
+ * begins (Netty's decoder stands between messages):
+ * <ul>
+ *   <li>a head is handed on only once it is all here, or too long for the limits, and one with a folded line
+ *       (obs-fold, a header line continued after a space or tab, which Netty would join into one value) is refused
+ *       with 400: a header means the same to the gateway as to the upstream. A refused head ends the
+ *       connection's input;</li>
+ *   <li>a simple head is parsed where it lies into the request and empty last content Netty would make of it.
+ *       Simple means: GET or HEAD, HTTP/1.1, a target of visible ASCII, header names of token characters each
+ *       followed at once by a colon, values of visible ASCII, spaces and tabs, every line ended by CRLF, no
+ *       Content-Length and no Transfer-Encoding, within the configured limits. Any other head goes to Netty's
+ *       decoder, which then has the input until it ends a message, and for good once it fails one. So the short
+ *       way takes only heads Netty takes, and reads them the same.</li>
+ * </ul>
  * Per channel; event-loop only.
  */
 final class RequestDecoder extends HttpRequestDecoder {
@@ -30,6 +38,7 @@ final class RequestDecoder extends HttpRequestDecoder {
     private static final boolean[] TOKEN = new boolean[128];
     private static final int INCOMPLETE = -1;
     private static final int NOT_SIMPLE = -2;
+    private static final int FOLDED = -3;
 
     static {
         for (char c = '0'; c <= '9'; c++) {
@@ -46,20 +55,29 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     private final HttpDecoderConfig config;
     private final int maxHead;
+    private final int maxScan;
     private byte[] head;                    // a copy of the head being parsed
     private HttpMethod method;
     private int targetStart;
     private int targetEnd;
     private int[] fields = new int[64];     // per header line: name start, name end, value start, value end
     private int fieldCount;
+    private final ByteProcessor headScanner = this::scanHead;
+    private int scanSeen;
+    private boolean scanAtLineStart;
+    private boolean scanFolded;
     private boolean betweenMessages = true;
     private boolean failed;
+    private boolean refused;
+    private boolean closing;
     private long simpleHeads;
 
     RequestDecoder(HttpDecoderConfig config) {
         super(config);
         this.config = config;
         this.maxHead = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
+        // Netty's limits leave line ends out, so a head it takes can be longer than maxHead; never longer than this
+        this.maxScan = config.getMaxInitialLineLength() + 2 * config.getMaxHeaderSize() + 4;
         this.head = new byte[Math.min(1024, maxHead)];
     }
 
@@ -70,8 +88,26 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
-        if (betweenMessages && !failed && decodeSimple(in, out)) {
+        if (refused) {
+            in.skipBytes(in.readableBytes());
             return;
+        }
+        if (betweenMessages && !failed && !closing) {
+            skipControlCharacters(in);   // as Netty's decoder does before a request line
+            if (!in.isReadable() || decodeSimple(in, out)) {
+                return;
+            }
+            int end = headEnd(in);
+            if (end == FOLDED) {
+                refused = true;
+                in.skipBytes(in.readableBytes());
+                out.add(new RejectedRequest(GatewayError.BAD_REQUEST,
+                        "a header line continued on the next line (obs-fold) is not accepted"));
+                return;
+            }
+            if (end == INCOMPLETE && in.readableBytes() < maxScan) {
+                return;   // the rest of the head is still to come
+            }
         }
         int before = out.size();
         super.decode(ctx, in, out);
@@ -83,6 +119,46 @@ final class RequestDecoder extends HttpRequestDecoder {
         }
         // Netty's decoder holds nothing of a message only right after it has ended one
         betweenMessages = out.size() > before && out.get(out.size() - 1) instanceof LastHttpContent;
+    }
+
+    /** The input ends: what is held of a head goes to Netty's decoder, which says how the message ended. */
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        closing = true;
+        super.decodeLast(ctx, in, out);
+    }
+
+    private static void skipControlCharacters(ByteBuf in) {
+        while (in.isReadable()) {
+            int b = in.getUnsignedByte(in.readerIndex());
+            if (b > ' ' && (b < 0x7f || b > 0x9f)) {
+                return;
+            }
+            in.skipBytes(1);
+        }
+    }
+
+    /**
+     * Where the head at the start of {@code in} ends (its length), {@link #FOLDED} if a line of it is folded, or
+     * {@link #INCOMPLETE} if its end is not within what is here and the limits.
+     */
+    private int headEnd(ByteBuf in) {
+        scanSeen = 0;
+        scanAtLineStart = false;
+        scanFolded = false;
+        int end = in.forEachByte(in.readerIndex(), Math.min(in.readableBytes(), maxScan), headScanner);
+        return scanFolded ? FOLDED : end < 0 ? INCOMPLETE : end + 1 - in.readerIndex();
+    }
+
+    /** One byte of a head; false stops the scan at a folded line or at the end of the head. */
+    private boolean scanHead(byte b) {
+        if (scanAtLineStart && (b == ' ' || b == '\t')) {
+            scanFolded = true;
+            return false;
+        }
+        scanAtLineStart = b == '\n';
+        scanSeen = HeadEnd.next(scanSeen, b);
+        return scanSeen != HeadEnd.FOUND;
     }
 
     /** Decodes one simple head from {@code in} into {@code out}, or leaves both untouched and returns false. */

@@ -27,12 +27,10 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
 
     private final long maxBodyBytes;
     private final ClientTimeouts timeouts;
-    private final ObsFoldGuard obsFold;
     private long bodyBytes;
     private boolean broken;
 
-    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts, ObsFoldGuard obsFold) {
-        this.obsFold = obsFold;
+    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts) {
         this.maxBodyBytes = maxBodyBytes;
         this.timeouts = timeouts;
     }
@@ -69,7 +67,6 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
             }
             if (content instanceof LastHttpContent) {
                 timeouts.requestReceived();
-                obsFold.requestReceived();
             }
         }
         ctx.fireChannelRead(msg);

@@ -54,6 +54,16 @@ class FramingTest {
     }
 
     @Test
+    void aFoldedLineInAPipelinedHeadIsRefusedToo() throws Exception {
+        String answer = answer("GET /api/echo/first HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /api/echo/second HTTP/1.1\r\nHost: x\r\nX-Folded: one\r\n two\r\n\r\n"
+                + "GET /api/echo/third HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 200").contains("HTTP/1.1 400").contains("obs-fold")
+                .doesNotContain("second").doesNotContain("third");
+        assertThat(fixture.upstream().requests).extracting(r -> r.uri()).containsExactly("/echo/first");
+    }
+
+    @Test
     void transferEncodingOnHttp10IsRefused() throws Exception {
         assertThat(answer("POST /api/echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
                 .startsWith("HTTP/1.1 400");

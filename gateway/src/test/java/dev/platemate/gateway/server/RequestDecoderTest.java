@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,8 +43,10 @@ class RequestDecoderTest {
                 Arguments.of("HEAD with tabs, spaces and an empty value",
                         List.of("HEAD /h HTTP/1.1\r\nHost:\tx \t\r\nX-Empty:\r\nX-Sp:   v  w  \r\n\r\n"), 1),
                 Arguments.of("two pipelined in one read", List.of(GET + GET), 2),
-                Arguments.of("a head in two reads, then a simple one",
-                        List.of("GET /a HTTP/1.1\r\nHo", "st: x\r\n\r\n", GET), 1),
+                Arguments.of("a head in two reads, held until it is whole, then a simple one",
+                        List.of("GET /a HTTP/1.1\r\nHo", "st: x\r\n\r\n", GET), 2),
+                Arguments.of("a POST head in two reads, then its body",
+                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Le", "ngth: 2\r\n\r\nab" + GET), 1),
                 Arguments.of("a body in two reads, then a GET in the same read as its end",
                         List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab", "cde" + GET), 1),
                 Arguments.of("a body that reads like a request, in a read of its own", List.of(
@@ -63,7 +66,7 @@ class RequestDecoderTest {
                         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", GET), 0),
                 Arguments.of("a request line over the limit", List.of("GET /" + "x".repeat(80) + " HTTP/1.1\r\n\r\n"), 0),
                 Arguments.of("headers over the limit", List.of("GET / HTTP/1.1\r\nX: " + "y".repeat(300) + "\r\n\r\n"), 0),
-                Arguments.of("an empty line first", List.of("\r\n" + GET), 0),
+                Arguments.of("empty lines first, skipped as Netty skips them", List.of("\r\n\r\n" + GET, "\r\n", GET), 2),
                 Arguments.of("a lower-case method", List.of("get / HTTP/1.1\r\nHost: x\r\n\r\n"), 0),
                 Arguments.of("two spaces after the method", List.of("GET  /s HTTP/1.1\r\nHost: x\r\n\r\n"), 0),
                 Arguments.of("an absolute target and every token character in a name",
@@ -86,7 +89,7 @@ class RequestDecoderTest {
                 Arguments.of("a long head after a short one in the same read", List.of(GET + longHead), 2),
                 Arguments.of("fifty pipelined heads in one read", List.of(GET.repeat(50)), 50),
                 Arguments.of("a long head cut off at the end of a read, then its end",
-                        List.of(longHead.substring(0, 3000), longHead.substring(3000) + GET), 1),
+                        List.of(longHead.substring(0, 3000), longHead.substring(3000) + GET), 2),
                 Arguments.of("a head longer than the limits", List.of("GET /l HTTP/1.1\r\n"
                         + "X-Long: 12345678901234567890\r\n".repeat(400) + "\r\n" + GET), 0));
     }
@@ -95,6 +98,42 @@ class RequestDecoderTest {
     @MethodSource("longInputs")
     void longHeadsAndManyHeadsToo(String name, List<String> reads, int simple) {
         compare(config().setMaxHeaderSize(8192), reads, simple);
+    }
+
+    static Stream<Arguments> foldedInputs() {
+        String fold = "X-Folded: one\r\n two\r\n";
+        String refused = "refused BAD_REQUEST";
+        return Stream.of(
+                Arguments.of("in a simple head", List.of("GET /f HTTP/1.1\r\n" + fold + "\r\n" + GET),
+                        List.of(refused)),
+                Arguments.of("with a tab, in a POST head", List.of("POST /f HTTP/1.1\r\nX: a\r\n\tb\r\n"
+                        + "Content-Length: 0\r\n\r\n"), List.of(refused)),
+                Arguments.of("in a pipelined head, after a whole request", List.of(GET + "GET /f HTTP/1.1\r\n" + fold
+                        + "\r\n" + GET), List.of("GET /g HTTP/1.1 [Host=x] ok", "last  ok", refused)),
+                Arguments.of("in a head that comes in three reads, after a body",
+                        List.of("POST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\nabGET /f HTTP/1.1\r\n",
+                                "X-Folded: one\r\n", " two\r\n\r\n", GET),
+                        List.of("POST /p HTTP/1.1 [Content-Length=2] ok", "last ab ok", refused)),
+                Arguments.of("after many short lines, longer in bytes than Netty's two limits added up",
+                        List.of("POST /f HTTP/1.1\r\n" + "a:\r\n".repeat(100) + fold + "\r\n"), List.of(refused)),
+                Arguments.of("not in a body", List.of("POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\na\r\n b" + GET),
+                        List.of("POST /p HTTP/1.1 [Content-Length=5] ok", "last a\r\n b ok",
+                                "GET /g HTTP/1.1 [Host=x] ok", "last  ok")));
+    }
+
+    @ParameterizedTest(name = "a folded line is refused {0}, and nothing after it is read")
+    @MethodSource("foldedInputs")
+    void foldedLinesAreRefused(String name, List<String> reads, List<String> messages) {
+        assertThat(decode(new EmbeddedChannel(new RequestDecoder(config())), reads)).isEqualTo(messages);
+    }
+
+    @Test
+    void aHeadOfManyShortLinesCanBeLongerThanTheLimitsAddUpTo() {
+        String head = "POST /f HTTP/1.1\r\n" + "a:\r\n".repeat(100) + "Content-Length: 0\r\n\r\n";
+        assertThat(head.length()).isGreaterThan(64 + 256);
+        compare(config(), List.of(head), 0);
+        assertThat(decode(new EmbeddedChannel(new RequestDecoder(config())), List.of(head))).first().asString()
+                .startsWith("POST /f HTTP/1.1").endsWith(" ok");
     }
 
     private static void compare(HttpDecoderConfig config, List<String> reads, int simple) {
@@ -129,6 +168,9 @@ class RequestDecoderTest {
                 out.append('[').append(header.getKey()).append('=').append(header.getValue()).append(']');
             }
             out.append(result(request.decoderResult()));
+        }
+        if (message instanceof RejectedRequest rejected) {
+            out.append("refused ").append(rejected.error());
         }
         if (message instanceof HttpContent content) {
             out.append(message instanceof LastHttpContent ? "last " : "content ")
