@@ -1,0 +1,186 @@
+package dev.platemate.gateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Reads a simple request head where it lies, for {@link RequestDecoder}: GET or HEAD, HTTP/1.1, a target of visible
+ * ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces and
+ * tabs (trimmed), every line ended by CRLF, no Content-Length and no Transfer-Encoding, within the configured
+ * limits. Such a head means the same to Netty's decoder, which takes every one of them; anything else is left to
+ * it. The head is copied once (the copy grows only for a long head) and parsed in one pass. Per channel.
+ */
+final class SimpleHeads {
+
+    private static final byte[] HTTP_1_1_CRLF = "HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final boolean[] TOKEN = new boolean[128];
+    private static final int INCOMPLETE = -1;
+    private static final int NOT_SIMPLE = -2;
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TOKEN[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            TOKEN[c] = true;
+            TOKEN[c - 'a' + 'A'] = true;
+        }
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+            TOKEN[c] = true;
+        }
+    }
+
+    private final HttpHeadersFactory headersFactory;
+    private final int maxInitialLine;
+    private final int maxHeaderSize;
+    private final int maxHead;
+    private byte[] head;                    // a copy of the head being parsed
+    private HttpMethod method;
+    private int targetStart;
+    private int targetEnd;
+    private int[] fields = new int[64];     // per header line: name start, name end, value start, value end
+    private int fieldCount;
+
+    SimpleHeads(HttpDecoderConfig config) {
+        this.headersFactory = config.getHeadersFactory();
+        this.maxInitialLine = config.getMaxInitialLineLength();
+        this.maxHeaderSize = config.getMaxHeaderSize();
+        this.maxHead = maxInitialLine + maxHeaderSize;
+        this.head = new byte[Math.min(1024, maxHead)];
+    }
+
+    /** The simple head at the start of {@code in} as a request, its bytes read; or null, and {@code in} untouched. */
+    HttpRequest decode(ByteBuf in) {
+        int readable = in.readableBytes();
+        byte first = readable > 4 ? in.getByte(in.readerIndex()) : 0;
+        if (first != 'G' && first != 'H') {
+            return null;
+        }
+        int length = Math.min(readable, head.length);
+        in.getBytes(in.readerIndex(), head, 0, length);
+        int end;
+        while ((end = parse(length)) == INCOMPLETE && readable > length && length < maxHead) {
+            head = Arrays.copyOf(head, Math.min(4 * head.length, maxHead));   // rarely: a long head
+            in.getBytes(in.readerIndex() + length, head, length, Math.min(readable, head.length) - length);
+            length = Math.min(readable, head.length);
+        }
+        if (end < 0) {
+            return null;   // not simple, or not all here
+        }
+        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method,
+                latin1(head, targetStart, targetEnd), headersFactory);
+        HttpHeaders headers = request.headers();
+        for (int i = 0; i < 4 * fieldCount; i += 4) {
+            headers.add(latin1(head, fields[i], fields[i + 1]), latin1(head, fields[i + 2], fields[i + 3]));
+        }
+        in.skipBytes(end);
+        return request;
+    }
+
+    /**
+     * Parses the first {@code length} bytes of {@link #head} as a simple head, into {@link #method}, the target's
+     * bounds and {@link #fields}: returns where the head ends, {@link #INCOMPLETE} if it runs past {@code length},
+     * or {@link #NOT_SIMPLE}.
+     */
+    private int parse(int length) {
+        byte[] b = head;
+        int at;
+        if (length < 6) {
+            return INCOMPLETE;
+        } else if (b[0] == 'G' && b[1] == 'E' && b[2] == 'T' && b[3] == ' ') {
+            method = HttpMethod.GET;
+            at = 4;
+        } else if (b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ') {
+            method = HttpMethod.HEAD;
+            at = 5;
+        } else {
+            return NOT_SIMPLE;
+        }
+        targetStart = at;
+        while (at < length && b[at] > ' ' && b[at] < 0x7f) {
+            at++;
+        }
+        targetEnd = at;
+        if (at + 1 + HTTP_1_1_CRLF.length > length) {
+            return INCOMPLETE;
+        }
+        if (targetEnd == targetStart || b[at] != ' ' || !Arrays.equals(b, at + 1, at + 1 + HTTP_1_1_CRLF.length,
+                HTTP_1_1_CRLF, 0, HTTP_1_1_CRLF.length)) {
+            return NOT_SIMPLE;
+        }
+        at += 1 + HTTP_1_1_CRLF.length;
+        if (at - 2 > maxInitialLine) {
+            return NOT_SIMPLE;
+        }
+        int headersStart = at;
+        fieldCount = 0;
+        while (true) {
+            if (at + 1 >= length) {
+                return INCOMPLETE;
+            }
+            if (b[at] == '\r') {
+                if (b[at + 1] != '\n') {
+                    return NOT_SIMPLE;
+                }
+                at += 2;
+                break;
+            }
+            int nameStart = at;
+            while (at < length && b[at] >= 0 && TOKEN[b[at]]) {
+                at++;
+            }
+            int nameEnd = at;
+            if (at < length && b[at] == ':') {
+                at++;
+                while (at < length && (b[at] == ' ' || b[at] == '\t')) {
+                    at++;
+                }
+            }
+            int valueStart = at;
+            while (at < length && (b[at] >= ' ' && b[at] < 0x7f || b[at] == '\t')) {
+                at++;
+            }
+            if (at + 1 >= length) {
+                return INCOMPLETE;
+            }
+            if (nameEnd == nameStart || b[nameEnd] != ':' || b[at] != '\r' || b[at + 1] != '\n'
+                    || framesABody(b, nameStart, nameEnd)) {
+                return NOT_SIMPLE;
+            }
+            int valueEnd = at;
+            while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
+                valueEnd--;
+            }
+            at += 2;
+            if (4 * fieldCount + 4 > fields.length) {
+                fields = Arrays.copyOf(fields, 2 * fields.length);
+            }
+            fields[4 * fieldCount] = nameStart;
+            fields[4 * fieldCount + 1] = nameEnd;
+            fields[4 * fieldCount + 2] = valueStart;
+            fields[4 * fieldCount + 3] = valueEnd;
+            fieldCount++;
+        }
+        return at - headersStart > maxHeaderSize ? NOT_SIMPLE : at;
+    }
+
+    /** Content-Length or Transfer-Encoding, in any case: such a head goes to Netty's decoder. */
+    private static boolean framesABody(byte[] b, int start, int end) {
+        int length = end - start;
+        return (length == 14 || length == 17) && (b[start] | 0x20) == (length == 14 ? 'c' : 't')
+                && new String(b, start, length, StandardCharsets.ISO_8859_1)
+                .equalsIgnoreCase(length == 14 ? "content-length" : "transfer-encoding");
+    }
+
+    private static String latin1(byte[] b, int start, int end) {
+        return new String(b, start, end - start, StandardCharsets.ISO_8859_1);
+    }
+}
