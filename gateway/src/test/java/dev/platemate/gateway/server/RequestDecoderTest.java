@@ -71,6 +71,9 @@ class RequestDecoderTest {
                 Arguments.of("two spaces after the method", List.of("GET  /s HTTP/1.1\r\nHost: x\r\n\r\n"), 0),
                 Arguments.of("an absolute target and every token character in a name",
                         List.of("GET http://h/p HTTP/1.1\r\nX-!#$%&'*+.^_`|~09Az: v\r\n\r\n"), 1),
+                Arguments.of("odd targets: asterisk, no slash, only a query, percent signs", List.of(
+                        "GET * HTTP/1.1\r\nHost: x\r\n\r\nGET x HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET ?q HTTP/1.1\r\nHost: x\r\n\r\nGET /%zz%00 HTTP/1.1\r\nHost: x\r\n\r\n"), 4),
                 Arguments.of("more header lines than the first table holds", List.of("GET /m HTTP/1.1\r\n"
                         + "A: 1\r\nb: 2\r\n".repeat(12) + "\r\n"), 1),
                 Arguments.of("a head cut off at the end of the input", List.of("GET /cut HTTP/1.1\r\nHost: x\r\n"), 0));
