@@ -154,6 +154,21 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aHitToAClientThatClosesSaysSoAndCloses() throws Exception {
+        TestGateway gateway = cached();
+        String path = "/api/cacheable?size=200&cc=" + cc("max-age=60");
+        assertThat(xCache(get(gateway, path))).isEqualTo("MISS");
+        try (RawClient client = new RawClient(gateway.port())) {
+            client.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            String answer = client.readToEnd();   // returns only once the gateway has closed the connection
+            assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").contains("x-cache: HIT\r\n")
+                    .contains("\r\nconnection: close\r\n").contains("content-length: 200\r\n");
+            assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).hasSize(200);
+        }
+        assertThat(fixture.upstream().cacheableServed.get()).isEqualTo(1);
+    }
+
+    @Test
     void anEntryOverMaxEntrySizeStreamsThroughUncached() throws Exception {
         TestGateway gateway = cached("ttl: 10m", "max_size: 4MiB, max_entry_size: 1KiB");
         String path = "/api/cacheable?size=5000&cc=" + cc("max-age=60");
