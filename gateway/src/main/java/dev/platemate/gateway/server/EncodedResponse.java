@@ -53,7 +53,7 @@ public final class EncodedResponse extends DefaultFullHttpResponse {
                 EmptyHttpHeaders.INSTANCE, EmptyHttpHeaders.INSTANCE);
         this.head = head;
         this.contentLength = contentLength;
-        this.age = age;
+        this.age = Math.max(0, age);   // written digit by digit: never negative
         this.xCache = xCache;
     }
 
