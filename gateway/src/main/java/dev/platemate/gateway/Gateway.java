@@ -19,6 +19,7 @@ import dev.platemate.gateway.metrics.GatewayMetrics;
 import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
 import dev.platemate.gateway.ratelimit.SharedBuckets;
 import dev.platemate.gateway.redis.RedisCacheStore;
@@ -59,6 +60,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayConfig initial;
     private final ConfigSource source;
     private final Transport transport;
+    private final Probe probe;
     private final Lifecycle lifecycle = new Lifecycle();
     private final ExecutorService reloader = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "gateway-reload");
@@ -66,6 +68,7 @@ public final class Gateway implements AutoCloseable {
         return thread;
     });
     private final List<UpstreamPool> retired = new ArrayList<>();
+    private final Fills fills = new Fills();
     private volatile Generation generation;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -87,9 +90,15 @@ public final class Gateway implements AutoCloseable {
 
     /** @param source what {@link #reload()} reads: usually the file {@code config} came from */
     public Gateway(GatewayConfig config, ConfigSource source, Transport transport) {
+        this(config, source, transport, Probe.NONE);
+    }
+
+    /** @param probe told of each request's stages ({@link Probe#NONE} but in fault-injection tests) */
+    public Gateway(GatewayConfig config, ConfigSource source, Transport transport, Probe probe) {
         this.initial = config;
         this.source = source;
         this.transport = transport;
+        this.probe = probe;
     }
 
     /** Builds everything and starts listening; returns the address it listens on. */
@@ -112,8 +121,8 @@ public final class Gateway implements AutoCloseable {
         } else {
             cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
         }
-        shared = new Generation.Shared(transport, workers, resolver, cache, new Fills(), Ticker.system(), slots,
-                buckets);
+        shared = new Generation.Shared(transport, workers, resolver, cache, fills, Ticker.system(), slots,
+                buckets, probe);
         generation = Generation.first(config, shared);
         log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
                 String.join(", ", generation.pools.keySet()));
@@ -128,7 +137,7 @@ public final class Gateway implements AutoCloseable {
                 lifecycle, this::redisStats), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
-                metrics.requests().andThen(latency).andThen(new AccessLog()), lifecycle);
+                metrics.requests().andThen(latency).andThen(new AccessLog()), lifecycle, probe);
         address = server.start();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),
@@ -275,6 +284,11 @@ public final class Gateway implements AutoCloseable {
 
     public ResponseCache cache() {
         return shared.cache();
+    }
+
+    /** Cache fills in flight: identical misses waiting on one upstream request. */
+    public int fillsInFlight() {
+        return fills.inFlight();
     }
 
     /** Connection counters of every upstream, by name, with those a reload retired while they still hold any. */

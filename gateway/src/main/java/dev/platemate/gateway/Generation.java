@@ -12,6 +12,7 @@ import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.TlsContexts;
 import dev.platemate.gateway.pool.UpstreamConnector;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.proxy.GatewayDispatcher;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;
@@ -46,10 +47,11 @@ final class Generation {
 
     /**
      * What every generation shares: threads, the resolver, the response cache, and, when replicas share state
-     * through Redis, the shared slot count and buckets (else null).
+     * through Redis, the shared slot count and buckets (else null); the probe told of each request's stages.
      */
     record Shared(Transport transport, EventLoopGroup workers, AddressResolverGroup<InetSocketAddress> resolver,
-                  ResponseCache cache, Fills fills, Ticker ticker, SharedSlots slots, SharedBuckets buckets) {
+                  ResponseCache cache, Fills fills, Ticker ticker, SharedSlots slots, SharedBuckets buckets,
+                  Probe probe) {
     }
 
     final GatewayConfig config;
@@ -70,7 +72,8 @@ final class Generation {
         this.limiters = Collections.unmodifiableMap(limiters);
         this.callerLimits = callerLimits;
         this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.limiters,
-                shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(), shared.ticker()));
+                shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(), shared.ticker(),
+                shared.probe()));
         this.changes = List.copyOf(changes);
     }
 

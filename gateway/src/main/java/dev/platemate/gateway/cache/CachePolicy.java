@@ -1,6 +1,7 @@
 package dev.platemate.gateway.cache;
 
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
@@ -52,7 +53,7 @@ public final class CachePolicy {
         if (cc.containsKey("no-store") || cc.containsKey("private") || cc.containsKey("no-cache")) {
             return null;
         }
-        long age = seconds(headers.get(HttpHeaderNames.AGE), 0);
+        long age = age(headers.get(HttpHeaderNames.AGE));
         Duration ttl;
         if (cc.containsKey("s-maxage")) {
             ttl = Duration.ofSeconds(seconds(cc.get("s-maxage"), 0));
@@ -61,7 +62,7 @@ public final class CachePolicy {
         } else if (headers.contains(HttpHeaderNames.EXPIRES)) {
             ZonedDateTime date = date(headers.get(HttpHeaderNames.DATE), now);
             ZonedDateTime expires = date(headers.get(HttpHeaderNames.EXPIRES), null);
-            ttl = expires == null ? Duration.ZERO : Duration.between(date, expires);
+            ttl = expires == null ? Duration.ZERO : WireNumbers.clamp(Duration.between(date, expires));
         } else {
             ttl = route.ttl();
         }
@@ -93,15 +94,22 @@ public final class CachePolicy {
         return out;
     }
 
+    /** A delta-seconds directive's value, clamped (see WireNumbers); {@code fallback} when not a number. */
     private static long seconds(String value, long fallback) {
+        long seconds = WireNumbers.deltaSeconds(value);
+        return seconds < 0 ? fallback : seconds;
+    }
+
+    /**
+     * The upstream's Age: the first member of the field (RFC 9111 section 5.1), clamped; 0 when absent or invalid,
+     * which the RFC says to ignore.
+     */
+    static long age(String value) {
         if (value == null) {
-            return fallback;
+            return 0;
         }
-        try {
-            return Math.max(0, Long.parseLong(value.trim()));
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
+        int comma = value.indexOf(',');
+        return Math.max(0, WireNumbers.deltaSeconds(comma < 0 ? value : value.substring(0, comma)));
     }
 
     private static ZonedDateTime date(String value, ZonedDateTime fallback) {

@@ -20,6 +20,11 @@ public final class Fills {
     public record Membership(Fill fill, boolean leader) {
     }
 
+    /** Fills in flight now. */
+    public int inFlight() {
+        return inFlight.size();
+    }
+
     /** Joins the fill for {@code key}, leading it when there is none. */
     public Membership join(CacheKey key) {
         Fill mine = new Fill(key);

@@ -139,6 +139,7 @@ final class PerLoopChannelPool {
 
     private void lease(UpstreamConnection connection, Promise<UpstreamConnection> promise) {
         activeCount++;
+        connection.leased();
         if (!promise.trySuccess(connection)) {
             release(connection, connection.channel().isActive()); // the requester gave up meanwhile
         }

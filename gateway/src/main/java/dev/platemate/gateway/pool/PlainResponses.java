@@ -39,6 +39,8 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private enum State { BOUNDARY, BODY, DECODER }
 
     private State state = State.BOUNDARY;
+    private boolean attached;
+    private boolean outOfStep;
     private boolean allowed;
     private long remaining;
     // the head being parsed: what parse() found
@@ -51,9 +53,20 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private final ByteProcessor headEndFinder = this::headEndByte;
     private byte[] head = new byte[512];
 
-    /** Whether the response to the request about to be sent may be taken plain. */
-    void expect(boolean plainAllowed) {
+    /** A request is about to be sent; whether its response may be taken plain. */
+    void attach(boolean plainAllowed) {
+        attached = true;
         allowed = plainAllowed;
+    }
+
+    /**
+     * The exchange gave the connection back. @return whether the connection is out of step: a plain response had
+     * bytes past its Content-Length, or bytes came while no request was in flight
+     */
+    boolean detach() {
+        attached = false;
+        allowed = false;
+        return outOfStep;
     }
 
     /** The decoder finished the response it was given: the next one starts at a boundary again. */
@@ -65,6 +78,13 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!attached && msg instanceof ByteBuf stray) {
+            // nobody asked: whatever this is, it would be taken for the start of the next response
+            outOfStep = true;
+            stray.release();
+            ctx.close();
+            return;
+        }
         if (!(msg instanceof ByteBuf in) || state == State.DECODER) {
             ctx.fireChannelRead(msg);
             return;
@@ -95,11 +115,14 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
         if (last) {
             state = State.BOUNDARY; // the connection clears what was allowed when it is released
         }
+        if (excess) {
+            outOfStep = true; // bytes past the response's length: known before the exchange gives it back
+        }
         if (n > 0 || last) {
             ctx.fireChannelRead(new PlainBody(part, last));
         }
         if (excess) {
-            ctx.close(); // bytes past the response's length: the connection is out of step
+            ctx.close();
         }
     }
 

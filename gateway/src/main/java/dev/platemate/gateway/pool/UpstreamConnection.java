@@ -23,6 +23,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private final UpstreamResponseDecoder decoder;
     private Channel channel;
     private UpstreamListener listener;
+    private boolean leased;
     private int requests;
     private long lastReadAt = System.nanoTime();
     private long idleSince = System.nanoTime();
@@ -68,19 +69,30 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     public void attach(UpstreamListener listener, boolean plainAllowed, boolean headRequest) {
         this.listener = listener;
         requests++;
-        plainResponses.expect(plainAllowed && !headRequest);
+        plainResponses.attach(plainAllowed && !headRequest);
         decoder.expectHead(headRequest);
+    }
+
+    /** The pool handed this connection out; the one who holds it now releases it once. */
+    void leased() {
+        leased = true;
     }
 
     /**
      * Gives the connection back. It returns to the pool only when {@code reusable} (response read completely, no
-     * side said close) and it is under max_requests_per_connection; otherwise it is closed. Call exactly once.
+     * side said close), it is under max_requests_per_connection and no byte beyond the response was read (an
+     * upstream that sent more than its Content-Length is out of step: the next response would be read from the
+     * wrong place); otherwise it is closed. A second release is ignored.
      */
     public void release(boolean reusable) {
+        if (!leased) {
+            return;
+        }
+        leased = false;
         listener = null;
-        plainResponses.expect(false);
+        boolean inStep = !plainResponses.detach() && !decoder.hasLeftovers();
         idleSince = System.nanoTime();
-        pool.release(this, reusable && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
+        pool.release(this, reusable && inStep && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
     }
 
     @Override
@@ -94,8 +106,13 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (msg instanceof LastHttpContent) {
             plainResponses.decoderEnded(); // before the listener, which may start the next request at once
         }
-        if (listener != null && msg instanceof HttpObject part) {
-            listener.onResponsePart(part);
+        UpstreamListener current = listener;
+        if (current != null && msg instanceof HttpObject part) {
+            try {
+                current.onResponsePart(part);
+            } catch (Throwable cause) {
+                failed(ctx, current, cause);
+            }
         } else {
             // bytes nobody asked for: this connection can no longer be trusted to frame the next response
             ReferenceCountUtil.release(msg);
@@ -105,8 +122,13 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (listener != null) {
-            listener.onUpstreamReadComplete();
+        UpstreamListener current = listener;
+        if (current != null) {
+            try {
+                current.onUpstreamReadComplete();
+            } catch (Throwable cause) {
+                failed(ctx, current, cause);
+            }
         }
     }
 
@@ -115,16 +137,34 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         UpstreamListener current = listener;
         listener = null;
         if (current != null) {
-            current.onUpstreamClosed();
+            try {
+                current.onUpstreamClosed();
+            } catch (Throwable cause) {
+                current.failed(cause);
+            }
         }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (listener != null) {
-            listener.onUpstreamWritabilityChanged();
+        UpstreamListener current = listener;
+        if (current != null) {
+            try {
+                current.onUpstreamWritabilityChanged();
+            } catch (Throwable cause) {
+                failed(ctx, current, cause);
+            }
         }
+    }
+
+    /**
+     * The exchange threw while handling this connection's event: the connection can no longer be trusted (it may
+     * already be back in the pool), so it closes, and the exchange ends.
+     */
+    private void failed(ChannelHandlerContext ctx, UpstreamListener current, Throwable cause) {
+        ctx.close();
+        current.failed(cause);
     }
 
     @Override
@@ -135,16 +175,30 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
             if (listener == null && now - idleSince >= poolIdleNanos) {
                 ctx.close(); // unused past pool.idle_timeout
             } else if (listener != null && now - lastReadAt >= responseIdleNanos) {
-                listener.onUpstreamReadIdle();
+                UpstreamListener current = listener;
+                try {
+                    current.onUpstreamReadIdle();
+                } catch (Throwable cause) {
+                    failed(ctx, current, cause);
+                }
             }
             return;
         }
         ctx.fireUserEventTriggered(evt);
     }
 
+    /**
+     * A failure in the pipeline (TLS, the decoder): the connection closes, and the listener learns of it through
+     * channelInactive; one that is not about the socket is the gateway's own, and ends the exchange as such.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // the listener learns of it through channelInactive
-        ctx.close();
+        UpstreamListener current = listener;
+        if (current != null && !(cause instanceof java.io.IOException)
+                && !(cause instanceof io.netty.handler.codec.DecoderException)) {
+            failed(ctx, current, cause);
+        } else {
+            ctx.close();
+        }
     }
 }

@@ -18,4 +18,10 @@ public interface UpstreamListener {
 
     /** Nothing was read for the upstream's idle_timeout. */
     void onUpstreamReadIdle();
+
+    /**
+     * Handling one of the events above threw {@code cause}; the connection is closing. The exchange must end now:
+     * release what it holds and let its client hear (an error, or a cut connection).
+     */
+    void failed(Throwable cause);
 }

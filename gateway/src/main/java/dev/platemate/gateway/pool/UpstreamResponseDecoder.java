@@ -21,6 +21,11 @@ final class UpstreamResponseDecoder extends HttpResponseDecoder {
         headRequest = head;
     }
 
+    /** Whether bytes are buffered that no response has claimed yet (called when a response has ended). */
+    boolean hasLeftovers() {
+        return internalBuffer().isReadable();
+    }
+
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
         return headRequest || super.isContentAlwaysEmpty(msg);

@@ -1,5 +1,6 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -53,20 +54,19 @@ final class AbsorbedResponse {
     /** A Retry-After header's wait, in seconds or until a date, or {@code fallback} without a valid one. */
     static Duration retryAfter(HttpHeaders headers, ZonedDateTime now, Duration fallback) {
         String value = headers.get(HttpHeaderNames.RETRY_AFTER);
-        if (value != null) {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(value.trim())));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    Duration until = Duration.between(now, ZonedDateTime.parse(value.trim(),
-                            DateTimeFormatter.RFC_1123_DATE_TIME));
-                    return until.isNegative() ? Duration.ZERO : until;
-                } catch (RuntimeException notADate) {
-                    // fall through to the fallback
-                }
-            }
+        if (value == null) {
+            return fallback;
         }
-        return fallback;
+        long seconds = WireNumbers.deltaSeconds(value);
+        if (seconds >= 0) {
+            return Duration.ofSeconds(seconds);
+        }
+        try {
+            return WireNumbers.clamp(Duration.between(now, ZonedDateTime.parse(value.trim(),
+                    DateTimeFormatter.RFC_1123_DATE_TIME)));
+        } catch (RuntimeException notADate) {
+            return fallback;
+        }
     }
 
     /** The response as the upstream sent it, complete, for the client. */

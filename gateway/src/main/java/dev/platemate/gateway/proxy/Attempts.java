@@ -2,6 +2,7 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.resilience.Backoff;
+import dev.platemate.gateway.resilience.CircuitBreaker;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
@@ -33,6 +34,8 @@ final class Attempts {
     private final EventLoop loop;
     private final boolean idempotent;
     private boolean verdictOwed;
+    /** The breaker's token for the attempt whose verdict is owed. */
+    private long breakerToken;
     private boolean holdsBudget;
     private boolean counted = true;
     private int retries;
@@ -61,6 +64,9 @@ final class Attempts {
          * @return false to wait here instead, up to max_wait
          */
         boolean waitForTokenInQueue(Duration wait);
+
+        /** A step taken later (after a backoff, or a bucket's answer) threw: the exchange must end. */
+        void failed(Throwable cause);
     }
 
     /**
@@ -68,21 +74,22 @@ final class Attempts {
      * the exchange takes the wait in its queue, nothing else happens here.
      */
     void admit(Exchange exchange) {
-        if (!protection.breaker().tryPass()) {
+        long token = protection.breaker().tryPass();
+        if (token == CircuitBreaker.REFUSED) {
             exchange.refused(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
                     protection.breaker().retryAfterSeconds()));
             return;
         }
+        breakerToken = token;
+        verdictOwed = true;
         if (protection.bucket() == null) {
-            verdictOwed = true;
             exchange.admitted();
             return;
         }
-        verdictOwed = true;
         onLoop(protection.bucket().tryTakeEverywhere(), exchange, now -> {
             if (!now.allowed() && exchange.waitForTokenInQueue(Duration.ofNanos(now.waitNanos()))) {
                 verdictOwed = false;
-                protection.breaker().onAbandoned(); // no attempt this time; it comes back through the queue
+                protection.breaker().onAbandoned(breakerToken); // no attempt now; it comes back through the queue
                 return;
             }
             onLoop(now.allowed() ? CompletableFuture.completedFuture(now)
@@ -111,7 +118,7 @@ final class Attempts {
             then.accept(answer.join());
             return;
         }
-        answer.whenComplete((decision, error) -> loop.execute(() -> {
+        answer.whenComplete((decision, error) -> loop.execute(() -> guarded(exchange, () -> {
             if (exchange.done()) {
                 return;
             }
@@ -121,7 +128,7 @@ final class Attempts {
                 exchange.refused(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE,
                         "the rate limit of upstream " + upstream + " could not be checked"));
             }
-        }));
+        })));
     }
 
     /** Tells the circuit breaker how the upstream did, once per attempt. */
@@ -129,9 +136,9 @@ final class Attempts {
         if (verdictOwed) {
             verdictOwed = false;
             if (healthy) {
-                protection.breaker().onSuccess();
+                protection.breaker().onSuccess(breakerToken);
             } else {
-                protection.breaker().onFailure();
+                protection.breaker().onFailure(breakerToken);
             }
         }
     }
@@ -167,18 +174,27 @@ final class Attempts {
 
     /** Admits the retry just granted after its backoff (at least the upstream's Retry-After), unless it is over. */
     void retryLater(Duration retryAfter, Exchange exchange) {
-        loop.schedule(() -> {
+        loop.schedule(() -> guarded(exchange, () -> {
             if (!exchange.done()) {
                 admit(exchange);
             }
-        }, Backoff.nanos(retries, retryAfter), TimeUnit.NANOSECONDS);
+        }), Backoff.nanos(retries, retryAfter), TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs a later step so that, should it throw, the exchange ends rather than the event loop swallowing it. */
+    private static void guarded(Exchange exchange, Runnable step) {
+        try {
+            step.run();
+        } catch (Throwable cause) {
+            exchange.failed(cause);
+        }
     }
 
     /** The exchange ended: an attempt with no verdict frees the breaker's trial; the budget gets its place back. */
     void end() {
         if (verdictOwed) {
             verdictOwed = false;
-            protection.breaker().onAbandoned();
+            protection.breaker().onAbandoned(breakerToken);
         }
         releaseBudget();
         if (counted) {

@@ -6,7 +6,10 @@ import dev.platemate.gateway.cache.CachedResponse;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.wire.WireNumbers;
+import dev.platemate.gateway.server.Crash;
 import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
@@ -23,6 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stands between a proxied exchange and its client on a cached route. As a fill (it leads one), it holds a
@@ -32,6 +37,8 @@ import java.util.Set;
  * is a background refresh). Without a fill it only tags the response with X-Cache. Event-loop only.
  */
 final class CacheClient implements ClientSide {
+
+    private static final Logger log = LoggerFactory.getLogger(CacheClient.class);
 
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding",
             "content-length", "server-timing", "x-cache", "age");
@@ -53,7 +60,7 @@ final class CacheClient implements ClientSide {
 
     /** What a fill needs: where to store, whom to tell, and what may stand in when the upstream fails. */
     record Fill(ResponseCache cache, CacheKey key, Fills.Fill waiters, RouteCacheConfig route, long maxEntryBytes,
-                HttpHeaders requestHeaders, CachedResponse staleIfError) {
+                HttpHeaders requestHeaders, CachedResponse staleIfError, Probe probe) {
     }
 
     /**
@@ -107,8 +114,7 @@ final class CacheClient implements ClientSide {
             return;
         }
         freshness = CachePolicy.freshness(response, fill.route(), ZonedDateTime.now());
-        String length = response.headers().get("content-length");
-        if (freshness == null || length != null && Long.parseLong(length) > fill.maxEntryBytes()
+        if (freshness == null || !fitsAnEntry(response.headers().get("content-length"))
                 || !EncodedResponse.encodable(response.headers())) {
             fill.waiters().complete(null);
             pass(response);
@@ -116,6 +122,15 @@ final class CacheClient implements ClientSide {
         }
         head = response;
         state = State.BUFFERING;
+    }
+
+    /** Whether a body of this Content-Length (the decoder has checked it) may be stored. */
+    private boolean fitsAnEntry(String length) {
+        if (length == null) {
+            return true;
+        }
+        long bytes = WireNumbers.deltaSeconds(length); // the same digits-only rule, clamped
+        return bytes >= 0 && bytes <= fill.maxEntryBytes();
     }
 
     private void pass(HttpResponse response) {
@@ -129,6 +144,9 @@ final class CacheClient implements ClientSide {
     }
 
     private void hold(HttpContent part) {
+        if (!clientGone) {
+            real.progressed();
+        }
         held.add(part);
         heldBytes += part.content().readableBytes();
         if (heldBytes > fill.maxEntryBytes()) {
@@ -169,6 +187,7 @@ final class CacheClient implements ClientSide {
     }
 
     private CachedResponse store() {
+        fill.probe().at(Probe.Stage.CACHE_STORE);
         byte[] body = new byte[(int) heldBytes];
         int at = 0;
         for (HttpContent part : held) {
@@ -195,10 +214,11 @@ final class CacheClient implements ClientSide {
         List<String> varyValues = new ArrayList<>();
         varyNames.forEach(name -> varyValues.add(fill.requestHeaders().get(name)));
         long now = fill.cache().now();
-        long fresh = now + freshness.ttl().toNanos();
+        // each duration is at most WireNumbers.MAX_DELTA, so none overflows on its own; the sums saturate
+        long fresh = WireNumbers.saturatedAdd(now, freshness.ttl().toNanos());
         CachedResponse entry = new CachedResponse(head.status().code(), headers, body, now, freshness.upstreamAge(),
-                fresh, fresh + freshness.staleWhileRevalidate().toNanos(), fresh + freshness.staleIfError().toNanos(),
-                varyNames, varyValues);
+                fresh, WireNumbers.saturatedAdd(fresh, freshness.staleWhileRevalidate().toNanos()),
+                WireNumbers.saturatedAdd(fresh, freshness.staleIfError().toNanos()), varyNames, varyValues);
         fill.cache().store(fill.key(), entry);
         head = null;
         return entry;
@@ -237,6 +257,26 @@ final class CacheClient implements ClientSide {
             // nothing reached the client yet: it gets a clean error instead of a cut connection
             real.respond(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE, "the upstream response was cut short"),
                     false);
+        }
+    }
+
+    /**
+     * Something threw on the exchange's path: the fill stores nothing (its waiters go upstream themselves), what it
+     * held is released, and the client, if there still is one, hears of it.
+     */
+    @Override
+    public void fail(Throwable cause) {
+        state = State.ENDED;
+        head = null;
+        releaseHeld();
+        if (fill != null) {
+            fill.waiters().complete(null);
+        }
+        if (clientGone) {
+            log.warn("a cache fill without a client failed: {}", Crash.describe(cause));
+        } else {
+            clientGone = true;
+            real.fail(cause);
         }
     }
 

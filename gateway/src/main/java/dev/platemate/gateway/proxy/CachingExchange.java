@@ -6,6 +6,7 @@ import dev.platemate.gateway.cache.CachedResponse;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
@@ -33,7 +34,7 @@ final class CachingExchange implements Exchange {
 
     /** What a cached route needs, built once per route. */
     record CachedRoute(ResponseCache cache, Fills fills, RouteCacheConfig config, long maxEntryBytes,
-                       String routePrefix, String upstream, long fillWaitNanos) {
+                       String routePrefix, String upstream, long fillWaitNanos, Probe probe) {
     }
 
     /** Opens the proxied exchange that goes upstream, answering to {@code client}. */
@@ -101,15 +102,16 @@ final class CachingExchange implements Exchange {
             answer(key, method, lookup.getNow(MISS));
             return;
         }
-        lookup.whenComplete((found, error) -> client.eventLoop().execute(() -> {
+        lookup.whenComplete((found, error) -> client.eventLoop().execute(client.guard(() -> {
             if (!done) {
                 answer(key, method, found == null ? MISS : found);
             }
-        }));
+        })));
     }
 
     /** Serves what the lookup found, or goes upstream: alone, leading a fill, or waiting for one. */
     private void answer(CacheKey key, String method, ResponseCache.Lookup lookup) {
+        route.probe().at(Probe.Stage.CACHE_LOOKUP);
         switch (lookup.state()) {
             case FRESH -> serve(lookup.entry(), "HIT");
             case STALE -> {
@@ -131,7 +133,7 @@ final class CachingExchange implements Exchange {
                     goUpstream("MISS", fillFor(key, membership.fill(), staleIfError));
                 } else {
                     stopWaiting = membership.fill().await(client.eventLoop(), route.fillWaitNanos(),
-                            entry -> filledByAnother(entry, staleIfError));
+                            entry -> client.guard(() -> filledByAnother(entry, staleIfError)).run());
                 }
             }
         }
@@ -139,7 +141,7 @@ final class CachingExchange implements Exchange {
 
     private CacheClient.Fill fillFor(CacheKey key, Fills.Fill fill, CachedResponse staleIfError) {
         return new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(),
-                request.headers().copy(), staleIfError);
+                request.headers().copy(), staleIfError, route.probe());
     }
 
     /** The identical request ahead of this one finished its fill (entry), or gave up or took too long (null). */
@@ -177,7 +179,7 @@ final class CachingExchange implements Exchange {
                 request.headers().copy());
         CacheClient detached = new CacheClient(null, client.eventLoop(), client.remoteAddress(), "MISS",
                 new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(), copy.headers(),
-                        null));
+                        null, route.probe()));
         ProxyExchange refresh = upstream.open(copy, detached);
         detached.onNobodyListening(refresh::onClientClosed);
         refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);

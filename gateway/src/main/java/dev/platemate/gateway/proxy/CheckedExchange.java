@@ -32,7 +32,8 @@ final class CheckedExchange<T> implements Exchange {
     static <T> Exchange after(CompletableFuture<T> check, ClientSide client, Function<T, Exchange> then) {
         CheckedExchange<T> waiting = new CheckedExchange<>(client);
         client.suspendReading(true);
-        check.whenComplete((answer, error) -> client.eventLoop().execute(() -> waiting.checked(answer, then)));
+        check.whenComplete((answer, error) -> client.eventLoop().execute(
+                client.guard(() -> waiting.checked(answer, then))));
         return waiting;
     }
 

@@ -1,10 +1,12 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.route.RequestTarget;
 import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.route.Router;
+import dev.platemate.gateway.server.Backstop;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
@@ -45,6 +47,11 @@ public final class GatewayDispatcher implements RequestDispatcher {
     }
 
     @Override
+    public Backstop backstop() {
+        return routes.proxy().backstop();
+    }
+
+    @Override
     public Exchange dispatch(HttpRequest request, ClientSide client) {
         Routes current = routes;
         if (HttpMethod.CONNECT.equals(request.method())) {
@@ -66,6 +73,7 @@ public final class GatewayDispatcher implements RequestDispatcher {
             return error(client, GatewayError.NO_ROUTE, "no route for " + target.path());
         }
         client.routed(route.prefix(), route.upstream());
+        current.proxy().parts().probe().at(Probe.Stage.ROUTE);
         if (!current.callerLimits().enabled()) {
             return current.proxy().start(request, route, target, client);
         }
@@ -87,6 +95,7 @@ public final class GatewayDispatcher implements RequestDispatcher {
             decision.addHeaders(refused.headers());
             return LocalExchange.respond(client, refused, true);
         }
+        current.proxy().parts().probe().at(Probe.Stage.RATE_LIMIT);
         return current.proxy().start(request, route, target, client);
     }
 

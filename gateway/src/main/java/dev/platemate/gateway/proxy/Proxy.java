@@ -8,13 +8,18 @@ import dev.platemate.gateway.config.RouteConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.route.RequestTarget;
 import dev.platemate.gateway.route.Route;
+import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.resilience.Backoff;
+import dev.platemate.gateway.server.Backstop;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,11 +32,12 @@ public final class Proxy {
     private final Parts parts;
     private final Map<String, ProxyTarget> targets = new HashMap<>();
     private final Map<String, CachingExchange.CachedRoute> cachedRoutes = new HashMap<>();
+    private final Backstop backstop;
 
     /** Everything routes may use, by name. */
     public record Parts(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
                         Map<String, Limiter> limiters, ResponseCache cache, Fills fills, CacheConfig cacheConfig,
-                        List<Cidr> trustedProxies, Ticker ticker) {
+                        List<Cidr> trustedProxies, Ticker ticker, Probe probe) {
     }
 
     public Proxy(List<RouteConfig> routes, Parts parts) {
@@ -43,11 +49,43 @@ public final class Proxy {
             UpstreamPool pool = parts.pools().get(route.upstream());
             Limiter limiter = route.limiter().map(parts.limiters()::get).orElse(null);
             targets.put(route.path(), new ProxyTarget(pool, rewriters.get(route.upstream()), limiter,
-                    parts.protections().get(route.upstream()), parts.ticker()));
+                    parts.protections().get(route.upstream()), parts.ticker(), parts.probe()));
             route.cache().ifPresent(cache -> cachedRoutes.put(route.path(), new CachingExchange.CachedRoute(
                     parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
-                    route.upstream(), pool.config().responseTimeout().toNanos())));
+                    route.upstream(), pool.config().responseTimeout().toNanos(), parts.probe())));
         }
+        this.backstop = backstopFor(routes, parts);
+    }
+
+    /**
+     * The backstop bounds for these routes: the longest any of them may wait before its response makes progress,
+     * every attempt counted, and the longest upstream silence, each with {@link Backstop#MARGIN}.
+     */
+    private static Backstop backstopFor(List<RouteConfig> routes, Parts parts) {
+        Duration longestWait = Duration.ZERO;
+        Duration longestIdle = Duration.ZERO;
+        for (RouteConfig route : routes) {
+            UpstreamConfig upstream = parts.pools().get(route.upstream()).config();
+            Duration attempt = upstream.connectTimeout().multipliedBy(2) // waiting for a pooled one, then connecting
+                    .plus(upstream.responseTimeout()).plus(Attempts.MAX_HONOURED_WAIT).plus(Backoff.MAX);
+            Duration wait = attempt.multipliedBy(upstream.retries() + 2L) // and once more for a stale connection
+                    .plus(upstream.rateLimit().map(limit -> limit.maxWait()).orElse(Duration.ZERO))
+                    .plus(route.limiter().map(name -> parts.limiters().get(name).config().queueTimeout())
+                            .orElse(Duration.ZERO))
+                    .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO); // a fill's wait
+            longestWait = max(longestWait, wait);
+            longestIdle = max(longestIdle, upstream.idleTimeout());
+        }
+        return new Backstop(longestWait.plus(Backstop.MARGIN).toNanos(), longestIdle.plus(Backstop.MARGIN).toNanos());
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** The bounds the connection holds this proxy's exchanges to. */
+    Backstop backstop() {
+        return backstop;
     }
 
     /** What this proxy's routes use. */

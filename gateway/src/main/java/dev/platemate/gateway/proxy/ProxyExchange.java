@@ -4,6 +4,7 @@ import dev.platemate.gateway.limiter.Permit;
 import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.limiter.SlotListener;
 import dev.platemate.gateway.pool.PoolExhaustedException;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
 import dev.platemate.gateway.server.ClientSide;
@@ -66,11 +67,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.turn = target.limited()
                 ? new LimiterTurn(target.limiter(), target.ticker(), client.eventLoop(), this) : null;
         this.relay = new ResponseRelay(client, target.rewriter(), HttpMethod.HEAD.equals(request.method()),
-                clientVersion, this, turn);
+                clientVersion, this, turn, target.probe());
         this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
         this.plain = plainAllowed && turn == null && clientVersion.equals(HttpVersion.HTTP_1_1);
         this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
-                this::responseTimedOut);
+                () -> guarded(this::responseTimedOut));
     }
 
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
@@ -84,12 +85,16 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     @Override
     public void admitted() {
         if (!done) {
-            acquireConnection(false);
+            guarded(() -> acquireConnection(false));
         }
     }
 
     @Override
     public void refused(FullHttpResponse refusal) {
+        guarded(() -> refusedNow(refusal));
+    }
+
+    private void refusedNow(FullHttpResponse refusal) {
         if (done) {
             refusal.release();
         } else if (relay.hasHeldAnswer()) {
@@ -117,11 +122,18 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         turn.granted(granted, waitedNanos);
-        attempts.admit(this);
+        guarded(() -> {
+            target.probe().at(Probe.Stage.LIMITER_GRANT);
+            attempts.admit(this);
+        });
     }
 
     @Override
     public void onRejected(Rejection rejection, long retryAfterSeconds) {
+        guarded(() -> rejectedNow(rejection, retryAfterSeconds));
+    }
+
+    private void rejectedNow(Rejection rejection, long retryAfterSeconds) {
         turn.refused();
         if (done) {
             return;
@@ -136,6 +148,10 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** The upstream connection arrived, or could not be had. */
     @Override
     public void operationComplete(Future<UpstreamConnection> future) {
+        guarded(() -> connectionArrived(future));
+    }
+
+    private void connectionArrived(Future<UpstreamConnection> future) {
         acquiring = null;
         if (done) {
             if (future.isSuccess()) {
@@ -157,12 +173,14 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
         upstream = future.getNow();
         upstream.attach(this, plain, HttpMethod.HEAD.equals(request.method()));
+        target.probe().at(Probe.Stage.UPSTREAM_CONNECT);
         body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (upstream.reused() && !retried));
         Channel channel = upstream.channel();
         relay.requestSent();
         channel.write(request, channel.voidPromise());
         body.sendPending(channel);
         channel.flush();
+        target.probe().at(Probe.Stage.REQUEST_WRITE);
         if (requestComplete) {
             armResponseTimer();
         }
@@ -247,6 +265,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void relayed() {
+        target.probe().at(Probe.Stage.RESPONSE_COMPLETE);
         done = true;
         client.flush();
         cleanUp(relay.upstreamKeepAlive() && requestComplete);
@@ -333,6 +352,34 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
         done = true;
         cleanUp(false);
+    }
+
+    /** Handling an event of the upstream connection threw: see {@link #fail}. */
+    @Override
+    public void failed(Throwable cause) {
+        fail(cause);
+    }
+
+    /**
+     * Something threw on this exchange's path, perhaps after it had ended its response: whatever it still holds
+     * is released, and its client side ends the request (which it ignores if the answer was complete).
+     */
+    private void fail(Throwable cause) {
+        done = true;
+        try {
+            cleanUp(false);
+        } finally {
+            client.fail(cause);
+        }
+    }
+
+    /** Runs a step that began outside the connections' own handlers (a timer, a future): see {@link #fail}. */
+    private void guarded(Runnable step) {
+        try {
+            step.run();
+        } catch (Throwable cause) {
+            fail(cause);
+        }
     }
 
     /** A connection that served requests before went stale: send the same request once more, on a new one. */

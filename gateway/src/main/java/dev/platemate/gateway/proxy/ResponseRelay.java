@@ -1,6 +1,7 @@
 package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.pool.PlainBody;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.pool.PlainHead;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.WireBytes;
@@ -50,6 +51,7 @@ final class ResponseRelay {
     private final HttpVersion clientVersion;
     private final Exchange exchange;
     private final LimiterTurn turn;
+    private final Probe probe;
     private final HeldResponses held = new HeldResponses();
     private long sentAt;
     private boolean started;
@@ -58,13 +60,14 @@ final class ResponseRelay {
 
     /** @param turn the exchange's place in its limiter, for Server-Timing; null on a route without one */
     ResponseRelay(ClientSide client, HeaderRewriter rewriter, boolean headRequest, HttpVersion clientVersion,
-                  Exchange exchange, LimiterTurn turn) {
+                  Exchange exchange, LimiterTurn turn, Probe probe) {
         this.client = client;
         this.rewriter = rewriter;
         this.headRequest = headRequest;
         this.clientVersion = clientVersion;
         this.exchange = exchange;
         this.turn = turn;
+        this.probe = probe;
     }
 
     /** The request went upstream now: the upstream's part of Server-Timing counts from here. */
@@ -74,6 +77,13 @@ final class ResponseRelay {
 
     /** A decoded part of the upstream's response, or a plain head or body part; ownership passes. */
     void part(HttpObject part) {
+        try {
+            probe.at(part instanceof HttpResponse || part instanceof PlainHead ? Probe.Stage.RESPONSE_HEAD
+                    : Probe.Stage.BODY_PART);
+        } catch (RuntimeException cause) {
+            ReferenceCountUtil.release(part);
+            throw cause;
+        }
         if (part instanceof PlainHead head) {
             startPlain(head);
             return;

@@ -4,6 +4,7 @@ import dev.platemate.gateway.config.CallerRateLimitConfig;
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.limiter.Ticker;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,12 +70,39 @@ public final class CallerRateLimits {
         return so == null || !decision.allowed() || decision.remaining() < so.remaining() ? decision : so;
     }
 
+    /**
+     * The caller's address: the peer's, or behind trusted proxies the right-most X-Forwarded-For address that is
+     * not one of them. Every address left of that one was written by the client itself, so it names nobody.
+     */
     private String clientAddress(HttpHeaders headers, InetAddress peer) {
-        String forwarded = headers.get("x-forwarded-for");
-        if (forwarded != null && trustedProxies.stream().anyMatch(cidr -> cidr.contains(peer))) {
-            int comma = forwarded.indexOf(',');
-            return (comma < 0 ? forwarded : forwarded.substring(0, comma)).trim();
+        if (!trusted(peer)) {
+            return peer.getHostAddress();
         }
-        return peer.getHostAddress();
+        List<String> forwarded = headers.getAll("x-forwarded-for");
+        String client = peer.getHostAddress();
+        for (int h = forwarded.size() - 1; h >= 0; h--) {
+            String[] hops = forwarded.get(h).split(",");
+            for (int i = hops.length - 1; i >= 0; i--) {
+                String hop = hops[i].trim();
+                if (hop.isEmpty()) {
+                    continue;
+                }
+                InetAddress address = NetUtil.createInetAddressFromIpAddressString(hop);
+                if (address == null || !trusted(address)) {
+                    return hop; // the first hop no trusted proxy vouches for
+                }
+                client = hop;
+            }
+        }
+        return client;
+    }
+
+    private boolean trusted(InetAddress address) {
+        for (Cidr cidr : trustedProxies) {
+            if (cidr.contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

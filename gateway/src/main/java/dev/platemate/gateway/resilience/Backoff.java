@@ -7,6 +7,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class Backoff {
 
     private static final long BASE_NANOS = Duration.ofMillis(100).toNanos();
+    /** The longest backoff, jitter included. */
+    public static final Duration MAX = Duration.ofSeconds(3);
     private static final long CAP_NANOS = Duration.ofSeconds(2).toNanos();
 
     private Backoff() {

@@ -12,16 +12,23 @@ import dev.platemate.gateway.limiter.Ticker;
  *   <li>open: requests fail fast until {@code open_for} has passed;</li>
  *   <li>half open: one trial request passes; its success closes, its failure opens again.</li>
  * </ul>
- * Thread-safe.
+ * A verdict counts only for the period its request was let through in: {@link #tryPass} hands out a token, and
+ * a verdict or abandonment carrying the token of an earlier period (a 120 s answer to a request admitted before the
+ * breaker opened) changes nothing. Thread-safe.
  */
 public final class CircuitBreaker {
 
     public enum State { CLOSED, OPEN, HALF_OPEN }
 
+    /** What {@link #tryPass} returns when the request may not pass. */
+    public static final long REFUSED = -1;
+
     private final int failureThreshold;
     private final long openForNanos;
     private final Ticker ticker;
     private State state = State.CLOSED;
+    /** Counts the periods: each change of state starts a new one. */
+    private long period;
     private int failures;
     private long openUntil;
     private boolean trialInFlight;
@@ -33,48 +40,63 @@ public final class CircuitBreaker {
         this.ticker = ticker;
     }
 
-    /** Whether a request may go upstream now; true once for the half-open trial. */
-    public synchronized boolean tryPass() {
+    /**
+     * Whether a request may go upstream now (once for the half-open trial). @return the token its verdict must
+     * carry, or {@link #REFUSED}
+     */
+    public synchronized long tryPass() {
         if (state == State.OPEN && ticker.read() >= openUntil) {
-            state = State.HALF_OPEN;
+            enter(State.HALF_OPEN);
             trialInFlight = false;
         }
         return switch (state) {
-            case CLOSED -> true;
-            case OPEN -> false;
-            case HALF_OPEN -> !trialInFlight && (trialInFlight = true);
+            case CLOSED -> period;
+            case OPEN -> REFUSED;
+            case HALF_OPEN -> {
+                if (trialInFlight) {
+                    yield REFUSED;
+                }
+                trialInFlight = true;
+                yield period;
+            }
         };
     }
 
-    /**
-     * A healthy answer. Closed, it resets the count of consecutive failures; half open, it closes. Open, it is
-     * ignored: it comes from a request let through before the breaker opened, and the open period stands.
-     */
-    public synchronized void onSuccess() {
-        if (state == State.OPEN) {
+    /** A healthy answer to the request let through with {@code token}: closed, it resets the count; half open, it closes. */
+    public synchronized void onSuccess(long token) {
+        if (token != period || state == State.OPEN) {
             return;
         }
-        state = State.CLOSED;
+        if (state == State.HALF_OPEN) {
+            enter(State.CLOSED);
+        }
         failures = 0;
-        trialInFlight = false;
     }
 
-    /** A failure; while open, one from a request let through earlier changes nothing. */
-    public synchronized void onFailure() {
-        if (state == State.OPEN) {
+    /** A failure of the request let through with {@code token}: it may open the breaker, or open it again. */
+    public synchronized void onFailure(long token) {
+        if (token != period || state == State.OPEN) {
             return;
         }
         failures++;
-        if (state == State.HALF_OPEN || state == State.CLOSED && failures >= failureThreshold) {
-            state = State.OPEN;
+        if (state == State.HALF_OPEN || failures >= failureThreshold) {
+            enter(State.OPEN);
             openUntil = ticker.read() + openForNanos;
-            trialInFlight = false;
             opened++;
         }
     }
 
-    /** A request that passed ended with no verdict on the upstream (the client left): free the trial. */
-    public synchronized void onAbandoned() {
+    /** The request let through with {@code token} ended with no verdict on the upstream: free the trial. */
+    public synchronized void onAbandoned(long token) {
+        if (token == period && state == State.HALF_OPEN) {
+            trialInFlight = false;
+        }
+    }
+
+    private void enter(State next) {
+        state = next;
+        period++;
+        failures = 0;
         trialInFlight = false;
     }
 

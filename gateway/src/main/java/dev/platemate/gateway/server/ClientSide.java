@@ -23,6 +23,13 @@ public interface ClientSide {
 
     void flush();
 
+    /**
+     * The exchange made progress without writing here (a cache fill read more of its response): the connection's
+     * backstop waits on. Cheap; called per part.
+     */
+    default void progressed() {
+    }
+
     /** Whether the client takes more now; when not, stop reading the response source until it changes. */
     boolean isWritable();
 
@@ -51,4 +58,22 @@ public interface ClientSide {
 
     /** Cut the connection: the response cannot be completed. */
     void abort();
+
+    /**
+     * Something threw on this exchange's path: end it now, with a 500 if no byte of its response reached the
+     * client yet, else a cut connection, and drop whatever is written for it afterwards. The exchange releases
+     * what it holds (it is told as if its client left). Idempotent.
+     */
+    void fail(Throwable cause);
+
+    /** {@code step} as a task that fails this exchange, rather than vanish in the event loop, if it throws. */
+    default Runnable guard(Runnable step) {
+        return () -> {
+            try {
+                step.run();
+            } catch (Throwable cause) {
+                fail(cause);
+            }
+        };
+    }
 }

@@ -10,7 +10,9 @@ import java.util.concurrent.TimeUnit;
  * The client connection's clocks, on one timer. {@code server.header_timeout}: a request head that has started to
  * arrive but is not complete in time gets 408 and the connection closes (slowloris); so does a request body that
  * stops arriving for as long while the gateway is reading it. {@code server.idle_timeout}: a keep-alive connection
- * with no request in flight and no head arriving is closed. Sits before the HTTP codec so it
+ * with no request in flight and no head arriving is closed. The {@link Backstop}: an exchange whose request has
+ * arrived whole but which makes no progress within its bounds is ended as failed (see {@link #awaitAnswer}). Sits
+ * before the HTTP codec so it
  * sees the first byte of each head; {@link RequestGuard} reports where requests begin and end, and
  * {@link InboundHandler} when an exchange is in flight.
  *
@@ -30,6 +32,12 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     private boolean busy;
     private long idleSince;
     private long lastBodyReadAt;
+    private Runnable onStall;
+    private Backstop backstop;
+    private long answerBy = -1;
+    private int progress;
+    private int progressSeen;
+    private long progressAt;
 
     ClientTimeouts(long headerTimeoutNanos, long idleTimeoutNanos) {
         this.headerTimeoutNanos = headerTimeoutNanos;
@@ -72,7 +80,27 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
         busy = inFlight;
         if (!inFlight) {
             idleSince = System.nanoTime();
+            answerBy = -1;
         }
+    }
+
+    /**
+     * The request in flight has arrived whole: from now on its exchange is held to {@code bounds}. It must make
+     * progress (see {@link #progressed}) within {@code answerWithinNanos}, and then never go without for
+     * {@code stallNanos} while the client can take more; else {@code stalled} runs. Until the exchange ends.
+     */
+    void awaitAnswer(Backstop bounds, Runnable stalled) {
+        long now = System.nanoTime();
+        backstop = bounds;
+        onStall = stalled;
+        answerBy = now + bounds.answerWithinNanos();
+        progressSeen = progress;
+        progressAt = now;
+    }
+
+    /** The exchange in flight made progress: it wrote to the client, or read more of its response. No clock read. */
+    void progressed() {
+        progress++;
     }
 
     @Override
@@ -112,6 +140,13 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
                     "the request body stopped arriving for longer than the header timeout"));
             return;
         }
+        if (busy && answerBy >= 0 && stalled(now)) {
+            answerBy = -1;
+            onStall.run();
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+        }
         boolean idle = !busy && headStartedAt < 0 && !receivingRequest;
         if (idle && now - idleSince >= idleTimeoutNanos) {
             ctx.close();
@@ -127,6 +162,21 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
         if (idle) {
             next = Math.min(next, idleSince + idleTimeoutNanos);
         }
+        if (busy && answerBy >= 0) {
+            next = Math.min(next, Math.max(answerBy, progressAt + backstop.stallNanos()));
+        }
         schedule(next - now);
+    }
+
+    /** Whether the exchange in flight is past its backstop: no progress in time, and not held back by the client. */
+    private boolean stalled(long now) {
+        if (progress != progressSeen) {
+            progressSeen = progress;
+            progressAt = now;
+        }
+        if (!ctx.channel().isWritable()) {
+            progressAt = now; // the client is not taking what it was sent: not the exchange's stall
+        }
+        return now >= answerBy && now - progressAt >= backstop.stallNanos();
     }
 }

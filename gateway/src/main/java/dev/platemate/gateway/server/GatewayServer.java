@@ -1,5 +1,6 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.config.ServerConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -34,10 +35,11 @@ public final class GatewayServer {
     private final ConnectionLimiter limiter;
     private final RequestDispatcher dispatcher;
     private final RequestListener listener;
+    private final Probe probe;
     private Channel serverChannel;
 
     public GatewayServer(ServerConfig config, Transport transport, EventLoopGroup acceptor, EventLoopGroup workers,
-                         RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle) {
+                         RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle, Probe probe) {
         this.config = config;
         this.transport = transport;
         this.acceptor = acceptor;
@@ -45,6 +47,7 @@ public final class GatewayServer {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.lifecycle = lifecycle;
+        this.probe = probe;
         this.limiter = new ConnectionLimiter(config.maxConnections(), clients);
     }
 
@@ -58,7 +61,8 @@ public final class GatewayServer {
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new InboundInitializer(config, limiter, dispatcher, listener, lifecycle));
+                .childHandler(new InboundInitializer(config, limiter, dispatcher, listener, lifecycle,
+                        probe));
         try {
             ChannelFuture bound = bootstrap.bind(config.host(), config.port());
             bound.get();

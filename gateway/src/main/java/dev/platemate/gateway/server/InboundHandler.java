@@ -1,5 +1,6 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.probe.Probe;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelFutureListener;
@@ -41,6 +42,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private final Lifecycle lifecycle;
     private final ClientTimeouts timeouts;
     private final ResponseEncoder encoder;
+    private final Probe probe;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private Exchange exchange;
@@ -51,14 +53,16 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     private boolean replaying;
     private boolean pausedForPipelining;
     private boolean suspendedByExchange;
+    private boolean responseStarted;
 
     InboundHandler(RequestDispatcher dispatcher, RequestListener listener, Lifecycle lifecycle,
-                   ClientTimeouts timeouts, ResponseEncoder encoder) {
+                   ClientTimeouts timeouts, ResponseEncoder encoder, Probe probe) {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.lifecycle = lifecycle;
         this.timeouts = timeouts;
         this.encoder = encoder;
+        this.probe = probe;
     }
 
     @Override
@@ -68,6 +72,14 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            read(msg);
+        } catch (Throwable cause) {
+            crashed(cause);
+        }
+    }
+
+    private void read(Object msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (exchange != null && requestDone) {
@@ -116,13 +128,12 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER), ctx.voidPromise());
         }
+        responseStarted = false;
         // Set before dispatch: a local answer completes inside dispatch() and must find its exchange in place.
-        exchange = NO_EXCHANGE_YET;
-        ObservedExchange observed = new ObservedExchange(this, listener, request.method().name(), request.uri());
-        Exchange started = observed.serving(dispatcher.dispatch(request, observed));
-        if (exchange == NO_EXCHANGE_YET) {
-            exchange = started;
-        }
+        ObservedExchange observed = new ObservedExchange(this, listener, probe, request.method().name(),
+                request.uri());
+        exchange = observed;
+        observed.serving(dispatcher.dispatch(request, observed));
     }
 
     private void reject(RejectedRequest rejected) {
@@ -138,14 +149,24 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         encoder.answering(null);
         requestKeepAlive = false;
         requestDone = true;
-        exchange = NO_EXCHANGE_YET;
-        ObservedExchange observed = new ObservedExchange(this, listener, "-", "-");
+        responseStarted = false;
+        ObservedExchange observed = new ObservedExchange(this, listener, probe, "-", "-");
+        exchange = observed;
         observed.serving(LocalExchange.respond(observed, Responses.error(rejected.error(), rejected.message()), false));
     }
 
     private void requestEnded() {
         requestDone = true;
+        if (!responseDone) {
+            timeouts.awaitAnswer(dispatcher.backstop(), this::stalled);
+        }
         finishIfDone();
+    }
+
+    /** The backstop: the exchange in flight made no progress within its bounds; it ends as failed. */
+    private void stalled() {
+        crashed(new StalledExchangeException(exchange instanceof ObservedExchange ? "it made no progress within "
+                + "the backstop's bounds, past every deadline of its route" : "no exchange"));
     }
 
     @Override
@@ -223,7 +244,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         Exchange current = exchange;
         end();
         if (current != null) {
-            current.onClientClosed();
+            try {
+                current.onClientClosed();
+            } catch (Throwable cause) {
+                log.warn("releasing a request whose client left failed: {}", Crash.describe(cause));
+            }
         }
         while (!pipelined.isEmpty()) {
             ReferenceCountUtil.release(pipelined.poll());
@@ -233,8 +258,12 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (exchange != null) {
-            exchange.onClientWritabilityChanged();
+        try {
+            if (exchange != null) {
+                exchange.onClientWritabilityChanged();
+            }
+        } catch (Throwable cause) {
+            crashed(cause);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -249,8 +278,46 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
-        ctx.close();
+        if (cause instanceof java.io.IOException) {
+            log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        } else {
+            crashed(cause);
+        }
+    }
+
+    /**
+     * Something threw on the path of the request being served (or, between requests, in the pipeline): its
+     * exchange ends through {@link ObservedExchange#fail}, which logs it and calls {@link #fail} here.
+     */
+    private void crashed(Throwable cause) {
+        if (exchange instanceof ObservedExchange observed) {
+            observed.fail(cause);
+        } else {
+            log.warn("client connection {} failed inside the gateway: {}", ctx.channel().remoteAddress(),
+                    Crash.describe(cause));
+            fail(cause);
+        }
+    }
+
+    /**
+     * Ends the request being served after a failure inside the gateway: a 500 if no byte of its response was
+     * written, else a cut connection. The connection closes either way, since its state is no longer known.
+     */
+    @Override
+    public void fail(Throwable cause) {
+        boolean started = responseStarted;
+        closing = true;
+        ctx.channel().config().setAutoRead(false);
+        end();
+        if (started || !ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        responseStarted = true;
+        ctx.writeAndFlush(Responses.closing(Responses.error(GatewayError.INTERNAL_ERROR,
+                "the gateway failed while serving this request; it was not completed")))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override
@@ -260,12 +327,19 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void write(HttpObject part) {
+        responseStarted = true;
+        timeouts.progressed();
         ctx.write(part, ctx.voidPromise());
     }
 
     @Override
     public void flush() {
         ctx.flush();
+    }
+
+    @Override
+    public void progressed() {
+        timeouts.progressed();
     }
 
     @Override
@@ -289,6 +363,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         if (!open) {
             Responses.closing(response);
         }
+        responseStarted = true;
         ctx.writeAndFlush(response, ctx.voidPromise());
         responseComplete(open);
     }
@@ -298,7 +373,4 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         closing = true;
         ctx.close();
     }
-
-    /** Stands in while an exchange is being created, so a completion during dispatch is not lost. */
-    private static final Exchange NO_EXCHANGE_YET = LocalExchange.placeholder();
 }

@@ -1,6 +1,7 @@
 package dev.platemate.gateway.server;
 
 import dev.platemate.gateway.config.ServerConfig;
+import dev.platemate.gateway.probe.Probe;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -27,14 +28,16 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
     private final RequestDispatcher dispatcher;
     private final RequestListener listener;
     private final Lifecycle lifecycle;
+    private final Probe probe;
 
     InboundInitializer(ServerConfig config, ConnectionLimiter limiter, RequestDispatcher dispatcher,
-                       RequestListener listener, Lifecycle lifecycle) {
+                       RequestListener listener, Lifecycle lifecycle, Probe probe) {
         this.config = config;
         this.limiter = limiter;
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.lifecycle = lifecycle;
+        this.probe = probe;
     }
 
     @Override
@@ -52,7 +55,8 @@ final class InboundInitializer extends ChannelInitializer<SocketChannel> {
         ResponseEncoder encoder = new ResponseEncoder();
         p.addLast("decoder", new RequestDecoder(decoder));
         p.addLast("encoder", encoder);
-        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts));
-        p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts, encoder));
+        p.addLast("guard", new RequestGuard(config.maxBodySize().bytes(), timeouts, probe));
+        p.addLast("inbound", new InboundHandler(dispatcher, listener, lifecycle, timeouts, encoder,
+                probe));
     }
 }

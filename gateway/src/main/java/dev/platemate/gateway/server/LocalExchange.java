@@ -33,15 +33,10 @@ public final class LocalExchange implements Exchange {
             return respond(client, answer.join(), keepAlive);
         }
         LocalExchange exchange = new LocalExchange(client);
-        answer.whenComplete((response, error) -> client.eventLoop().execute(() ->
+        answer.whenComplete((response, error) -> client.eventLoop().execute(client.guard(() ->
                 exchange.deliver(error == null ? response : Responses.error(GatewayError.INTERNAL_ERROR,
-                        "the gateway could not answer: " + error), keepAlive)));
+                        "the gateway could not answer: " + error), keepAlive))));
         return exchange;
-    }
-
-    /** Stands in while an exchange is being created. */
-    static LocalExchange placeholder() {
-        return new LocalExchange(null);
     }
 
     private void deliver(FullHttpResponse response, boolean keepAlive) {

@@ -1,12 +1,16 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.probe.Probe;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stands between one exchange and its client connection and watches what passes: the status, the body bytes, the
@@ -15,11 +19,14 @@ import java.net.InetAddress;
  */
 final class ObservedExchange implements ClientSide, Exchange {
 
+    private static final Logger log = LoggerFactory.getLogger(ObservedExchange.class);
+
     private static final AsciiString SERVER_TIMING = AsciiString.cached("server-timing");
     private static final AsciiString X_CACHE = AsciiString.cached("x-cache");
 
     private final ClientSide client;
     private final RequestListener listener;
+    private final Probe probe;
     private final String method;
     private final String uri;
     private final long startedNanos;
@@ -31,10 +38,12 @@ final class ObservedExchange implements ClientSide, Exchange {
     private String serverTiming;
     private String cache;
     private boolean ended;
+    private boolean failed;
 
-    ObservedExchange(ClientSide client, RequestListener listener, String method, String uri) {
+    ObservedExchange(ClientSide client, RequestListener listener, Probe probe, String method, String uri) {
         this.client = client;
         this.listener = listener;
+        this.probe = probe;
         this.method = method;
         this.uri = uri;
         this.startedNanos = System.nanoTime();
@@ -54,27 +63,70 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     @Override
     public void onRequestContent(HttpContent content) {
-        exchange.onRequestContent(content);
+        if (failed || exchange == null) {
+            content.release();
+        } else {
+            exchange.onRequestContent(content);
+        }
     }
 
     @Override
     public void abort(GatewayError error, String message) {
-        exchange.abort(error, message);
+        if (!failed && exchange != null) {
+            exchange.abort(error, message);
+        }
     }
 
     @Override
     public void onClientWritabilityChanged() {
-        exchange.onClientWritabilityChanged();
+        if (!failed && exchange != null) {
+            exchange.onClientWritabilityChanged();
+        }
     }
 
     @Override
     public void onClientClosed() {
         end(false);
-        exchange.onClientClosed();
+        if (!failed && exchange != null) {
+            exchange.onClientClosed();
+        }
+    }
+
+    /**
+     * Something threw on this request's path, in the exchange or in the connection serving it. Logged once; if
+     * the client has not had its whole answer yet, the connection ends the request (a 500 if nothing was written,
+     * else a cut); then the exchange releases everything it holds, as when a client leaves. What it writes
+     * afterwards is dropped.
+     */
+    @Override
+    public void fail(Throwable cause) {
+        if (failed) {
+            return;
+        }
+        failed = true;
+        log.warn("{} {} (route {}) failed inside the gateway: {}", method, pathOf(uri), route, Crash.describe(cause));
+        if (!ended) {
+            if (status == 0) {
+                status = GatewayError.INTERNAL_ERROR.status().code();
+            }
+            end(false);
+            client.fail(cause);
+        }
+        if (exchange != null) {
+            try {
+                exchange.onClientClosed();
+            } catch (Throwable again) {
+                log.warn("releasing what {} {} held failed too: {}", method, pathOf(uri), Crash.describe(again));
+            }
+        }
     }
 
     @Override
     public void write(HttpObject part) {
+        if (failed) {
+            ReferenceCountUtil.release(part);
+            return;
+        }
         if (part instanceof WireBytes wire) {
             if (wire.isHead()) {
                 status = wire.status();
@@ -93,6 +145,10 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     @Override
     public void respond(FullHttpResponse response, boolean keepAlive) {
+        if (failed) {
+            response.release();
+            return;
+        }
         sawHead(response);
         bytes += response.content().readableBytes();
         end(true);
@@ -101,14 +157,18 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     @Override
     public void responseComplete(boolean keepAlive) {
-        end(true);
-        client.responseComplete(keepAlive);
+        if (!failed) {
+            end(true);
+            client.responseComplete(keepAlive);
+        }
     }
 
     @Override
     public void abort() {
-        end(false);
-        client.abort();
+        if (!failed) {
+            end(false);
+            client.abort();
+        }
     }
 
     private void sawHead(HttpResponse head) {
@@ -127,9 +187,16 @@ final class ObservedExchange implements ClientSide, Exchange {
             return;
         }
         ended = true;
-        listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
-                status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
-                timing("queue;dur="), timing("upstream;dur="), cache == null ? "-" : cache, completed));
+        try {
+            probe.at(Probe.Stage.LISTENERS);
+            listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
+                    status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
+                    timing("queue;dur="), timing("upstream;dur="), cache == null ? "-" : cache, completed));
+        } catch (RuntimeException cause) {
+            // the answer goes out all the same: the books are not worth a request
+            log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),
+                    Crash.describe(cause));
+        }
     }
 
     /** The path of the request target, without the query, which may carry keys. */
@@ -167,21 +234,30 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     @Override
     public boolean keepAliveWanted() {
-        return client.keepAliveWanted();
+        return !failed && client.keepAliveWanted();
+    }
+
+    @Override
+    public void progressed() {
+        client.progressed();
     }
 
     @Override
     public void flush() {
-        client.flush();
+        if (!failed) {
+            client.flush();
+        }
     }
 
     @Override
     public boolean isWritable() {
-        return client.isWritable();
+        return failed || client.isWritable();
     }
 
     @Override
     public void suspendReading(boolean suspend) {
-        client.suspendReading(suspend);
+        if (!failed) {
+            client.suspendReading(suspend);
+        }
     }
 }

@@ -7,4 +7,7 @@ public interface RequestDispatcher {
 
     /** Starts serving {@code request}, whose ownership passes to the returned exchange. */
     Exchange dispatch(HttpRequest request, ClientSide client);
+
+    /** The bounds the connection holds a dispatched exchange to. Any thread. */
+    Backstop backstop();
 }

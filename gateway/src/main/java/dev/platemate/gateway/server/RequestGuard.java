@@ -1,5 +1,6 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.probe.Probe;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
@@ -27,16 +28,26 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
 
     private final long maxBodyBytes;
     private final ClientTimeouts timeouts;
+    private final Probe probe;
     private long bodyBytes;
     private boolean broken;
 
-    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts) {
+    RequestGuard(long maxBodyBytes, ClientTimeouts timeouts, Probe probe) {
         this.maxBodyBytes = maxBodyBytes;
         this.timeouts = timeouts;
+        this.probe = probe;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof HttpRequest) {
+                probe.at(Probe.Stage.DECODE);
+            }
+        } catch (RuntimeException cause) {
+            ReferenceCountUtil.release(msg);
+            throw cause; // to InboundHandler, through exceptionCaught
+        }
         if (broken) {
             ReferenceCountUtil.release(msg);
             return;

@@ -29,7 +29,7 @@ class PlainResponsesTest {
 
     @Test
     void aPlainResponseComesAsItsHeadLinesAndItsBody() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n"
                 + "Keep-Alive: timeout=5\r\nContent-Length: 5\r\nX-Kept: yes\r\n\r\nhello"));
         PlainHead head = channel.readInbound();
@@ -46,7 +46,7 @@ class PlainResponsesTest {
 
     @Test
     void aBodyInSeveralReadsComesInParts() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 201 Created\r\ncontent-length: 10\r\nconnection: close\r\n\r\nabc"));
         PlainHead head = channel.readInbound();
         assertThat(head.keepAlive()).isFalse();
@@ -63,7 +63,7 @@ class PlainResponsesTest {
 
     @Test
     void aClientErrorOtherThan429IsPlainToo() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!"));
         PlainHead head = channel.readInbound();
         assertThat(head.status()).isEqualTo(404);
@@ -74,7 +74,7 @@ class PlainResponsesTest {
 
     @Test
     void connectionTokensAreReadWhateverTheirCaseAndSpacing() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nConnection: Keep-Alive ,\tClose\r\nContent-Length: 0\r\n\r\n"));
         PlainHead head = channel.readInbound();
         assertThat(head.keepAlive()).isFalse();
@@ -85,7 +85,7 @@ class PlainResponsesTest {
 
     @Test
     void anEmptyBodyStillEnds() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         channel.<PlainHead>readInbound().release();
         PlainBody body = channel.readInbound();
@@ -114,7 +114,7 @@ class PlainResponsesTest {
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n",
     })
     void anythingElseGoesToTheDecoderUntouched(String response) {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes(response));
         ByteBuf passed = channel.readInbound();
         assertThat(passed.toString(StandardCharsets.ISO_8859_1)).isEqualTo(response);
@@ -123,8 +123,32 @@ class PlainResponsesTest {
     }
 
     @Test
+    void bytesWhileNoRequestIsInFlightCloseTheConnection() {
+        channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        assertThat(channel.<Object>readInbound()).isNull();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(plain.detach()).as("out of step").isTrue();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
+    void bytesPastTheLengthMarkTheConnectionOutOfStepBeforeTheBodyEnds() {
+        plain.attach(true);
+        channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"));
+        PlainHead head = channel.readInbound();
+        head.release();
+        PlainBody body = channel.readInbound();
+        assertThat(body.last()).isTrue();
+        assertThat(text(body)).isEqualTo("ok");
+        assertThat(plain.detach()).isTrue();
+        assertThat(channel.isOpen()).isFalse();
+        assertFalse(channel.finishAndReleaseAll());
+    }
+
+    @Test
     void nothingIsTakenPlainUnlessTheExchangeAllowsIt() {
         String response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        plain.attach(false);
         channel.writeInbound(bytes(response));
         ByteBuf passed = channel.readInbound();
         assertThat(passed.toString(StandardCharsets.ISO_8859_1)).isEqualTo(response);
@@ -134,13 +158,13 @@ class PlainResponsesTest {
 
     @Test
     void afterTheDecoderEndsAResponseTheNextMayBePlainAgain() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
         channel.<ByteBuf>readInbound().release();
         channel.writeInbound(bytes("0\r\n\r\n")); // still the decoder's
         channel.<ByteBuf>readInbound().release();
         plain.decoderEnded();
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
         PlainHead head = channel.readInbound();
         assertThat(head.status()).isEqualTo(200);
@@ -151,7 +175,7 @@ class PlainResponsesTest {
 
     @Test
     void bytesPastTheResponseCloseTheConnection() {
-        plain.expect(true);
+        plain.attach(true);
         channel.writeInbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"));
         channel.<PlainHead>readInbound().release();
         PlainBody body = channel.readInbound();

@@ -32,48 +32,73 @@ class ResilienceUnitsTest {
     @Test
     void theBreakerOpensAfterConsecutiveFailuresHalfOpensAndCloses() {
         CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(3, Duration.ofSeconds(30)), ticker);
-        breaker.onFailure();
-        breaker.onFailure();
-        breaker.onSuccess(); // consecutive: a success starts the count again
-        breaker.onFailure();
-        breaker.onFailure();
+        breaker.onFailure(breaker.tryPass());
+        breaker.onFailure(breaker.tryPass());
+        breaker.onSuccess(breaker.tryPass()); // consecutive: a success starts the count again
+        breaker.onFailure(breaker.tryPass());
+        breaker.onFailure(breaker.tryPass());
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
-        breaker.onFailure();
+        breaker.onFailure(breaker.tryPass());
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
-        assertThat(breaker.tryPass()).isFalse();
+        assertThat(breaker.tryPass()).isEqualTo(CircuitBreaker.REFUSED);
         assertThat(breaker.retryAfterSeconds()).isEqualTo(30);
 
         advance(Duration.ofSeconds(30));
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
-        assertThat(breaker.tryPass()).isTrue();
-        assertThat(breaker.tryPass()).isFalse(); // one trial at a time
-        breaker.onSuccess();
+        long trial = breaker.tryPass();
+        assertThat(trial).isNotEqualTo(CircuitBreaker.REFUSED);
+        assertThat(breaker.tryPass()).as("one trial at a time").isEqualTo(CircuitBreaker.REFUSED);
+        breaker.onSuccess(trial);
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
-        assertThat(breaker.tryPass()).isTrue();
+        assertThat(breaker.tryPass()).isNotEqualTo(CircuitBreaker.REFUSED);
     }
 
     @Test
     void answersToRequestsLetThroughBeforeItOpenedDoNotChangeAnOpenBreaker() {
         CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(2, Duration.ofSeconds(30)), ticker);
-        breaker.onFailure();
-        breaker.onFailure();
-        breaker.onSuccess(); // a slow request admitted while it was still closed
+        long slow = breaker.tryPass(); // a slow request admitted while it was still closed
+        breaker.onFailure(breaker.tryPass());
+        breaker.onFailure(breaker.tryPass());
+        breaker.onSuccess(slow);
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
-        assertThat(breaker.tryPass()).isFalse();
-        breaker.onFailure();
+        assertThat(breaker.tryPass()).isEqualTo(CircuitBreaker.REFUSED);
+        breaker.onFailure(slow);
         assertThat(breaker.timesOpened()).isEqualTo(1);
         assertThat(breaker.retryAfterSeconds()).isEqualTo(30);
     }
 
     @Test
+    void halfOpenOnlyTheTrialsVerdictCounts() {
+        CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(1, Duration.ofSeconds(10)), ticker);
+        long longAnswer = breaker.tryPass(); // a 120 s AI answer, admitted while closed
+        breaker.onFailure(breaker.tryPass());
+        advance(Duration.ofSeconds(10));
+        long trial = breaker.tryPass();
+        assertThat(trial).isNotEqualTo(CircuitBreaker.REFUSED);
+
+        breaker.onSuccess(longAnswer);
+        assertThat(breaker.state()).as("an old success does not close it").isEqualTo(CircuitBreaker.State.HALF_OPEN);
+        breaker.onAbandoned(longAnswer);
+        assertThat(breaker.tryPass()).as("nor frees the trial").isEqualTo(CircuitBreaker.REFUSED);
+        breaker.onFailure(longAnswer);
+        assertThat(breaker.state()).as("nor does an old failure open it").isEqualTo(CircuitBreaker.State.HALF_OPEN);
+
+        breaker.onFailure(trial);
+        assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(breaker.timesOpened()).isEqualTo(2);
+    }
+
+    @Test
     void aFailedTrialOpensAgainAndAnAbandonedOneFreesTheTrial() {
         CircuitBreaker breaker = new CircuitBreaker(new CircuitBreakerConfig(1, Duration.ofSeconds(10)), ticker);
-        breaker.onFailure();
+        breaker.onFailure(breaker.tryPass());
         advance(Duration.ofSeconds(10));
-        assertThat(breaker.tryPass()).isTrue();
-        breaker.onAbandoned();
-        assertThat(breaker.tryPass()).isTrue();
-        breaker.onFailure();
+        long trial = breaker.tryPass();
+        assertThat(trial).isNotEqualTo(CircuitBreaker.REFUSED);
+        breaker.onAbandoned(trial);
+        long next = breaker.tryPass();
+        assertThat(next).isNotEqualTo(CircuitBreaker.REFUSED);
+        breaker.onFailure(next);
         assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(breaker.timesOpened()).isEqualTo(2);
     }
@@ -124,16 +149,28 @@ class ResilienceUnitsTest {
         assertThat(limits.check(alice, peer).join().allowed()).isFalse();
         assertThat(limits.check(bob, peer).join().allowed()).isTrue();
 
-        // no header: the address counts; behind a trusted proxy, the first X-Forwarded-For address
+        // no header: the address counts; behind trusted proxies, the right-most X-Forwarded-For address that is
+        // not one of them: what the client wrote to the left of it changes nothing
         InetAddress proxy = InetAddress.getByName("10.1.1.1");
-        DefaultHttpHeaders viaProxyA = new DefaultHttpHeaders();
-        viaProxyA.set("x-forwarded-for", "198.51.100.7, 10.1.1.1");
-        DefaultHttpHeaders viaProxyB = new DefaultHttpHeaders();
-        viaProxyB.set("x-forwarded-for", "198.51.100.8");
-        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isTrue();
-        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isTrue();
-        assertThat(limits.check(viaProxyA, proxy).join().allowed()).isFalse();
-        assertThat(limits.check(viaProxyB, proxy).join().allowed()).isTrue();
+        assertThat(limits.check(forwardedFor("1.1.1.1, 198.51.100.7, 10.2.2.2"), proxy).join().allowed()).isTrue();
+        assertThat(limits.check(forwardedFor("2.2.2.2, 198.51.100.7"), proxy).join().allowed()).isTrue();
+        assertThat(limits.check(forwardedFor("3.3.3.3", "198.51.100.7, 10.9.9.9"), proxy).join().allowed())
+                .as("the same caller, however it fills the left of the header").isFalse();
+        assertThat(limits.check(forwardedFor("198.51.100.8"), proxy).join().allowed()).isTrue();
+        assertThat(limits.check(forwardedFor("198.51.100.8, not-an-address"), proxy).join().allowed())
+                .as("a hop that is no address is nobody the proxies vouch for").isTrue();
+        // from a peer that is not trusted, the header is the client's own words: the peer counts
+        InetAddress stranger = InetAddress.getByName("192.0.2.9");
+        assertThat(limits.check(forwardedFor("198.51.100.7"), stranger).join().allowed()).isTrue();
+        assertThat(limits.check(forwardedFor("198.51.100.7"), stranger).join().allowed()).isTrue();
+    }
+
+    private static DefaultHttpHeaders forwardedFor(String... values) {
+        DefaultHttpHeaders headers = new DefaultHttpHeaders();
+        for (String value : values) {
+            headers.add("x-forwarded-for", value);
+        }
+        return headers;
     }
 
     @Test

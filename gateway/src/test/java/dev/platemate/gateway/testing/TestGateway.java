@@ -7,6 +7,7 @@ import dev.platemate.gateway.Gateway;
 import dev.platemate.gateway.config.ConfigLoader;
 import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.pool.PoolStats;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.Transport;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,7 +43,17 @@ public final class TestGateway implements AutoCloseable {
     public static TestGateway start(String yaml, Map<String, String> environment, Path baseDirectory)
             throws Exception {
         GatewayConfig config = new ConfigLoader(environment).parse(yaml, baseDirectory);
-        Gateway gateway = new Gateway(config.withPort(0), Transport.detect());
+        return start(config, Probe.NONE);
+    }
+
+    /** A gateway whose requests tell {@code probe} of each stage they reach. */
+    public static TestGateway start(String yaml, Probe probe) throws Exception {
+        return start(new ConfigLoader(Map.of()).parse(yaml, Path.of(".")), probe);
+    }
+
+    private static TestGateway start(GatewayConfig config, Probe probe) throws Exception {
+        GatewayConfig onFreePort = config.withPort(0);
+        Gateway gateway = new Gateway(onFreePort, () -> onFreePort, Transport.detect(), probe);
         gateway.start();
         return new TestGateway(gateway);
     }
@@ -139,7 +150,10 @@ public final class TestGateway implements AutoCloseable {
         return gateway.upstreamStats().get(name);
     }
 
-    /** Waits until no request is in flight and no upstream connection is leased or awaited. */
+    /**
+     * Waits until no request is in flight, no upstream connection is leased or awaited, no limiter holds a slot or
+     * a waiter, and no cache fill is open.
+     */
     public void awaitQuiet() {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(gateway.lifecycle().inFlight()).as("requests in flight").isZero();
@@ -147,6 +161,11 @@ public final class TestGateway implements AutoCloseable {
                 assertThat(stats.active()).as(name + " leased connections").isZero();
                 assertThat(stats.pending()).as(name + " waiting acquisitions").isZero();
             });
+            gateway.limiterStats().forEach((name, stats) -> {
+                assertThat(stats.active()).as(name + " slots held").isZero();
+                assertThat(stats.queued()).as(name + " queued").isZero();
+            });
+            assertThat(gateway.fillsInFlight()).as("cache fills in flight").isZero();
         });
     }
 
