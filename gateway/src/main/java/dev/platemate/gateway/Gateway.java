@@ -179,6 +179,7 @@ public final class Gateway implements AutoCloseable {
         List<UpstreamPool> unused = built.retiredFrom(previous);
         unused.forEach(UpstreamPool::retire);
         synchronized (retired) {
+            retired.removeIf(UpstreamPool::drained);
             retired.addAll(unused);
         }
         List<String> restart = built.restartRequired(previous);
@@ -291,11 +292,15 @@ public final class Gateway implements AutoCloseable {
         return fills.inFlight();
     }
 
-    /** Connection counters of every upstream, by name, with those a reload retired while they still hold any. */
+    /**
+     * Connection counters of every upstream, by name, with those a reload retired while they still hold any; a
+     * retired pool is dropped once its last connection has closed.
+     */
     public Map<String, PoolStats> upstreamStats() {
         Map<String, PoolStats> stats = new LinkedHashMap<>();
         generation.pools.forEach((name, pool) -> stats.put(name, pool.stats()));
         synchronized (retired) {
+            retired.removeIf(UpstreamPool::drained);
             for (int i = 0; i < retired.size(); i++) {
                 stats.put(retired.get(i).name() + " (retired " + (i + 1) + ")", retired.get(i).stats());
             }

@@ -38,7 +38,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        String base = base(url);
         JsonNode report;
         try {
             HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
@@ -46,12 +46,32 @@ final class StatusCommand implements Callable<Integer> {
                             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             report = new ObjectMapper().readTree(response.body());
         } catch (IOException | IllegalArgumentException e) {
-            spec.commandLine().getErr().println("Cannot read " + base + "/health/performance: " + e);
+            spec.commandLine().getErr().println("Cannot read " + base + "/health/performance: " + reason(e));
             return 3;
         }
         StatusReport status = new StatusReport(report, aiUpstreams);
         spec.commandLine().getOut().print(status.render(base));
         spec.commandLine().getOut().flush();
         return status.worst() == StatusReport.Level.OK ? 0 : 1;
+    }
+
+    /** The gateway's base URL: {@code http://} is assumed when no scheme is given, a trailing slash dropped. */
+    static String base(String url) {
+        String withScheme = url.contains("://") ? url : "http://" + url;
+        return withScheme.endsWith("/") ? withScheme.substring(0, withScheme.length() - 1) : withScheme;
+    }
+
+    /** What went wrong, in words: a refused connection's exception often has no message of its own. */
+    private static String reason(Exception e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.ConnectException) {
+                return "nothing answers there (connection refused)";
+            }
+        }
+        Throwable cause = e;
+        while (cause.getMessage() == null && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 }

@@ -1,6 +1,7 @@
 package dev.platemate.gateway.pool;
 
 import dev.platemate.gateway.server.HeadEnd;
+import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * relayed without being decoded into objects and encoded again. A response is plain when the exchange allows it
  * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx, 3xx or 4xx
  * status other than 204, 304 and 429; framed by one Content-Length; without Transfer-Encoding, Via or a folded
- * line; with no Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a
+ * line; header names all tokens (no space before a colon); with no Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a
  * {@link PlainHead} and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the
  * connection says it ended ({@link #decoderEnded}). Per channel; event-loop only.
  */
@@ -207,6 +208,11 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
             return false;
         }
         int nameLength = colon - from;
+        for (int i = from; i < colon; i++) {
+            if (!Tokens.isTokenChar(head[i])) {
+                return false; // a space before the colon, or worse: the decoder's, which cleans or drops it
+            }
+        }
         if (nameIs(from, nameLength, CONTENT_LENGTH)) {
             return contentLength < 0 && length(colon + 1, to);
         }

@@ -73,6 +73,11 @@ public final class UpstreamPool {
         return retired;
     }
 
+    /** Whether it was retired and its last connection (idle, leased or being opened) is gone: nothing to keep. */
+    public boolean drained() {
+        return retired && connections.get() == 0 && pending.get() == 0;
+    }
+
     /** Closes every idle connection; called at shutdown from any thread. */
     public void closeIdle() {
         perLoop.values().forEach(pool -> pool.loop().execute(pool::closeIdle));

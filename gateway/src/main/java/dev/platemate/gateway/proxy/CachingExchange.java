@@ -90,6 +90,10 @@ final class CachingExchange implements Exchange {
             goUpstream("BYPASS", null);
             return;
         }
+        if (!method.equals("POST") && hasBody()) {
+            goUpstream("BYPASS", null); // a GET or HEAD body is not in the key: its answer is not shared
+            return;
+        }
         if (CachePolicy.bypasses(headers)) {
             route.cache().countBypass();
             goUpstream("BYPASS", null);
@@ -183,6 +187,15 @@ final class CachingExchange implements Exchange {
         ProxyExchange refresh = upstream.open(copy, detached);
         detached.onNobodyListening(refresh::onClientClosed);
         refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private boolean hasBody() {
+        for (HttpContent part : body) {
+            if (part.content().isReadable()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private byte[] bodyBytes() {

@@ -2,6 +2,7 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -90,6 +91,7 @@ final class HeaderRewriter {
                             HttpVersion clientVersion, long queueMillis, long upstreamMillis) {
         HttpHeaders headers = response.headers();
         removeHopByHop(headers);
+        removeInvalidNames(headers);
         appendVia(headers);
         headers.add("server-timing", serverTiming(queueMillis, upstreamMillis));
         boolean keepAlive = clientKeepAlive;
@@ -153,6 +155,25 @@ final class HeaderRewriter {
         }
         for (AsciiString name : HOP_BY_HOP) {
             headers.remove(name);
+        }
+    }
+
+    /**
+     * Upstream heads are decoded without validation (see UpstreamConnector): a field whose name is not a token
+     * (the decoder has already cut it at the first space) is not passed on.
+     */
+    private static void removeInvalidNames(HttpHeaders headers) {
+        java.util.List<CharSequence> invalid = null;
+        java.util.Iterator<Map.Entry<CharSequence, CharSequence>> all = headers.iteratorCharSequence();
+        while (all.hasNext()) {
+            CharSequence name = all.next().getKey();
+            if (!Tokens.isToken(name)) {
+                invalid = invalid == null ? new java.util.ArrayList<>() : invalid;
+                invalid.add(name);
+            }
+        }
+        if (invalid != null) {
+            invalid.forEach(headers::remove);
         }
     }
 

@@ -16,7 +16,9 @@ import java.util.List;
  * <ul>
  *   <li>a head is handed on only once it is all here, or too long for the limits, and one with a folded line
  *       (obs-fold, a header line continued after a space or tab, which Netty would join into one value) is refused
- *       with 400: a header means the same to the gateway as to the upstream. A refused head ends the
+ *       with 400: a header means the same to the gateway as to the upstream. So is a request line with anything
+ *       but single spaces between its parts (a tab) or with raw bytes outside ASCII or control bytes (the target
+ *       must be percent-encoded: re-encoded, it would name another path upstream). A refused head ends the
  *       connection's input;</li>
  *   <li>a simple head ({@link SimpleHeads}) is parsed where it lies into the request and empty last content Netty
  *       would make of it. Any other head goes to Netty's decoder, which then has the input until it ends a
@@ -29,6 +31,7 @@ final class RequestDecoder extends HttpRequestDecoder {
 
     private static final int INCOMPLETE = -1;
     private static final int FOLDED = -2;
+    private static final int BAD_REQUEST_LINE = -3;
 
     private final SimpleHeads simple;
     private final int maxScan;
@@ -36,6 +39,8 @@ final class RequestDecoder extends HttpRequestDecoder {
     private int scanSeen;
     private boolean scanAtLineStart;
     private boolean scanFolded;
+    private boolean scanInRequestLine;
+    private boolean scanBadRequestLine;
     private boolean betweenMessages = true;
     private boolean failed;
     private boolean refused;
@@ -74,11 +79,13 @@ final class RequestDecoder extends HttpRequestDecoder {
                 return;
             }
             int end = headEnd(in);
-            if (end == FOLDED) {
+            if (end == FOLDED || end == BAD_REQUEST_LINE) {
                 refused = true;
                 in.skipBytes(in.readableBytes());
-                out.add(new RejectedRequest(GatewayError.BAD_REQUEST,
-                        "a header line continued on the next line (obs-fold) is not accepted"));
+                out.add(new RejectedRequest(GatewayError.BAD_REQUEST, end == FOLDED
+                        ? "a header line continued on the next line (obs-fold) is not accepted"
+                        : "the request line may hold only visible ASCII between single spaces "
+                        + "(percent-encode other bytes of the target)"));
                 return;
             }
             if (end == INCOMPLETE && in.readableBytes() < maxScan) {
@@ -122,12 +129,23 @@ final class RequestDecoder extends HttpRequestDecoder {
         scanSeen = 0;
         scanAtLineStart = false;
         scanFolded = false;
+        scanInRequestLine = true;
+        scanBadRequestLine = false;
         int end = in.forEachByte(in.readerIndex(), Math.min(in.readableBytes(), maxScan), headScanner);
-        return scanFolded ? FOLDED : end < 0 ? INCOMPLETE : end + 1 - in.readerIndex();
+        return scanFolded ? FOLDED : scanBadRequestLine ? BAD_REQUEST_LINE
+                : end < 0 ? INCOMPLETE : end + 1 - in.readerIndex();
     }
 
-    /** One byte of a head; false stops the scan at a folded line or at the end of the head. */
+    /** One byte of a head; false stops the scan at a folded line, a bad request line or the end of the head. */
     private boolean scanHead(byte b) {
+        if (scanInRequestLine) {
+            if (b == '\n') {
+                scanInRequestLine = false;
+            } else if (b < ' ' && b != '\r' || b == 0x7f) { // a tab or another control byte; raw non-ASCII is < 0
+                scanBadRequestLine = true;
+                return false;
+            }
+        }
         if (scanAtLineStart && (b == ' ' || b == '\t')) {
             scanFolded = true;
             return false;

@@ -106,6 +106,10 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
         if (hosts.size() > 1 || (hosts.isEmpty() && version.minorVersion() == 1)) {
             return bad(hosts.isEmpty() ? "the Host header is missing" : "more than one Host header");
         }
+        CharSequence lookAlike = FramingNames.lookAlike(headers);
+        if (lookAlike != null) {
+            return bad("the header name '" + lookAlike + "' reads as a framing header to some servers");
+        }
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (!codings.isEmpty()) {

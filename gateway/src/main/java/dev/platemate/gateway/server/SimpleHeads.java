@@ -1,5 +1,6 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -21,22 +22,8 @@ import java.util.Arrays;
 final class SimpleHeads {
 
     private static final byte[] HTTP_1_1_CRLF = "HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final boolean[] TOKEN = new boolean[128];
     private static final int INCOMPLETE = -1;
     private static final int NOT_SIMPLE = -2;
-
-    static {
-        for (char c = '0'; c <= '9'; c++) {
-            TOKEN[c] = true;
-        }
-        for (char c = 'a'; c <= 'z'; c++) {
-            TOKEN[c] = true;
-            TOKEN[c - 'a' + 'A'] = true;
-        }
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-            TOKEN[c] = true;
-        }
-    }
 
     private final HttpHeadersFactory headersFactory;
     private final int maxInitialLine;
@@ -134,7 +121,7 @@ final class SimpleHeads {
                 break;
             }
             int nameStart = at;
-            while (at < length && b[at] >= 0 && TOKEN[b[at]]) {
+            while (at < length && Tokens.isTokenChar(b[at])) {
                 at++;
             }
             int nameEnd = at;

@@ -119,6 +119,19 @@ class ResponseCacheTest {
     }
 
     @Test
+    void aGetWithABodyIsNeitherServedFromTheCacheNorStored() throws Exception {
+        TestGateway gateway = cached();
+        String path = "/api/cacheable?cc=" + cc("max-age=60");
+        get(gateway, path);
+        HttpResponse<String> withBody = gateway.client().send(java.net.http.HttpRequest.newBuilder(gateway.uri(path))
+                .method("GET", java.net.http.HttpRequest.BodyPublishers.ofString("{\"q\":\"apple\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(xCache(withBody)).isEqualTo("BYPASS");
+        assertThat(servedNumber(withBody)).isEqualTo(2);
+        assertThat(xCache(get(gateway, path))).as("the entry is the bodiless GET's").isEqualTo("HIT");
+    }
+
+    @Test
     void headIsServedFromTheGetEntry() throws Exception {
         TestGateway gateway = cached();
         String path = "/api/cacheable?size=300&cc=" + cc("max-age=60");

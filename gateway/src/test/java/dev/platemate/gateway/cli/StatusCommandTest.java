@@ -45,7 +45,7 @@ class StatusCommandTest {
                 "max_concurrent: 5"));
         gateway.get("/api/json?size=10");
 
-        Result result = status("--url", "http://127.0.0.1:" + gateway.port(), "--ai-upstreams", "test");
+        Result result = status("--url", "127.0.0.1:" + gateway.port(), "--ai-upstreams", "test"); // no scheme
 
         assertThat(result.code()).isZero();
         assertThat(result.out()).contains("overall ok").containsPattern("AI queue +0 +0-5 +ok")
@@ -80,6 +80,7 @@ class StatusCommandTest {
         Result result = status("--url", "http://127.0.0.1:1");
 
         assertThat(result.code()).isEqualTo(3);
-        assertThat(result.err()).contains("Cannot read http://127.0.0.1:1/health/performance");
+        assertThat(result.err()).contains("Cannot read http://127.0.0.1:1/health/performance")
+                .contains("connection refused");
     }
 }

@@ -204,14 +204,14 @@ class SlotQueueTest {
     @Test
     void retryAfterFollowsTheDrainRate() throws Exception {
         Limiter limiter = Limiters.slotQueue(config(1, 2, Duration.ofSeconds(60)), fakeTicker, loop);
-        // ten releases within one second: about ten per ten-second window, so one per second
+        // ten releases at once: over the second observed (the least counted), ten per second
         for (int i = 0; i < 10; i++) {
             acquire(limiter, 1, Long.MAX_VALUE).get(0).permit().release();
         }
         List<Outcome> outcomes = acquire(limiter, 4, Long.MAX_VALUE);
         outcomes.get(0).permit();
         assertThat(outcomes.get(3).refused.get(5, TimeUnit.SECONDS)).isEqualTo(Rejection.QUEUE_FULL);
-        assertThat(outcomes.get(3).retryAfter).isEqualTo(3); // two ahead of it, plus itself, at one per second
+        assertThat(outcomes.get(3).retryAfter).isEqualTo(1); // two ahead of it, plus itself, at ten per second
         await().until(() -> limiter.stats().queued() == 2);
     }
 }

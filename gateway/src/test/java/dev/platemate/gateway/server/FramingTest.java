@@ -43,6 +43,10 @@ class FramingTest {
         "a bare CR in a value|400|X-Cr: a\\rb",
         "an invalid header name|400|X(Bad): value",
         "two Host headers|400|Host: other",
+        "Content_Length|400|Content_Length: 5",
+        "Transfer_Encoding|400|Transfer_Encoding: chunked",
+        "a run of dashes|400|Content--Length: 5",
+        "underscores and dashes|400|transfer-_encoding: chunked",
     })
     void badHeadsAreRefusedAndNothingIsForwarded(String name, int status, String extra) throws Exception {
         String headers = extra.replace("\\r\\n", "\r\n").replace("\\r", "\r").replace("\\u0000", "\u0000");
@@ -51,6 +55,27 @@ class FramingTest {
         assertThat(answer).as(name).startsWith("HTTP/1.1 " + status).contains("connection: close")
                 .doesNotContain("pipelined");
         assertThat(fixture.upstream().requests).as(name).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "a tab before the target|GET\t/api/echo HTTP/1.1",
+        "a tab before the version|GET /api/echo\tHTTP/1.1",
+        "raw non-ASCII in the target|GET /api/echo/\u00d1\u0081 HTTP/1.1",
+        "a control byte in the target|GET /api/echo/\u0001 HTTP/1.1",
+    })
+    void aRequestLineWithAnythingButSpacesAndVisibleAsciiIsRefused(String name, String line) throws Exception {
+        // the Java escapes above are the raw characters; the client sends them as ISO-8859-1 bytes
+        String answer = answer(line + "\r\nHost: x\r\n\r\n");
+        assertThat(answer).as(name).startsWith("HTTP/1.1 400").contains("connection: close");
+        assertThat(fixture.upstream().requests).as(name).isEmpty();
+    }
+
+    @Test
+    void ordinaryNamesThatBeginLikeFramingOnesStillPass() throws Exception {
+        String answer = answer("GET /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                + "Content-Language: en\r\nTE-Extra: 1\r\nTransfer-Mode: x\r\nConnection: close\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 200");
     }
 
     @Test
