@@ -50,7 +50,9 @@ final class PerformanceReport {
                     "connect_failures", stats.connectFailures(), "circuit", circuit(protections.get(pool.name())),
                     "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0,
                     "latency_p50_ms", rounded(latency.millis(pool.name(), 0.5)),
-                    "latency_p95_ms", rounded(latency.millis(pool.name(), 0.95))));
+                    "latency_p95_ms", rounded(latency.millis(pool.name(), 0.95)),
+                    "end_to_end_p50_ms", rounded(latency.endToEndMillis(pool.name(), 0.5)),
+                    "end_to_end_p95_ms", rounded(latency.endToEndMillis(pool.name(), 0.95))));
         }
         CacheStats cached = cache.stats();
         Map<String, Object> report = new LinkedHashMap<>();

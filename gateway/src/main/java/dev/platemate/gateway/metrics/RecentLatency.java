@@ -3,29 +3,50 @@ package dev.platemate.gateway.metrics;
 import dev.platemate.gateway.server.RequestListener;
 import dev.platemate.gateway.server.RequestSummary;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * The total time of the last {@value #WINDOW} proxied requests of each upstream, for the p50 and p95 of
- * {@code /health/performance} and {@code gateway status}: what the latency is now, not since the start. Any
- * thread; each upstream's window has its own lock, held for a store.
+ * The last {@value #WINDOW} proxied requests of each upstream, for the p50 and p95 of {@code /health/performance}
+ * and {@code gateway status}: what the latency is now, not since the start. Two windows: the upstream's own time,
+ * from sending the request to its response head (what says whether the provider is healthy: no queue wait, no
+ * stream length), and the end-to-end time the client saw. Any thread; each window has its own lock, held for a
+ * store.
  */
 public final class RecentLatency implements RequestListener {
 
     static final int WINDOW = 512;
 
-    private final ConcurrentMap<String, Window> windows = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Window> toHead = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Window> endToEnd = new ConcurrentHashMap<>();
 
     @Override
     public void requestEnded(RequestSummary summary) {
-        if (!summary.upstream().equals("-")) {
-            windows.computeIfAbsent(summary.upstream(), name -> new Window()).add(summary.totalNanos());
+        if (summary.upstream().equals("-")) {
+            return;
+        }
+        endToEnd.computeIfAbsent(summary.upstream(), name -> new Window()).add(summary.totalNanos());
+        if (summary.upstreamMillis() >= 0) { // a cache hit, or a client gone before the head, says nothing of it
+            toHead.computeIfAbsent(summary.upstream(), name -> new Window())
+                    .add(TimeUnit.MILLISECONDS.toNanos(summary.upstreamMillis()));
         }
     }
 
-    /** The {@code p}-quantile (0 to 1) of {@code upstream}'s recent requests in milliseconds; 0 before any. */
+    /**
+     * The {@code p}-quantile (0 to 1) of {@code upstream}'s time to response head over its recent requests, in
+     * milliseconds; 0 before any.
+     */
     public double millis(String upstream, double p) {
+        return quantile(toHead, upstream, p);
+    }
+
+    /** The same for the end-to-end time of its recent requests, queue wait and whole streams included. */
+    public double endToEndMillis(String upstream, double p) {
+        return quantile(endToEnd, upstream, p);
+    }
+
+    private static double quantile(ConcurrentMap<String, Window> windows, String upstream, double p) {
         Window window = windows.get(upstream);
         return window == null ? 0 : window.quantile(p) / 1e6;
     }
