@@ -3,9 +3,9 @@ package dev.platemate.gateway.metrics;
 import dev.platemate.gateway.server.RequestListener;
 import dev.platemate.gateway.server.RequestSummary;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The last {@value #WINDOW} proxied requests of each upstream, for the p50 and p95 of {@code /health/performance}
@@ -18,18 +18,24 @@ public final class RecentLatency implements RequestListener {
 
     static final int WINDOW = 512;
 
-    private final ConcurrentMap<String, Window> toHead = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, Window> endToEnd = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Windows> upstreams = new ConcurrentHashMap<>();
+
+    /** One upstream's two windows. */
+    private record Windows(Window toHead, Window endToEnd) {
+        Windows() {
+            this(new Window(), new Window());
+        }
+    }
 
     @Override
     public void requestEnded(RequestSummary summary) {
         if (summary.upstream().equals("-")) {
             return;
         }
-        endToEnd.computeIfAbsent(summary.upstream(), name -> new Window()).add(summary.totalNanos());
+        Windows windows = upstreams.computeIfAbsent(summary.upstream(), name -> new Windows());
+        windows.endToEnd().add(summary.totalNanos());
         if (summary.upstreamMillis() >= 0) { // a cache hit, or a client gone before the head, says nothing of it
-            toHead.computeIfAbsent(summary.upstream(), name -> new Window())
-                    .add(TimeUnit.MILLISECONDS.toNanos(summary.upstreamMillis()));
+            windows.toHead().add(TimeUnit.MILLISECONDS.toNanos(summary.upstreamMillis()));
         }
     }
 
@@ -38,17 +44,14 @@ public final class RecentLatency implements RequestListener {
      * milliseconds; 0 before any.
      */
     public double millis(String upstream, double p) {
-        return quantile(toHead, upstream, p);
+        Windows windows = upstreams.get(upstream);
+        return windows == null ? 0 : windows.toHead().quantile(p) / 1e6;
     }
 
     /** The same for the end-to-end time of its recent requests, queue wait and whole streams included. */
     public double endToEndMillis(String upstream, double p) {
-        return quantile(endToEnd, upstream, p);
-    }
-
-    private static double quantile(ConcurrentMap<String, Window> windows, String upstream, double p) {
-        Window window = windows.get(upstream);
-        return window == null ? 0 : window.quantile(p) / 1e6;
+        Windows windows = upstreams.get(upstream);
+        return windows == null ? 0 : windows.endToEnd().quantile(p) / 1e6;
     }
 
     private static final class Window {

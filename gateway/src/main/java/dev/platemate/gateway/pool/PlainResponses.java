@@ -14,8 +14,8 @@ import java.nio.charset.StandardCharsets;
  * relayed without being decoded into objects and encoded again. A response is plain when the exchange allows it
  * (see {@link UpstreamConnection#attach}) and its head, whole in the first read, is: HTTP/1.1; a 2xx, 3xx or 4xx
  * status other than 204, 304 and 429; framed by one Content-Length; without Transfer-Encoding, Via or a folded
- * line; header names all tokens (no space before a colon); with no Connection token but keep-alive and close. Its hop-by-hop lines are dropped; it goes on as a
- * {@link PlainHead} and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the
+ * line; header names all tokens (no space before a colon); with no Connection token but keep-alive and close. Its
+ * hop-by-hop lines are dropped; it goes on as a {@link PlainHead} and {@link PlainBody} parts. Every other response goes to the decoder, whole, until the
  * connection says it ended ({@link #decoderEnded}). Per channel; event-loop only.
  */
 final class PlainResponses extends ChannelInboundHandlerAdapter {

@@ -3,10 +3,12 @@ package dev.platemate.gateway.pool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 
 /**
  * One pooled upstream connection, and the last handler of its pipeline: it passes what the channel reads to the
@@ -194,8 +196,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         UpstreamListener current = listener;
-        if (current != null && !(cause instanceof java.io.IOException)
-                && !(cause instanceof io.netty.handler.codec.DecoderException)) {
+        if (current != null && !(cause instanceof IOException) && !(cause instanceof DecoderException)) {
             failed(ctx, current, cause);
         } else {
             ctx.close();

@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -163,12 +165,12 @@ final class HeaderRewriter {
      * (the decoder has already cut it at the first space) is not passed on.
      */
     private static void removeInvalidNames(HttpHeaders headers) {
-        java.util.List<CharSequence> invalid = null;
-        java.util.Iterator<Map.Entry<CharSequence, CharSequence>> all = headers.iteratorCharSequence();
+        List<CharSequence> invalid = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> all = headers.iteratorCharSequence();
         while (all.hasNext()) {
             CharSequence name = all.next().getKey();
             if (!Tokens.isToken(name)) {
-                invalid = invalid == null ? new java.util.ArrayList<>() : invalid;
+                invalid = invalid == null ? new ArrayList<>() : invalid;
                 invalid.add(name);
             }
         }

@@ -4,9 +4,9 @@ import dev.platemate.gateway.limiter.Permit;
 import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.limiter.SlotListener;
 import dev.platemate.gateway.pool.PoolExhaustedException;
-import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
@@ -71,7 +71,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
         this.plain = plainAllowed && turn == null && clientVersion.equals(HttpVersion.HTTP_1_1);
         this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
-                () -> guarded(this::responseTimedOut));
+                this::responseTimedOut);
     }
 
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
@@ -85,13 +85,21 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     @Override
     public void admitted() {
         if (!done) {
-            guarded(() -> acquireConnection(false));
+            try {
+                acquireConnection(false);
+            } catch (Throwable cause) {
+                failed(cause);
+            }
         }
     }
 
     @Override
     public void refused(FullHttpResponse refusal) {
-        guarded(() -> refusedNow(refusal));
+        try {
+            refusedNow(refusal);
+        } catch (Throwable cause) {
+            failed(cause);
+        }
     }
 
     private void refusedNow(FullHttpResponse refusal) {
@@ -122,15 +130,21 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         turn.granted(granted, waitedNanos);
-        guarded(() -> {
+        try {
             target.probe().at(Probe.Stage.LIMITER_GRANT);
             attempts.admit(this);
-        });
+        } catch (Throwable cause) {
+            failed(cause);
+        }
     }
 
     @Override
     public void onRejected(Rejection rejection, long retryAfterSeconds) {
-        guarded(() -> rejectedNow(rejection, retryAfterSeconds));
+        try {
+            rejectedNow(rejection, retryAfterSeconds);
+        } catch (Throwable cause) {
+            failed(cause);
+        }
     }
 
     private void rejectedNow(Rejection rejection, long retryAfterSeconds) {
@@ -148,7 +162,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** The upstream connection arrived, or could not be had. */
     @Override
     public void operationComplete(Future<UpstreamConnection> future) {
-        guarded(() -> connectionArrived(future));
+        try {
+            connectionArrived(future);
+        } catch (Throwable cause) {
+            failed(cause);
+        }
     }
 
     private void connectionArrived(Future<UpstreamConnection> future) {
@@ -354,31 +372,18 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         cleanUp(false);
     }
 
-    /** Handling an event of the upstream connection threw: see {@link #fail}. */
+    /**
+     * Something threw on this exchange's path (an event of its upstream connection, a timer, a future), perhaps
+     * after it had ended its response: whatever it still holds is released, and its client side ends the request
+     * (which it ignores if the answer was complete).
+     */
     @Override
     public void failed(Throwable cause) {
-        fail(cause);
-    }
-
-    /**
-     * Something threw on this exchange's path, perhaps after it had ended its response: whatever it still holds
-     * is released, and its client side ends the request (which it ignores if the answer was complete).
-     */
-    private void fail(Throwable cause) {
         done = true;
         try {
             cleanUp(false);
         } finally {
             client.fail(cause);
-        }
-    }
-
-    /** Runs a step that began outside the connections' own handlers (a timer, a future): see {@link #fail}. */
-    private void guarded(Runnable step) {
-        try {
-            step.run();
-        } catch (Throwable cause) {
-            fail(cause);
         }
     }
 
@@ -448,10 +453,14 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void responseTimedOut() {
-        if (!done && !relay.started()) {
-            attempts.verdict(false);
-            fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
-                    + target.pool().config().responseTimeout().toMillis() + "ms", 1);
+        try {
+            if (!done && !relay.started()) {
+                attempts.verdict(false);
+                fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
+                        + target.pool().config().responseTimeout().toMillis() + "ms", 1);
+            }
+        } catch (Throwable cause) {
+            failed(cause);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.platemate.gateway.proxy;
 
-import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 
 /**

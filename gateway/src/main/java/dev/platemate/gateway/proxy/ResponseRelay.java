@@ -1,8 +1,8 @@
 package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.pool.PlainBody;
-import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.pool.PlainHead;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.WireBytes;
 import io.netty.handler.codec.http.FullHttpResponse;

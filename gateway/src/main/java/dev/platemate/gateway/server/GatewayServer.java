@@ -1,7 +1,7 @@
 package dev.platemate.gateway.server;
 
-import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.config.ServerConfig;
+import dev.platemate.gateway.probe.Probe;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

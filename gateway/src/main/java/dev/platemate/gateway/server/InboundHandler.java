@@ -2,21 +2,22 @@ package dev.platemate.gateway.server;
 
 import dev.platemate.gateway.probe.Probe;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.EventLoop;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -202,7 +203,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         replaying = true;
         try {
             while (!closing && !pipelined.isEmpty() && (exchange == null || !requestDone)) {
-                handle(pipelined.poll());
+                replayOne(pipelined.poll());
             }
         } finally {
             replaying = false;
@@ -210,6 +211,18 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         if (pausedForPipelining && pipelined.size() < MAX_PIPELINED) {
             pausedForPipelining = false;
             updateReading();
+        }
+    }
+
+    /**
+     * One pipelined message, started from the end of the request before it, perhaps deep in that request's
+     * upstream connection: a failure here is this request's, not the caller's.
+     */
+    private void replayOne(Object msg) {
+        try {
+            handle(msg);
+        } catch (Throwable cause) {
+            crashed(cause);
         }
     }
 
@@ -278,7 +291,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
+        if (cause instanceof IOException) {
             log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
         } else {

@@ -2,8 +2,8 @@ package dev.platemate.gateway.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.CallerRateLimitConfig;
+import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.UpstreamConfig.CircuitBreakerConfig;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;

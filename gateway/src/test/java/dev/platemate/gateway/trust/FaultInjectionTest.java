@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.probe.Probe.Stage;
+import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.testing.RawClient;
 import dev.platemate.gateway.testing.TestGateway;
 import dev.platemate.gateway.testing.TestUpstream;
@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -105,6 +106,31 @@ class FaultInjectionTest {
             }
             gateway.awaitQuiet();
             assertThat(gateway.get(path).statusCode()).as("served as usual afterwards").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aThrowInAPipelinedRequestEndsThatRequestNotTheOneBeforeIt() throws Exception {
+        // the second request is started from the first one's completion, deep in the upstream connection's read
+        AtomicInteger routed = new AtomicInteger();
+        Probe probe = at -> {
+            if (at == Stage.ROUTE && routed.incrementAndGet() == 2) {
+                throw new IllegalStateException("injected in the pipelined request");
+            }
+        };
+        try (TestGateway gateway = TestGateway.start(config(upstream.url()), probe);
+             RawClient client = new RawClient(gateway.port())) {
+            client.setTimeoutMillis(5_000); // well before the backstop: the answer must not wait for it
+            client.send("GET /plain/json?size=10 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /plain/json?size=20 HTTP/1.1\r\nHost: x\r\n\r\n");
+            String first = client.readHead();
+            assertThat(first).startsWith("HTTP/1.1 200");
+            client.readBytes(contentLength(first));
+            String second = client.readHead();
+            assertThat(second).startsWith("HTTP/1.1 500");
+            assertThat(client.readBytes(contentLength(second))).contains("internal_error");
+            assertThat(client.closedByServer()).isTrue();
+            gateway.awaitQuiet();
         }
     }
 
