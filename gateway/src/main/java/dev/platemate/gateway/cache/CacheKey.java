@@ -22,13 +22,25 @@ public record CacheKey(String routePrefix, String method, String upstream, Strin
                 body == null ? "" : sha256(body));
     }
 
-    /**
-     * Its name in the shared tier: the route prefix in clear (so one route can be purged), then a hash of the
-     * rest, so neither the target nor a caller's hash is readable there.
-     */
-    public String sharedName() {
-        String rest = String.join("\n", method, upstream, target, callerHash, bodyHash);
-        return routePrefix + ":" + sha256(rest.getBytes(StandardCharsets.UTF_8));
+    /** What an unsafe request invalidates at once: every method, caller and body of one target on one route. */
+    public record Resource(String routePrefix, String upstream, String target) {
+
+        /**
+         * Its name in the shared tier: the route prefix in clear (so one route can be purged), then a hash of the
+         * upstream and target, so the target is not readable there.
+         */
+        public String sharedName() {
+            return routePrefix + ":" + sha256((upstream + "\n" + target).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    public Resource resource() {
+        return new Resource(routePrefix, upstream, target);
+    }
+
+    /** Which of its resource's entries it is, in the shared tier: a hash, so no caller's hash is readable there. */
+    public String sharedVariant() {
+        return sha256(String.join("\n", method, callerHash, bodyHash).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The bytes it costs to hold the key, for the cache's weight. */

@@ -1,12 +1,18 @@
 package dev.platemate.gateway.cache;
 
 import dev.platemate.gateway.server.EncodedResponse;
+import dev.platemate.gateway.wire.WireNumbers;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A stored response: status, headers and body as plain bytes (never pooled buffers), with the times, in ticker
@@ -14,16 +20,21 @@ import java.util.Objects;
  *
  * @param headers     the response's end-to-end headers, as stored
  * @param upstreamAge the Age the upstream gave it, in seconds
+ * @param revalidateUntil until when it is kept, once it may no longer be served, to be revalidated with its validator
+ *                        (0 without a validator)
  * @param varyNames   request headers named by Vary, lower case
  * @param varyValues  the values they had on the request that filled it (null for absent)
  * @param encodedHead the status line and headers as bytes, made once by the other constructor and shared by hits
  */
 public record CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
                              long upstreamAge, long freshUntil, long staleWhileRevalidateUntil,
-                             long staleIfErrorUntil, List<String> varyNames, List<String> varyValues,
-                             byte[] encodedHead) {
+                             long staleIfErrorUntil, long revalidateUntil, List<String> varyNames,
+                             List<String> varyValues, byte[] encodedHead) {
 
     private static final byte[] EMPTY = new byte[0];
+    /** What describes a body, left out of a 304 (RFC 9110 section 15.4.5). */
+    private static final Set<String> NOT_IN_304 = Set.of("content-type", "content-encoding", "content-language",
+            "content-range", "content-md5");
 
     public CachedResponse {
         headers = List.copyOf(headers);
@@ -39,17 +50,44 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
      */
     public CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
                           long upstreamAge, long freshUntil, long staleWhileRevalidateUntil, long staleIfErrorUntil,
-                          List<String> varyNames, List<String> varyValues) {
+                          long revalidateUntil, List<String> varyNames, List<String> varyValues) {
         this(status, headers, body, storedAt, upstreamAge, freshUntil, staleWhileRevalidateUntil, staleIfErrorUntil,
-                varyNames, varyValues, EncodedResponse.encodeHead(status, headers));
+                revalidateUntil, varyNames, varyValues, EncodedResponse.encodeHead(status, headers));
     }
 
-    /** The last moment it may be served at all, fresh or stale. */
+    /**
+     * A response stored at {@code now} with {@code freshness}; one with a validator is kept
+     * {@link CachePolicy#KEPT_FOR_REVALIDATION} past the time it may be served, to be revalidated.
+     *
+     * @throws IllegalArgumentException for a header that cannot be sent as it is (see EncodedResponse)
+     */
+    public static CachedResponse stored(int status, List<Map.Entry<String, String>> headers, byte[] body, long now,
+                                        CachePolicy.Freshness freshness, List<String> varyNames,
+                                        List<String> varyValues) {
+        // each duration is at most WireNumbers.MAX_DELTA, so none overflows on its own; the sums saturate
+        long fresh = WireNumbers.saturatedAdd(now, freshness.ttl().toNanos());
+        long staleWhileRevalidate = WireNumbers.saturatedAdd(fresh, freshness.staleWhileRevalidate().toNanos());
+        long staleIfError = WireNumbers.saturatedAdd(fresh, freshness.staleIfError().toNanos());
+        CachedResponse entry = new CachedResponse(status, headers, body, now, freshness.upstreamAge(), fresh,
+                staleWhileRevalidate, staleIfError, 0, varyNames, varyValues);
+        if (!entry.revalidatable()) {
+            return entry;
+        }
+        long kept = WireNumbers.saturatedAdd(Math.max(staleWhileRevalidate, staleIfError),
+                CachePolicy.KEPT_FOR_REVALIDATION.toNanos());
+        return new CachedResponse(status, entry.headers, body, now, freshness.upstreamAge(), fresh,
+                staleWhileRevalidate, staleIfError, kept, entry.varyNames, entry.varyValues, entry.encodedHead);
+    }
+
+    /** The last moment it is of any use: fresh, stale, or to be revalidated. */
     long expiresAt() {
-        return Math.max(freshUntil, Math.max(staleWhileRevalidateUntil, staleIfErrorUntil));
+        return Math.max(Math.max(freshUntil, revalidateUntil), Math.max(staleWhileRevalidateUntil, staleIfErrorUntil));
     }
 
-    /** Whether it may be served at {@code now}: fresh, stale within stale-while-revalidate, only on error, or not. */
+    /**
+     * What it is good for at {@code now}: serving (fresh, or stale within stale-while-revalidate), serving only if
+     * the upstream fails, revalidating, or nothing.
+     */
     ResponseCache.State stateAt(long now) {
         if (now >= expiresAt()) {
             return ResponseCache.State.MISS;
@@ -57,7 +95,25 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
         if (now < freshUntil) {
             return ResponseCache.State.FRESH;
         }
-        return now < staleWhileRevalidateUntil ? ResponseCache.State.STALE : ResponseCache.State.STALE_IF_ERROR;
+        if (now < staleWhileRevalidateUntil) {
+            return ResponseCache.State.STALE;
+        }
+        return now < staleIfErrorUntil ? ResponseCache.State.STALE_IF_ERROR : ResponseCache.State.EXPIRED;
+    }
+
+    /** A stored header's first value, or null. */
+    public String header(String name) {
+        for (Map.Entry<String, String> header : headers) {
+            if (header.getKey().equalsIgnoreCase(name)) {
+                return header.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** Whether a conditional request can revalidate it (it has an ETag or a Last-Modified). */
+    public boolean revalidatable() {
+        return header("etag") != null || header("last-modified") != null;
     }
 
     /** Bytes held, for the cache's bound. */
@@ -91,5 +147,24 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
     public FullHttpResponse toResponse(long now, String xCache, boolean head) {
         return new EncodedResponse(HttpResponseStatus.valueOf(status), encodedHead, head ? EMPTY : body, body.length,
                 ageSeconds(now), xCache);
+    }
+
+    /**
+     * The answer to a request for it: 304 Not Modified when the request's own conditionals say the client has it
+     * already (see {@link Conditionals}), else the stored response ({@link #toResponse}).
+     */
+    public FullHttpResponse answer(HttpHeaders request, long now, String xCache, boolean head) {
+        if (status != 200 || !Conditionals.notModified(request, this)) {
+            return toResponse(now, xCache, head);
+        }
+        FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+        for (Map.Entry<String, String> header : headers) {
+            if (!NOT_IN_304.contains(header.getKey().toLowerCase(Locale.ROOT))) {
+                notModified.headers().add(header.getKey(), header.getValue());
+            }
+        }
+        notModified.headers().set("age", ageSeconds(now)).set("x-cache", xCache);
+        return notModified;
     }
 }

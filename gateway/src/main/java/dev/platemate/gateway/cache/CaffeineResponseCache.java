@@ -7,13 +7,16 @@ import dev.platemate.gateway.config.CacheConfig;
 import dev.platemate.gateway.limiter.Ticker;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The in-memory tier, on Caffeine: bounded by a weigher in bytes ({@code cache.max_size}), each entry expiring
  * when it can no longer be served even stale. Maintenance runs on the calling thread (it never blocks), and the
- * sweeper calls {@link #sweep()} so expired entries leave memory even when nobody reads them. The only class that
- * imports Caffeine.
+ * sweeper calls {@link #sweep()} so expired entries leave memory even when nobody reads them. Beside it, an index
+ * from each resource to its keys, so an invalidation removes them without a scan; keys that left the cache are
+ * pruned from the index by the sweep. The only class that imports Caffeine.
  */
 final class CaffeineResponseCache implements ResponseCache {
 
@@ -24,6 +27,7 @@ final class CaffeineResponseCache implements ResponseCache {
     private final LongAdder stale = new LongAdder();
     private final LongAdder bypasses = new LongAdder();
     private final LongAdder evictions = new LongAdder();
+    private final ConcurrentHashMap<CacheKey.Resource, Set<CacheKey>> byResource = new ConcurrentHashMap<>();
 
     CaffeineResponseCache(CacheConfig config, Ticker ticker) {
         this.ticker = ticker;
@@ -70,7 +74,20 @@ final class CaffeineResponseCache implements ResponseCache {
 
     @Override
     public void store(CacheKey key, CachedResponse response) {
-        cache.put(key, response);
+        byResource.compute(key.resource(), (resource, keys) -> { // one resource's store and invalidation in turn
+            Set<CacheKey> held = keys == null ? ConcurrentHashMap.newKeySet() : keys;
+            held.add(key);
+            cache.put(key, response);
+            return held;
+        });
+    }
+
+    @Override
+    public void invalidate(CacheKey.Resource resource) {
+        byResource.computeIfPresent(resource, (r, keys) -> {
+            cache.invalidateAll(keys);
+            return null;
+        });
     }
 
     @Override
@@ -87,12 +104,24 @@ final class CaffeineResponseCache implements ResponseCache {
             cache.asMap().keySet().removeIf(key -> key.routePrefix().equals(routePrefix.get()));
         }
         cache.cleanUp();
+        pruneIndex();
         return Math.max(0, before - cache.estimatedSize());
     }
 
     @Override
     public void sweep() {
         cache.cleanUp();
+        pruneIndex();
+    }
+
+    /** Drops from the index the keys no longer cached, and resources left with none (atomically per resource). */
+    private void pruneIndex() {
+        for (CacheKey.Resource resource : byResource.keySet()) {
+            byResource.computeIfPresent(resource, (r, keys) -> {
+                keys.removeIf(key -> !cache.asMap().containsKey(key));
+                return keys.isEmpty() ? null : keys;
+            });
+        }
     }
 
     @Override

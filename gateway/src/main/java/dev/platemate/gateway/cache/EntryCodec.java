@@ -1,5 +1,6 @@
 package dev.platemate.gateway.cache;
 
+import dev.platemate.gateway.wire.WireNumbers;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -20,7 +21,7 @@ import java.util.Map;
  */
 final class EntryCodec {
 
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     private EntryCodec() {
     }
@@ -36,6 +37,7 @@ final class EntryCodec {
             out.writeLong(entry.freshUntil() - now);
             out.writeLong(entry.staleWhileRevalidateUntil() - now);
             out.writeLong(entry.staleIfErrorUntil() - now);
+            out.writeLong(entry.revalidateUntil() == 0 ? 0 : entry.revalidateUntil() - now);
             out.writeInt(entry.headers().size());
             for (Map.Entry<String, String> header : entry.headers()) {
                 writeString(out, header.getKey());
@@ -69,9 +71,12 @@ final class EntryCodec {
             long elapsed = Math.max(0, wallMillis - in.readLong()) * 1_000_000L;
             int status = in.readInt();
             long age = in.readLong();
-            long fresh = now + in.readLong() - elapsed;
-            long staleWhileRevalidate = now + in.readLong() - elapsed;
-            long staleIfError = now + in.readLong() - elapsed;
+            long writtenAt = now - elapsed;   // on this reader's ticker; the times left saturate (forever stays so)
+            long fresh = WireNumbers.saturatedAdd(writtenAt, in.readLong());
+            long staleWhileRevalidate = WireNumbers.saturatedAdd(writtenAt, in.readLong());
+            long staleIfError = WireNumbers.saturatedAdd(writtenAt, in.readLong());
+            long kept = in.readLong();
+            long revalidate = kept == 0 ? 0 : WireNumbers.saturatedAdd(writtenAt, kept);
             int headerCount = in.readInt();
             List<Map.Entry<String, String>> headers = new ArrayList<>(headerCount);
             for (int i = 0; i < headerCount; i++) {
@@ -87,8 +92,8 @@ final class EntryCodec {
                 varyValues.add(present ? value : null);
             }
             byte[] body = readBytes(in);
-            CachedResponse entry = new CachedResponse(status, headers, body, now - elapsed, age, fresh,
-                    staleWhileRevalidate, staleIfError, varyNames, varyValues);
+            CachedResponse entry = new CachedResponse(status, headers, body, writtenAt, age, fresh,
+                    staleWhileRevalidate, staleIfError, revalidate, varyNames, varyValues);
             return entry.stateAt(now) == ResponseCache.State.MISS ? null : entry;
         } catch (IOException | RuntimeException e) {
             return null;

@@ -15,8 +15,10 @@ public interface ResponseCache {
         FRESH,
         /** Past freshness but within stale-while-revalidate: serve it and refresh in the background. */
         STALE,
-        /** Usable only if the upstream fails (stale-if-error). */
+        /** Usable only if the upstream fails (stale-if-error); revalidated first when it has a validator. */
         STALE_IF_ERROR,
+        /** Of no use as it is, but it has a validator: a conditional request may make it fresh again. */
+        EXPIRED,
         /** Nothing usable. */
         MISS
     }
@@ -38,6 +40,12 @@ public interface ResponseCache {
 
     /** Stores an entry (entries over max_entry_size are refused by the caller). */
     void store(CacheKey key, CachedResponse response);
+
+    /**
+     * Removes every entry of {@code resource} (any method, caller or body), in memory and in the shared tier if
+     * there is one: a successful unsafe request changed it.
+     */
+    void invalidate(CacheKey.Resource resource);
 
     /** A request that skipped the cache (no-cache, no-store). */
     void countBypass();

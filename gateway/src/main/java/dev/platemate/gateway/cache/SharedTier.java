@@ -15,6 +15,9 @@ public interface SharedTier {
     /** Stores {@code entry} for {@code ttlMillis}; failures are counted and otherwise ignored. */
     void put(CacheKey key, byte[] entry, long ttlMillis);
 
+    /** Deletes every entry of {@code resource}; failures are counted and otherwise ignored. */
+    void invalidate(CacheKey.Resource resource);
+
     /** Deletes every entry, or one route's. Completes with how many, or fails when the tier is unreachable. */
     CompletableFuture<Long> purge(Optional<String> routePrefix);
 }

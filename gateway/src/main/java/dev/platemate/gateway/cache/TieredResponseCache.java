@@ -45,8 +45,8 @@ final class TieredResponseCache implements ResponseCache {
                 return inMemory;
             }
             State state = entry.stateAt(now());
-            if (state != State.FRESH && state != State.STALE) {
-                return inMemory;
+            if (state.compareTo(inMemory.state()) >= 0) {
+                return inMemory; // the shared one is no better: fresh, stale, stale-if-error, to revalidate, none
             }
             sharedHits.increment();
             local.store(key, entry);
@@ -62,6 +62,12 @@ final class TieredResponseCache implements ResponseCache {
         if (ttl > 0) {
             shared.put(key, EntryCodec.write(response, now, wallClock.getAsLong()), ttl);
         }
+    }
+
+    @Override
+    public void invalidate(CacheKey.Resource resource) {
+        shared.invalidate(resource);
+        local.invalidate(resource);
     }
 
     @Override

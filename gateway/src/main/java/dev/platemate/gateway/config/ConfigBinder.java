@@ -284,7 +284,7 @@ final class ConfigBinder {
                 .map(m -> m.toUpperCase(Locale.ROOT)).toList();
         methods.stream().filter(m -> !CACHEABLE_METHODS.contains(m))
                 .forEach(m -> n.error("methods", m, "GET, HEAD or POST"));
-        RouteCacheConfig cache = new RouteCacheConfig(n.positiveDuration("ttl", Duration.ofMinutes(10)), methods,
+        RouteCacheConfig cache = new RouteCacheConfig(n.duration("ttl", Duration.ofMinutes(10)), methods,
                 n.duration("stale_while_revalidate", Duration.ZERO), n.duration("stale_if_error", Duration.ZERO));
         n.rejectUnknownKeys();
         return Optional.of(cache);

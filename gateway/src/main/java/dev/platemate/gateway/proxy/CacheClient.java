@@ -4,7 +4,10 @@ import dev.platemate.gateway.cache.CacheKey;
 import dev.platemate.gateway.cache.CachePolicy;
 import dev.platemate.gateway.cache.CachedResponse;
 import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.Invalidation;
 import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.cache.Revalidation;
+import dev.platemate.gateway.cache.SurrogateControl;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
 import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
@@ -14,11 +17,14 @@ import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.time.ZonedDateTime;
@@ -26,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +48,9 @@ final class CacheClient implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(CacheClient.class);
 
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding",
-            "content-length", "server-timing", "x-cache", "age");
+            "content-length", "server-timing", "x-cache", "age", SurrogateControl.NAME);
 
-    private enum State { WAITING_FOR_HEAD, BUFFERING, PASSING, ANSWERING_STALE, ENDED }
+    private enum State { WAITING_FOR_HEAD, BUFFERING, PASSING, ANSWERING_STALE, REVALIDATED, ENDED }
 
     private final ClientSide real;
     private final EventLoop loop;
@@ -53,14 +60,19 @@ final class CacheClient implements ClientSide {
     private State state = State.WAITING_FOR_HEAD;
     private boolean clientGone;
     private Runnable stopExchange = () -> { };
+    private Consumer<HttpHeaders> onSuccess = headers -> { };
     private HttpResponse head;
     private final List<HttpContent> held = new ArrayList<>();
     private long heldBytes;
     private CachePolicy.Freshness freshness;
 
-    /** What a fill needs: where to store, whom to tell, and what may stand in when the upstream fails. */
+    /**
+     * What a fill needs: where to store, whom to tell, the client's request headers (for Vary and its own
+     * conditionals), the entry being revalidated (or null), and what may stand in when the upstream fails (or
+     * null).
+     */
     record Fill(ResponseCache cache, CacheKey key, Fills.Fill waiters, RouteCacheConfig route, long maxEntryBytes,
-                HttpHeaders requestHeaders, CachedResponse staleIfError, Probe probe) {
+                HttpHeaders requestHeaders, CachedResponse revalidating, CachedResponse staleIfError, Probe probe) {
     }
 
     /**
@@ -82,13 +94,19 @@ final class CacheClient implements ClientSide {
         this.stopExchange = stop;
     }
 
+    /** What to do when the response turns out a success (2xx, 3xx), with its headers, before it is passed on. */
+    void onSuccessfulResponse(Consumer<HttpHeaders> action) {
+        this.onSuccess = action;
+    }
+
     /**
      * The client left. @return true when the exchange should go on regardless (a fill still to complete), false
      * when it should stop
      */
     boolean clientLeft() {
         clientGone = true;
-        return fill != null && (state == State.WAITING_FOR_HEAD || state == State.BUFFERING);
+        return fill != null
+                && (state == State.WAITING_FOR_HEAD || state == State.BUFFERING || state == State.REVALIDATED);
     }
 
     @Override
@@ -105,8 +123,16 @@ final class CacheClient implements ClientSide {
     }
 
     private void start(HttpResponse response) {
+        if (Invalidation.successful(response.status().code())) {
+            onSuccess.accept(response.headers());
+        }
         if (fill == null) {
             pass(response);
+            return;
+        }
+        if (response.status().code() == 304 && fill.revalidating() != null) {
+            head = response;
+            state = State.REVALIDATED; // the stored body is still good: freshened once this answer is read
             return;
         }
         if (response.status().code() >= 500 && fill.staleIfError() != null) {
@@ -139,7 +165,7 @@ final class CacheClient implements ClientSide {
             stopExchange.run();
             return;
         }
-        response.headers().set("x-cache", tag);
+        response.headers().set("x-cache", tag).remove(SurrogateControl.NAME);
         real.write(response);
     }
 
@@ -167,13 +193,11 @@ final class CacheClient implements ClientSide {
         switch (ended) {
             case BUFFERING -> {
                 String timing = head.headers().get("server-timing");
-                CachedResponse entry = store();
-                fill.waiters().complete(entry);
-                FullHttpResponse response = entry.toResponse(fill.cache().now(), "MISS", false);
-                if (timing != null) {
-                    response.headers().set("server-timing", timing);
-                }
-                answer(response, keepAlive);
+                answerFromEntry(store(), "MISS", timing, keepAlive);
+            }
+            case REVALIDATED -> {
+                String timing = head.headers().get("server-timing");
+                answerFromEntry(freshen(), "REVALIDATED", timing, keepAlive);
             }
             case ANSWERING_STALE -> answerStale(keepAlive);
             case PASSING -> {
@@ -184,6 +208,45 @@ final class CacheClient implements ClientSide {
             default -> {
             }
         }
+    }
+
+    /** Tells the waiters and answers the client from the entry, as its own conditionals ask. */
+    private void answerFromEntry(CachedResponse entry, String xCache, String timing, boolean keepAlive) {
+        fill.waiters().complete(entry);
+        FullHttpResponse response = entry.answer(fill.requestHeaders(), fill.cache().now(), xCache, false);
+        if (timing != null) {
+            response.headers().set("server-timing", timing);
+        }
+        answer(response, keepAlive);
+    }
+
+    /**
+     * The entry being revalidated, its headers freshened by the 304 in {@code head}, stored again when it may be
+     * (a 304 can also make it no longer storable: then this client still gets it, once).
+     */
+    private CachedResponse freshen() {
+        CachedResponse old = fill.revalidating();
+        HttpResponse notModified = head;
+        head = null;
+        List<Map.Entry<String, String>> headers = Revalidation.freshened(old.headers(), notModified.headers(),
+                NOT_STORED);
+        if (!EncodedResponse.encodable(headers)) {
+            headers = old.headers();
+        }
+        HttpResponse freshened = new DefaultHttpResponse(notModified.protocolVersion(),
+                HttpResponseStatus.valueOf(old.status()));
+        headers.forEach(header -> freshened.headers().add(header.getKey(), header.getValue()));
+        freshened.headers().set(HttpHeaderNames.AGE, notModified.headers().getAll(HttpHeaderNames.AGE))
+                .set(SurrogateControl.NAME, notModified.headers().getAll(SurrogateControl.NAME));
+        CachePolicy.Freshness renewed = CachePolicy.freshness(freshened, fill.route(), ZonedDateTime.now());
+        long now = fill.cache().now();
+        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), now,
+                renewed == null ? CachePolicy.Freshness.NONE : renewed, old.varyNames(), old.varyValues());
+        if (renewed != null) {
+            fill.probe().at(Probe.Stage.CACHE_STORE);
+            fill.cache().store(fill.key(), entry);
+        }
+        return entry;
     }
 
     private CachedResponse store() {
@@ -213,12 +276,8 @@ final class CacheClient implements ClientSide {
         }
         List<String> varyValues = new ArrayList<>();
         varyNames.forEach(name -> varyValues.add(fill.requestHeaders().get(name)));
-        long now = fill.cache().now();
-        // each duration is at most WireNumbers.MAX_DELTA, so none overflows on its own; the sums saturate
-        long fresh = WireNumbers.saturatedAdd(now, freshness.ttl().toNanos());
-        CachedResponse entry = new CachedResponse(head.status().code(), headers, body, now, freshness.upstreamAge(),
-                fresh, WireNumbers.saturatedAdd(fresh, freshness.staleWhileRevalidate().toNanos()),
-                WireNumbers.saturatedAdd(fresh, freshness.staleIfError().toNanos()), varyNames, varyValues);
+        CachedResponse entry = CachedResponse.stored(head.status().code(), headers, body, fill.cache().now(),
+                freshness, varyNames, varyValues);
         fill.cache().store(fill.key(), entry);
         head = null;
         return entry;

@@ -4,7 +4,10 @@ import dev.platemate.gateway.cache.CacheKey;
 import dev.platemate.gateway.cache.CachePolicy;
 import dev.platemate.gateway.cache.CachedResponse;
 import dev.platemate.gateway.cache.Fills;
+import dev.platemate.gateway.cache.Invalidation;
 import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.cache.Revalidation;
+import dev.platemate.gateway.cache.SurrogateControl;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
 import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
@@ -13,6 +16,7 @@ import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -20,6 +24,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +39,7 @@ final class CachingExchange implements Exchange {
 
     /** What a cached route needs, built once per route. */
     record CachedRoute(ResponseCache cache, Fills fills, RouteCacheConfig config, long maxEntryBytes,
-                       String routePrefix, String upstream, long fillWaitNanos, Probe probe) {
+                       String routePrefix, String upstream, URI upstreamOrigin, long fillWaitNanos, Probe probe) {
     }
 
     /** Opens the proxied exchange that goes upstream, answering to {@code client}. */
@@ -113,28 +118,32 @@ final class CachingExchange implements Exchange {
         })));
     }
 
-    /** Serves what the lookup found, or goes upstream: alone, leading a fill, or waiting for one. */
+    /**
+     * Serves what the lookup found, or goes upstream: alone, leading a fill (conditional when the entry found can be
+     * revalidated), or waiting for one.
+     */
     private void answer(CacheKey key, String method, ResponseCache.Lookup lookup) {
         route.probe().at(Probe.Stage.CACHE_LOOKUP);
+        CachedResponse found = lookup.entry();
         switch (lookup.state()) {
-            case FRESH -> serve(lookup.entry(), "HIT");
+            case FRESH -> serve(found, "HIT");
             case STALE -> {
                 Fills.Membership refresh = method.equals("GET") ? route.fills().join(key) : null;
                 if (refresh != null && refresh.leader()) {
-                    refreshInBackground(key, refresh.fill());
+                    refreshInBackground(key, refresh.fill(), found);
                 }
-                serve(lookup.entry(), "STALE");
+                serve(found, "STALE");
             }
             default -> {
-                CachedResponse staleIfError = lookup.state() == ResponseCache.State.STALE_IF_ERROR
-                        ? lookup.entry() : null;
                 if (headRequest) {
                     goUpstream("MISS", null);
                     return;
                 }
+                CachedResponse staleIfError = lookup.state() == ResponseCache.State.STALE_IF_ERROR ? found : null;
+                CachedResponse revalidating = found != null && found.revalidatable() ? found : null;
                 Fills.Membership membership = route.fills().join(key);
                 if (membership.leader()) {
-                    goUpstream("MISS", fillFor(key, membership.fill(), staleIfError));
+                    goUpstream("MISS", fillFor(key, membership.fill(), revalidating, staleIfError));
                 } else {
                     stopWaiting = membership.fill().await(client.eventLoop(), route.fillWaitNanos(),
                             entry -> client.guard(() -> filledByAnother(entry, staleIfError)).run());
@@ -143,9 +152,22 @@ final class CachingExchange implements Exchange {
         }
     }
 
-    private CacheClient.Fill fillFor(CacheKey key, Fills.Fill fill, CachedResponse staleIfError) {
+    private CacheClient.Fill fillFor(CacheKey key, Fills.Fill fill, CachedResponse revalidating,
+                                     CachedResponse staleIfError) {
         return new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(),
-                request.headers().copy(), staleIfError, route.probe());
+                request.headers().copy(), revalidating, staleIfError, route.probe());
+    }
+
+    /**
+     * The headers a fill sends upstream: conditional on the entry it revalidates, else without the client's own
+     * conditionals, so that what comes back can be stored (the client's are then answered from the entry).
+     */
+    private static void conditionalFor(HttpHeaders upstreamHeaders, CacheClient.Fill fill) {
+        if (fill.revalidating() != null) {
+            Revalidation.makeConditional(upstreamHeaders, fill.revalidating());
+        } else {
+            upstreamHeaders.remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+        }
     }
 
     /** The identical request ahead of this one finished its fill (entry), or gave up or took too long (null). */
@@ -164,11 +186,21 @@ final class CachingExchange implements Exchange {
     private void serve(CachedResponse entry, String xCache) {
         done = true;
         releaseBody();
-        client.respond(entry.toResponse(route.cache().now(), xCache, headRequest), true);
+        HttpHeaders conditionals = request.method().equals(HttpMethod.POST) ? EmptyHttpHeaders.INSTANCE
+                : request.headers();
+        client.respond(entry.answer(conditionals, route.cache().now(), xCache, headRequest), true);
     }
 
     private void goUpstream(String xCache, CacheClient.Fill fill) {
+        request.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);
+        if (fill != null) {
+            conditionalFor(request.headers(), fill);
+        }
         cacheClient = new CacheClient(client, client.eventLoop(), client.remoteAddress(), xCache, fill);
+        if (fill == null && Invalidation.unsafe(request.method().name())
+                && !route.config().methods().contains(request.method().name())) {
+            cacheClient.onSuccessfulResponse(this::invalidate);
+        }
         inner = upstream.open(request, cacheClient);
         ProxyExchange opened = inner;
         cacheClient.onNobodyListening(opened::onClientClosed);
@@ -177,13 +209,21 @@ final class CachingExchange implements Exchange {
         parts.forEach(opened::onRequestContent);
     }
 
-    /** Within stale-while-revalidate: one request, with no client, refreshes the entry. */
-    private void refreshInBackground(CacheKey key, Fills.Fill fill) {
+    /** A successful unsafe request: its target, and what its Location and Content-Location name, are stale now. */
+    private void invalidate(HttpHeaders response) {
+        for (String target : Invalidation.targets(route.upstreamOrigin(), upstreamTarget, response)) {
+            route.cache().invalidate(new CacheKey.Resource(route.routePrefix(), route.upstream(), target));
+        }
+    }
+
+    /** Within stale-while-revalidate: one request, with no client, refreshes the entry (conditionally if it can). */
+    private void refreshInBackground(CacheKey key, Fills.Fill fill, CachedResponse stale) {
         HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 request.headers().copy());
-        CacheClient detached = new CacheClient(null, client.eventLoop(), client.remoteAddress(), "MISS",
-                new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(), copy.headers(),
-                        null, route.probe()));
+        CacheClient.Fill refill = fillFor(key, fill, stale.revalidatable() ? stale : null, null);
+        copy.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);
+        conditionalFor(copy.headers(), refill);
+        CacheClient detached = new CacheClient(null, client.eventLoop(), client.remoteAddress(), "MISS", refill);
         ProxyExchange refresh = upstream.open(copy, detached);
         detached.onNobodyListening(refresh::onClientClosed);
         refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);

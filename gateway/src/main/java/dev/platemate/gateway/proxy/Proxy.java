@@ -19,6 +19,8 @@ import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +54,8 @@ public final class Proxy {
                     parts.protections().get(route.upstream()), parts.ticker(), parts.probe()));
             route.cache().ifPresent(cache -> cachedRoutes.put(route.path(), new CachingExchange.CachedRoute(
                     parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
-                    route.upstream(), pool.config().responseTimeout().toNanos(), parts.probe())));
+                    route.upstream(), origin(pool.config()), pool.config().responseTimeout().toNanos(),
+                    parts.probe())));
         }
         this.backstop = backstopFor(routes, parts);
     }
@@ -91,6 +94,15 @@ public final class Proxy {
     /** What this proxy's routes use. */
     public Parts parts() {
         return parts;
+    }
+
+    /** The upstream's scheme, host and port, for same-origin checks. */
+    private static URI origin(UpstreamConfig upstream) {
+        try {
+            return new URI(upstream.scheme(), null, upstream.host(), upstream.port(), "/", null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("upstream " + upstream.name() + " has no valid origin", e);
+        }
     }
 
     /** Starts serving {@code request} on {@code route}. Event-loop only. */

@@ -21,7 +21,8 @@ class EntryCodecTest {
                 new AbstractMap.SimpleImmutableEntry<>("etag", "\"é-1\""));
         return new CachedResponse(200, headers, "{\"food\":\"apple\"}".getBytes(StandardCharsets.UTF_8),
                 writerNow - 5 * SECOND, 3, writerNow + 60 * SECOND, writerNow + 90 * SECOND,
-                writerNow + 120 * SECOND, List.of("accept-language", "x-missing"), Arrays.asList("en", null));
+                writerNow + 120 * SECOND, writerNow + 3720 * SECOND, List.of("accept-language", "x-missing"),
+                Arrays.asList("en", null));
     }
 
     @Test
@@ -39,6 +40,7 @@ class EntryCodecTest {
         assertThat(read.freshUntil()).isEqualTo(readerNow + 50 * SECOND);
         assertThat(read.staleWhileRevalidateUntil()).isEqualTo(readerNow + 80 * SECOND);
         assertThat(read.staleIfErrorUntil()).isEqualTo(readerNow + 110 * SECOND);
+        assertThat(read.revalidateUntil()).isEqualTo(readerNow + 3710 * SECOND);
         DefaultHttpHeaders english = new DefaultHttpHeaders();
         english.set("accept-language", "en");
         assertThat(read.matches(english)).isTrue();
@@ -47,12 +49,24 @@ class EntryCodecTest {
     }
 
     @Test
-    void anEntryReadAfterItCanBeServedIsNothing() {
+    void anEntryReadAfterItCanBeServedOrRevalidatedIsNothing() {
         long writerNow = 100 * SECOND;
         byte[] bytes = EntryCodec.write(entry(writerNow), writerNow, 0);
-        assertThat(EntryCodec.read(bytes, 0, 119_000)).isNotNull();
-        assertThat(EntryCodec.read(bytes, 0, 120_000)).isNull();
-        assertThat(EntryCodec.ttlMillis(entry(writerNow), writerNow)).isEqualTo(120_000);
+        assertThat(EntryCodec.read(bytes, 0, 119_000).stateAt(0)).isEqualTo(ResponseCache.State.STALE_IF_ERROR);
+        assertThat(EntryCodec.read(bytes, 0, 120_000).stateAt(0)).isEqualTo(ResponseCache.State.EXPIRED);
+        assertThat(EntryCodec.read(bytes, 0, 3_719_000)).isNotNull();
+        assertThat(EntryCodec.read(bytes, 0, 3_720_000)).isNull();
+        assertThat(EntryCodec.ttlMillis(entry(writerNow), writerNow)).isEqualTo(3_720_000);
+    }
+
+    @Test
+    void timesThatAreForeverStayForeverOnAReaderWhoseTickerIsAhead() {
+        CachedResponse forever = new CachedResponse(200, List.of(), new byte[0], 0, 0, Long.MAX_VALUE,
+                Long.MAX_VALUE, Long.MAX_VALUE, 0, List.of(), List.of());
+        byte[] bytes = EntryCodec.write(forever, 0, 0);
+        CachedResponse read = EntryCodec.read(bytes, Long.MAX_VALUE / 2, 0);
+        assertThat(read.freshUntil()).isEqualTo(Long.MAX_VALUE);
+        assertThat(read.stateAt(Long.MAX_VALUE / 2)).isEqualTo(ResponseCache.State.FRESH);
     }
 
     @Test

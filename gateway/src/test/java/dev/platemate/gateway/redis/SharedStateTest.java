@@ -264,7 +264,7 @@ class SharedStateTest {
         }
         get(pair.get(0), "/api/cacheable?id=resumed", "r");
         String key = "gw:cache:" + CacheKey.of("/api/", "GET", "test", "/cacheable?id=resumed", null, null)
-                .sharedName();
+                .resource().sharedName();
         await().atMost(Duration.ofSeconds(5)).until(() -> redis.command("EXISTS " + key).equals(":1"));
         assertThat(get(pair.get(1), "/api/cacheable?id=resumed", "r").headers().firstValue("x-cache"))
                 .hasValue("HIT");

@@ -77,6 +77,8 @@ public final class TestUpstream implements AutoCloseable {
     private final CompletableFuture<Void> lastEvent = new CompletableFuture<>();
     /** {@code /cacheable}: responses served so far (each body carries its number). */
     public final AtomicInteger cacheableServed = new AtomicInteger();
+    /** {@code /cacheable}: 304 answers to conditional requests whose validator matched. */
+    public final AtomicInteger cacheableNotModified = new AtomicInteger();
     /** {@code /cacheable}: while set, answered 503 (an upstream outage). */
     public final AtomicBoolean cacheableFailing = new AtomicBoolean();
     /** {@code /flaky}: every other request is answered 503 (the first one fails). */
@@ -213,7 +215,7 @@ public final class TestUpstream implements AutoCloseable {
                 echo.put("body", body);
                 send(ctx, full(HttpResponseStatus.OK, JSON.writeValueAsBytes(echo), "application/json"), keepAlive);
             } else if (path.equals("/cacheable")) {
-                cacheable(ctx, query, keepAlive);
+                cacheable(ctx, request, query, keepAlive);
             } else if (path.equals("/flaky")) {
                 boolean fail = flakyServed.incrementAndGet() % 2 == 1;
                 FullHttpResponse response = full(fail ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.OK,
@@ -302,10 +304,34 @@ public final class TestUpstream implements AutoCloseable {
          * A response with the caching headers the query asks for: {@code cc} (Cache-Control), {@code vary},
          * {@code cookie=1}, {@code status}, {@code size}, {@code ms} (delay). The body says which response it is.
          */
-        private void cacheable(ChannelHandlerContext ctx, QueryStringDecoder query, boolean keepAlive) {
+        /**
+         * Query: {@code cc} (Cache-Control), {@code vary}, {@code cookie}, {@code status}, {@code size}, {@code ms};
+         * {@code etag=X} sends ETag "X" and {@code lm} a fixed Last-Modified, and a conditional request that
+         * matches either is answered 304 (with Cache-Control and X-Served); {@code location},
+         * {@code content_location} and {@code surrogate_control} set those headers. Every answer carries X-Served, the answers given so far.
+         */
+        private void cacheable(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
+                               boolean keepAlive) {
             if (cacheableFailing.get()) {
                 send(ctx, full(HttpResponseStatus.SERVICE_UNAVAILABLE, "down".getBytes(StandardCharsets.UTF_8),
                         "text/plain"), keepAlive);
+                return;
+            }
+            String etag = query.parameters().containsKey("etag") ? "\"" + query.parameters().get("etag").get(0) + "\""
+                    : null;
+            String lastModified = query.parameters().containsKey("lm") ? "Wed, 01 Jan 2025 00:00:00 GMT" : null;
+            int answers = cacheableServed.get() + cacheableNotModified.get() + 1;
+            if (etag != null && etag.equals(request.headers().get(HttpHeaderNames.IF_NONE_MATCH))
+                    || lastModified != null && lastModified.equals(request.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE))) {
+                cacheableNotModified.incrementAndGet();
+                FullHttpResponse notModified = full(HttpResponseStatus.NOT_MODIFIED, new byte[0], "application/json");
+                notModified.headers().remove(HttpHeaderNames.CONTENT_TYPE).remove(HttpHeaderNames.CONTENT_LENGTH)
+                        .set("x-served", answers);
+                List<String> cc = query.parameters().get("cc");
+                if (cc != null) {
+                    notModified.headers().set(HttpHeaderNames.CACHE_CONTROL, cc.get(0));
+                }
+                send(ctx, notModified, keepAlive);
                 return;
             }
             int n = cacheableServed.incrementAndGet();
@@ -324,6 +350,19 @@ public final class TestUpstream implements AutoCloseable {
             }
             if (query.parameters().containsKey("cookie")) {
                 response.headers().set(HttpHeaderNames.SET_COOKIE, "session=abc");
+            }
+            response.headers().set("x-served", answers);
+            if (etag != null) {
+                response.headers().set(HttpHeaderNames.ETAG, etag);
+            }
+            if (lastModified != null) {
+                response.headers().set(HttpHeaderNames.LAST_MODIFIED, lastModified);
+            }
+            for (String name : List.of("location", "content_location", "surrogate_control")) {
+                List<String> value = query.parameters().get(name);
+                if (value != null) {
+                    response.headers().set(name.replace('_', '-'), value.get(0));
+                }
             }
             ctx.executor().schedule(() -> send(ctx, response, keepAlive), intParam(query, "ms", 0),
                     TimeUnit.MILLISECONDS);
