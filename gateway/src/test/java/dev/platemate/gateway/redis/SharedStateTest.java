@@ -271,6 +271,27 @@ class SharedStateTest {
     }
 
     @Test
+    void anUnsafeRequestThroughOneReplicaRemovesTheSharedCopy() throws Exception {
+        List<TestGateway> pair = replicas("max_concurrent: 2", "", "");
+        HttpResponse<String> before = get(pair.get(0), "/api/cacheable?id=changing", "a");
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.command("DBSIZE").equals(":1"));
+
+        HttpResponse<String> changed = pair.get(0).client().send(HttpRequest.newBuilder(
+                pair.get(0).uri("/api/cacheable?id=changing")).POST(HttpRequest.BodyPublishers.ofString("new"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(changed.statusCode()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.command("DBSIZE").equals(":0"));
+        HttpResponse<String> refilled = get(pair.get(0), "/api/cacheable?id=changing", "a");
+        assertThat(refilled.headers().firstValue("x-cache")).hasValue("MISS");
+        assertThat(refilled.body()).isNotEqualTo(before.body());
+        await().atMost(Duration.ofSeconds(5)).until(() -> redis.command("DBSIZE").equals(":1"));
+        HttpResponse<String> shared = get(pair.get(1), "/api/cacheable?id=changing", "a");
+        assertThat(shared.headers().firstValue("x-cache")).hasValue("HIT");
+        assertThat(shared.body()).isEqualTo(refilled.body());
+    }
+
+    @Test
     void aReplicaStartsWithoutRedisServesAloneAndSharesOnceRedisComesUp() throws Exception {
         redis.kill();
         startReplicas("max_concurrent: 2", "{key: \"header:X-Client-Id\", requests: 100, per: 1m}", "", "");
