@@ -2,17 +2,12 @@ package dev.platemate.gateway.cache;
 
 import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.wire.WireNumbers;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A stored response: status, headers and body as plain bytes (never pooled buffers), with the times, in ticker
@@ -32,9 +27,6 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
                              List<String> varyValues, byte[] encodedHead) {
 
     private static final byte[] EMPTY = new byte[0];
-    /** What describes a body, left out of a 304 (RFC 9110 section 15.4.5). */
-    private static final Set<String> NOT_IN_304 = Set.of("content-type", "content-encoding", "content-language",
-            "content-range", "content-md5");
 
     public CachedResponse {
         headers = List.copyOf(headers);
@@ -147,24 +139,5 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
     public FullHttpResponse toResponse(long now, String xCache, boolean head) {
         return new EncodedResponse(HttpResponseStatus.valueOf(status), encodedHead, head ? EMPTY : body, body.length,
                 ageSeconds(now), xCache);
-    }
-
-    /**
-     * The answer to a request for it: 304 Not Modified when the request's own conditionals say the client has it
-     * already (see {@link Conditionals}), else the stored response ({@link #toResponse}).
-     */
-    public FullHttpResponse answer(HttpHeaders request, long now, String xCache, boolean head) {
-        if (status != 200 || !Conditionals.notModified(request, this)) {
-            return toResponse(now, xCache, head);
-        }
-        FullHttpResponse notModified = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
-        for (Map.Entry<String, String> header : headers) {
-            if (!NOT_IN_304.contains(header.getKey().toLowerCase(Locale.ROOT))) {
-                notModified.headers().add(header.getKey(), header.getValue());
-            }
-        }
-        notModified.headers().set("age", ageSeconds(now)).set("x-cache", xCache);
-        return notModified;
     }
 }

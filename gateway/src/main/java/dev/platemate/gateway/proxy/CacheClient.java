@@ -3,6 +3,7 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.cache.CacheKey;
 import dev.platemate.gateway.cache.CachePolicy;
 import dev.platemate.gateway.cache.CachedResponse;
+import dev.platemate.gateway.cache.EntryAnswers;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.Invalidation;
 import dev.platemate.gateway.cache.ResponseCache;
@@ -213,7 +214,8 @@ final class CacheClient implements ClientSide {
     /** Tells the waiters and answers the client from the entry, as its own conditionals ask. */
     private void answerFromEntry(CachedResponse entry, String xCache, String timing, boolean keepAlive) {
         fill.waiters().complete(entry);
-        FullHttpResponse response = entry.answer(fill.requestHeaders(), fill.cache().now(), xCache, false);
+        FullHttpResponse response = EntryAnswers.answer(entry, fill.requestHeaders(), fill.cache().now(), xCache,
+                false);
         if (timing != null) {
             response.headers().set("server-timing", timing);
         }

@@ -3,6 +3,7 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.cache.CacheKey;
 import dev.platemate.gateway.cache.CachePolicy;
 import dev.platemate.gateway.cache.CachedResponse;
+import dev.platemate.gateway.cache.EntryAnswers;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.Invalidation;
 import dev.platemate.gateway.cache.ResponseCache;
@@ -135,8 +136,8 @@ final class CachingExchange implements Exchange {
                 serve(found, "STALE");
             }
             default -> {
-                if (headRequest) {
-                    goUpstream("MISS", null);
+                if (headRequest || request.headers().contains(HttpHeaderNames.RANGE)) {
+                    goUpstream("MISS", null); // its answer cannot fill: it goes alone
                     return;
                 }
                 CachedResponse staleIfError = lookup.state() == ResponseCache.State.STALE_IF_ERROR ? found : null;
@@ -188,7 +189,7 @@ final class CachingExchange implements Exchange {
         releaseBody();
         HttpHeaders conditionals = request.method().equals(HttpMethod.POST) ? EmptyHttpHeaders.INSTANCE
                 : request.headers();
-        client.respond(entry.answer(conditionals, route.cache().now(), xCache, headRequest), true);
+        client.respond(EntryAnswers.answer(entry, conditionals, route.cache().now(), xCache, headRequest), true);
     }
 
     private void goUpstream(String xCache, CacheClient.Fill fill) {

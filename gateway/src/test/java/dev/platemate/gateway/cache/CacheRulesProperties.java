@@ -95,6 +95,30 @@ class CacheRulesProperties {
     }
 
     @Property
+    void anyRangeHeaderIsOneRangeInsideTheBodyOrNone(@ForAll @StringLength(max = 30) String header,
+                                                     @ForAll @LongRange(max = 1000) long length) {
+        ByteRange range = ByteRange.of(header, length);
+        if (range != null) {
+            assertThat(range.first()).isBetween(0L, length - 1);
+            assertThat(range.last()).isBetween(range.first(), length - 1);
+        }
+    }
+
+    @Example
+    void rangesAreReadAsTheRfcSays() {
+        assertThat(ByteRange.of("bytes=0-9", 100)).isEqualTo(new ByteRange(0, 9));
+        assertThat(ByteRange.of("bytes=90-", 100)).isEqualTo(new ByteRange(90, 99));
+        assertThat(ByteRange.of("bytes=90-200", 100)).isEqualTo(new ByteRange(90, 99));
+        assertThat(ByteRange.of("bytes=-10", 100)).isEqualTo(new ByteRange(90, 99));
+        assertThat(ByteRange.of("bytes=-1000", 100)).isEqualTo(new ByteRange(0, 99));
+        assertThat(ByteRange.of("BYTES=1-1", 100)).isEqualTo(new ByteRange(1, 1));
+        for (String none : List.of("bytes=100-", "bytes=5-4", "bytes=-0", "bytes=0-1,3-4", "items=0-1", "bytes=x-1",
+                "bytes=-", "bytes=99999999999999999999-")) {
+            assertThat(ByteRange.of(none, 100)).as(none).isNull();
+        }
+    }
+
+    @Property
     void anyLocationIsResolvedOrLeftOutWithoutFailing(@ForAll @StringLength(max = 60) String location) {
         HttpHeaders response = new DefaultHttpHeaders(false).set("location", location);
         List<String> targets = Invalidation.targets(URI.create("http://10.0.0.1:8080/"), "/items?page=1", response);

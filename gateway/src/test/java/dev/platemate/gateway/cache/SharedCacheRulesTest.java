@@ -168,6 +168,31 @@ class SharedCacheRulesTest {
     }
 
     @Test
+    void aByteRangeOfAFreshEntryIsAnsweredFromTheCache() throws Exception {
+        TestGateway gateway = cached("ttl: 10m");
+        String path = path("max-age=60", "&etag=r1&size=100");
+        HttpResponse<String> whole = get(gateway, path);
+
+        HttpResponse<String> middle = get(gateway, path, "Range", "bytes=10-19");
+        HttpResponse<String> suffix = get(gateway, path, "Range", "bytes=-5");
+        HttpResponse<String> stillTheSame = get(gateway, path, "Range", "bytes=0-4", "If-Range", "\"r1\"");
+        HttpResponse<String> changedSince = get(gateway, path, "Range", "bytes=0-4", "If-Range", "\"r0\"");
+        HttpResponse<String> twoRanges = get(gateway, path, "Range", "bytes=0-1, 5-6");
+
+        assertThat(middle.statusCode()).isEqualTo(206);
+        assertThat(middle.body()).isEqualTo(whole.body().substring(10, 20));
+        assertThat(middle.headers().firstValue("content-range")).hasValue("bytes 10-19/100");
+        assertThat(middle.headers().firstValue("content-length")).hasValue("10");
+        assertThat(xCache(middle)).isEqualTo("HIT");
+        assertThat(suffix.body()).isEqualTo(whole.body().substring(95));
+        assertThat(stillTheSame.statusCode()).isEqualTo(206);
+        assertThat(changedSince.statusCode()).isEqualTo(200);
+        assertThat(changedSince.body()).isEqualTo(whole.body());
+        assertThat(twoRanges.statusCode()).isEqualTo(200);
+        assertThat(fixture.upstream().cacheableServed.get()).isEqualTo(1);
+    }
+
+    @Test
     void aSuccessfulUnsafeRequestInvalidatesItsTargetForEveryCaller() throws Exception {
         TestGateway gateway = cached("ttl: 10m");
         String path = path("max-age=60", "");

@@ -302,13 +302,10 @@ public final class TestUpstream implements AutoCloseable {
 
         /**
          * A response with the caching headers the query asks for: {@code cc} (Cache-Control), {@code vary},
-         * {@code cookie=1}, {@code status}, {@code size}, {@code ms} (delay). The body says which response it is.
-         */
-        /**
-         * Query: {@code cc} (Cache-Control), {@code vary}, {@code cookie}, {@code status}, {@code size}, {@code ms};
-         * {@code etag=X} sends ETag "X" and {@code lm} a fixed Last-Modified, and a conditional request that
-         * matches either is answered 304 (with Cache-Control and X-Served); {@code location},
-         * {@code content_location} and {@code surrogate_control} set those headers. Every answer carries X-Served, the answers given so far.
+         * {@code cookie=1}, {@code status}, {@code size}, {@code ms} (delay); {@code etag=X} sends ETag "X" and
+         * {@code lm} a fixed Last-Modified, and a conditional request matching either is answered 304 (with the
+         * Cache-Control); {@code location}, {@code content_location} and {@code surrogate_control} set those
+         * headers. The body says which full response it is; every answer carries X-Served, the answers so far.
          */
         private void cacheable(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
                                boolean keepAlive) {
