@@ -360,6 +360,13 @@ final class CacheClient implements ClientSide {
     }
 
     @Override
+    public void timed(long queueMillis, long upstreamMillis) {
+        if (real != null) {
+            real.timed(queueMillis, upstreamMillis);
+        }
+    }
+
+    @Override
     public EventLoop eventLoop() {
         return loop;
     }

@@ -369,6 +369,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         done = true;
+        relay.clientLeft();
         cleanUp(false);
     }
 

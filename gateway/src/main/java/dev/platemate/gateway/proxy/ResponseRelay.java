@@ -166,6 +166,11 @@ final class ResponseRelay {
         return turn == null ? -1 : turn.queueMillis();
     }
 
+    /** The client left: tells it what the request spent queued and upstream until then, for the access log. */
+    void clientLeft() {
+        client.timed(queueMillis(), sentAt == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt));
+    }
+
     /** Whether any byte of a response went to the client. */
     boolean started() {
         return started;

@@ -56,6 +56,13 @@ public interface ClientSide {
     default void routed(String route, String upstream) {
     }
 
+    /**
+     * What the request spent queued and upstream so far, in milliseconds (-1: not at all), told by an exchange
+     * whose client left before a response head could carry them in Server-Timing: for the access log.
+     */
+    default void timed(long queueMillis, long upstreamMillis) {
+    }
+
     /** Cut the connection: the response cannot be completed. */
     void abort();
 

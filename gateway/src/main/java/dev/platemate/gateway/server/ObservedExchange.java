@@ -36,6 +36,8 @@ final class ObservedExchange implements ClientSide, Exchange {
     private int status;
     private long bytes;
     private String serverTiming;
+    private long queueMillis = -1;
+    private long upstreamMillis = -1;
     private String cache;
     private boolean ended;
     private boolean failed;
@@ -84,12 +86,22 @@ final class ObservedExchange implements ClientSide, Exchange {
         }
     }
 
+    /** The exchange hears first, so that what it tells of its timings ({@link #timed}) is in the summary. */
     @Override
     public void onClientClosed() {
-        end(false);
-        if (!failed && exchange != null) {
-            exchange.onClientClosed();
+        try {
+            if (!failed && exchange != null) {
+                exchange.onClientClosed();
+            }
+        } finally {
+            end(false);
         }
+    }
+
+    @Override
+    public void timed(long queueMillis, long upstreamMillis) {
+        this.queueMillis = queueMillis;
+        this.upstreamMillis = upstreamMillis;
     }
 
     /**
@@ -191,7 +203,8 @@ final class ObservedExchange implements ClientSide, Exchange {
             probe.at(Probe.Stage.LISTENERS);
             listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
                     status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
-                    timing("queue;dur="), timing("upstream;dur="), cache == null ? "-" : cache, completed));
+                    timing("queue;dur=", queueMillis), timing("upstream;dur=", upstreamMillis),
+                    cache == null ? "-" : cache, completed));
         } catch (RuntimeException cause) {
             // the answer goes out all the same: the books are not worth a request
             log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),
@@ -205,11 +218,11 @@ final class ObservedExchange implements ClientSide, Exchange {
         return query < 0 ? uri : uri.substring(0, query);
     }
 
-    /** A duration the gateway itself wrote into Server-Timing, or -1. */
-    private long timing(String metric) {
+    /** A duration the gateway itself wrote into Server-Timing, else what the exchange told ({@code told}). */
+    private long timing(String metric, long told) {
         int at = serverTiming == null ? -1 : serverTiming.indexOf(metric);
         if (at < 0) {
-            return -1;
+            return told;
         }
         long value = 0;
         for (int i = at + metric.length(); i < serverTiming.length(); i++) {

@@ -99,8 +99,9 @@ class AccessLogTest {
     }
 
     @Test
-    void aClientThatLeavesBeforeTheAnswerIsLogged499() throws Exception {
-        TestGateway gateway = fixture.restart(TestGateway.config(fixture.upstream().url()));
+    void aClientThatLeavesBeforeTheAnswerIsLogged499WithItsTimeQueuedAndUpstream() throws Exception {
+        TestGateway gateway = fixture.restart(TestGateway.withLimiter(TestGateway.config(fixture.upstream().url()),
+                "max_concurrent: 2, max_queue: 10, queue_timeout: 5s"));
         try (RawClient client = new RawClient(gateway.port())) {
             client.send("GET /api/hang HTTP/1.1\r\nHost: x\r\n\r\n");
             await().until(() -> fixture.upstream().requests.size() == 1);
@@ -110,5 +111,7 @@ class AccessLogTest {
 
         assertThat(line.get("status").asInt()).isEqualTo(499);
         assertThat(line.get("completed").asBoolean()).isFalse();
+        assertThat(line.get("queue_ms").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(line.get("upstream_ms").asLong()).isGreaterThanOrEqualTo(0);
     }
 }
