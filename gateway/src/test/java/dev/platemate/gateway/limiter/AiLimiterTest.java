@@ -77,6 +77,35 @@ class AiLimiterTest {
     }
 
     @Test
+    void queuedClientsThatAllLeaveAtOnceNeverReachTheProvider() throws Exception {
+        TestGateway gateway = limited("max_concurrent: 1, max_queue: 50, queue_timeout: 30s");
+        for (int trial = 0; trial < 4; trial++) {
+            int holderSeq = 1000 * (trial + 1);
+            CompletableFuture<HttpResponse<String>> holding = send(gateway, "/api/ai?ms=400", holderSeq);
+            await().until(() -> gateway.gateway().limiterStats().get("ai").active() == 1);
+            List<RawClient> leaving = new ArrayList<>();
+            for (int i = 1; i <= 12; i++) {
+                RawClient client = new RawClient(gateway.port());
+                client.send("GET /api/ai?ms=10 HTTP/1.1\r\nHost: x\r\nX-Seq: " + (holderSeq + i) + "\r\n\r\n");
+                leaving.add(client);
+            }
+            await().until(() -> gateway.gateway().limiterStats().get("ai").queued() == 12);
+            for (int i = 0; i < leaving.size(); i++) {   // half of them close, half reset, all at once
+                if (i % 2 == 0) {
+                    leaving.get(i).close();
+                } else {
+                    leaving.get(i).abort();
+                }
+            }
+            await().until(() -> gateway.gateway().limiterStats().get("ai").queued() == 0);
+            assertThat(holding.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            await().until(() -> gateway.gateway().limiterStats().get("ai").active() == 0);
+        }
+        List<Long> reached = fixture.upstream().aiArrivals.stream().map(arrival -> arrival[0]).toList();
+        assertThat(reached).containsExactly(1000L, 2000L, 3000L, 4000L);
+    }
+
+    @Test
     void aFullQueueAnswers503QueueFullWithRetryAfter() throws Exception {
         TestGateway gateway = limited("max_concurrent: 1, max_queue: 1, queue_timeout: 30s");
         CompletableFuture<HttpResponse<String>> holding = send(gateway, "/api/ai?ms=500", 0);
