@@ -113,17 +113,21 @@ public final class CachePolicy {
         Map<String, String> out = new HashMap<>();
         for (String header : cacheControl) {
             for (String part : header.split(",")) {
-                String directive = part.trim();
-                if (directive.isEmpty()) {
-                    continue;
-                }
-                int eq = directive.indexOf('=');
-                String name = (eq < 0 ? directive : directive.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
-                String value = eq < 0 ? "" : directive.substring(eq + 1).trim().replace("\"", "");
-                out.putIfAbsent(name, value);
+                addDirective(out, part);
             }
         }
         return out;
+    }
+
+    /** One {@code name[=value]} directive into {@code out}: the name in lower case, quotes dropped; first wins. */
+    static void addDirective(Map<String, String> out, String part) {
+        String directive = part.strip();
+        if (directive.isEmpty()) {
+            return;
+        }
+        int eq = directive.indexOf('=');
+        String name = (eq < 0 ? directive : directive.substring(0, eq)).strip().toLowerCase(Locale.ROOT);
+        out.putIfAbsent(name, eq < 0 ? "" : directive.substring(eq + 1).strip().replace("\"", ""));
     }
 
     /** A delta-seconds directive's value, clamped (see WireNumbers); {@code fallback} when not a number. */

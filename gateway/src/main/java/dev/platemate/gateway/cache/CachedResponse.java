@@ -5,26 +5,32 @@ import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * A stored response: status, headers and body as plain bytes (never pooled buffers), with the times, in ticker
- * nanoseconds, until which it is fresh and may still be served stale. Immutable; shared by every hit.
+ * nanoseconds, until which it is fresh, may still be served stale, and is kept to be revalidated. Immutable;
+ * shared by every hit.
  *
- * @param headers     the response's end-to-end headers, as stored
- * @param upstreamAge the Age the upstream gave it, in seconds
- * @param revalidateUntil until when it is kept, once it may no longer be served, to be revalidated with its validator
- *                        (0 without a validator)
- * @param varyNames   request headers named by Vary, lower case
- * @param varyValues  the values they had on the request that filled it (null for absent)
- * @param encodedHead the status line and headers as bytes, made once by the other constructor and shared by hits
+ * @param headers         the response's end-to-end headers, as stored
+ * @param upstreamAge     the Age the upstream gave it, in seconds
+ * @param revalidateUntil until when it is kept, once it may no longer be served, to be revalidated with its
+ *                        validator ({@link #NOT_KEPT} without one)
+ * @param varyNames       request headers named by Vary, lower case
+ * @param varyValues      a SHA-256 of each value they had on the request that filled it (null for absent), so no
+ *                        credential a Vary names (Authorization, Cookie) is held or shared in clear
+ * @param encodedHead     the status line and headers as bytes, made once by the other constructor, shared by hits
  */
 public record CachedResponse(int status, List<Map.Entry<String, String>> headers, byte[] body, long storedAt,
                              long upstreamAge, long freshUntil, long staleWhileRevalidateUntil,
                              long staleIfErrorUntil, long revalidateUntil, List<String> varyNames,
                              List<String> varyValues, byte[] encodedHead) {
+
+    /** The {@code revalidateUntil} of a response without a validator: before any ticker time. */
+    public static final long NOT_KEPT = Long.MIN_VALUE;
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -60,15 +66,10 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
         long fresh = WireNumbers.saturatedAdd(now, freshness.ttl().toNanos());
         long staleWhileRevalidate = WireNumbers.saturatedAdd(fresh, freshness.staleWhileRevalidate().toNanos());
         long staleIfError = WireNumbers.saturatedAdd(fresh, freshness.staleIfError().toNanos());
-        CachedResponse entry = new CachedResponse(status, headers, body, now, freshness.upstreamAge(), fresh,
-                staleWhileRevalidate, staleIfError, 0, varyNames, varyValues);
-        if (!entry.revalidatable()) {
-            return entry;
-        }
-        long kept = WireNumbers.saturatedAdd(Math.max(staleWhileRevalidate, staleIfError),
-                CachePolicy.KEPT_FOR_REVALIDATION.toNanos());
-        return new CachedResponse(status, entry.headers, body, now, freshness.upstreamAge(), fresh,
-                staleWhileRevalidate, staleIfError, kept, entry.varyNames, entry.varyValues, entry.encodedHead);
+        long kept = !hasValidator(headers) ? NOT_KEPT : WireNumbers.saturatedAdd(
+                Math.max(staleWhileRevalidate, staleIfError), CachePolicy.KEPT_FOR_REVALIDATION.toNanos());
+        return new CachedResponse(status, headers, body, now, freshness.upstreamAge(), fresh, staleWhileRevalidate,
+                staleIfError, kept, varyNames, varyValues);
     }
 
     /** The last moment it is of any use: fresh, stale, or to be revalidated. */
@@ -95,6 +96,10 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
 
     /** A stored header's first value, or null. */
     public String header(String name) {
+        return header(headers, name);
+    }
+
+    private static String header(List<Map.Entry<String, String>> headers, String name) {
         for (Map.Entry<String, String> header : headers) {
             if (header.getKey().equalsIgnoreCase(name)) {
                 return header.getValue();
@@ -103,9 +108,13 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
         return null;
     }
 
+    private static boolean hasValidator(List<Map.Entry<String, String>> headers) {
+        return header(headers, "etag") != null || header(headers, "last-modified") != null;
+    }
+
     /** Whether a conditional request can revalidate it (it has an ETag or a Last-Modified). */
     public boolean revalidatable() {
-        return header("etag") != null || header("last-modified") != null;
+        return hasValidator(headers);
     }
 
     /** Bytes held, for the cache's bound. */
@@ -120,11 +129,16 @@ public record CachedResponse(int status, List<Map.Entry<String, String>> headers
     /** Whether a request with {@code requestHeaders} selects this variant (its Vary headers match). */
     public boolean matches(HttpHeaders requestHeaders) {
         for (int i = 0; i < varyNames.size(); i++) {
-            if (!Objects.equals(requestHeaders.get(varyNames.get(i)), varyValues.get(i))) {
+            if (!Objects.equals(varyValue(requestHeaders.get(varyNames.get(i))), varyValues.get(i))) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** How a request header's value named by Vary is held: a SHA-256, or null when absent. */
+    public static String varyValue(String value) {
+        return value == null ? null : CacheKey.sha256(value.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     public long ageSeconds(long now) {

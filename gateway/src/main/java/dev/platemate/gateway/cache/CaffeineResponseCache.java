@@ -27,7 +27,8 @@ final class CaffeineResponseCache implements ResponseCache {
     private final LongAdder stale = new LongAdder();
     private final LongAdder bypasses = new LongAdder();
     private final LongAdder evictions = new LongAdder();
-    private final ConcurrentHashMap<CacheKey.Resource, Set<CacheKey>> byResource = new ConcurrentHashMap<>();
+    /** Keys by their resource's shared name, which is also how other replicas name it. */
+    private final ConcurrentHashMap<String, Set<CacheKey>> byResource = new ConcurrentHashMap<>();
 
     CaffeineResponseCache(CacheConfig config, Ticker ticker) {
         this.ticker = ticker;
@@ -74,7 +75,7 @@ final class CaffeineResponseCache implements ResponseCache {
 
     @Override
     public void store(CacheKey key, CachedResponse response) {
-        byResource.compute(key.resource(), (resource, keys) -> { // one resource's store and invalidation in turn
+        byResource.compute(key.resource().sharedName(), (resource, keys) -> { // one resource's store and invalidation in turn
             Set<CacheKey> held = keys == null ? ConcurrentHashMap.newKeySet() : keys;
             held.add(key);
             cache.put(key, response);
@@ -84,7 +85,12 @@ final class CaffeineResponseCache implements ResponseCache {
 
     @Override
     public void invalidate(CacheKey.Resource resource) {
-        byResource.computeIfPresent(resource, (r, keys) -> {
+        invalidate(resource.sharedName());
+    }
+
+    /** Removes every entry of the resource with this shared name. */
+    void invalidate(String resourceName) {
+        byResource.computeIfPresent(resourceName, (r, keys) -> {
             cache.invalidateAll(keys);
             return null;
         });
@@ -116,7 +122,7 @@ final class CaffeineResponseCache implements ResponseCache {
 
     /** Drops from the index the keys no longer cached, and resources left with none (atomically per resource). */
     private void pruneIndex() {
-        for (CacheKey.Resource resource : byResource.keySet()) {
+        for (String resource : byResource.keySet()) {
             byResource.computeIfPresent(resource, (r, keys) -> {
                 keys.removeIf(key -> !cache.asMap().containsKey(key));
                 return keys.isEmpty() ? null : keys;

@@ -3,9 +3,11 @@ package dev.platemate.gateway.cache;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.Date;
@@ -23,6 +25,10 @@ public final class EntryAnswers {
     /** What describes a body, left out of a 304 (RFC 9110 section 15.4.5). */
     private static final Set<String> NOT_IN_304 = Set.of("content-type", "content-encoding", "content-language",
             "content-range", "content-md5");
+
+    /** Stored names are the upstream's, read unvalidated (see UpstreamConnector): so are they written again. */
+    private static final HttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
 
     private EntryAnswers() {
     }
@@ -46,7 +52,7 @@ public final class EntryAnswers {
 
     private static FullHttpResponse notModified(CachedResponse entry, long now, String xCache) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER);
+                HttpResponseStatus.NOT_MODIFIED, Unpooled.EMPTY_BUFFER, UNCHECKED, UNCHECKED);
         for (Map.Entry<String, String> header : entry.headers()) {
             if (!NOT_IN_304.contains(header.getKey().toLowerCase(Locale.ROOT))) {
                 response.headers().add(header.getKey(), header.getValue());
@@ -60,7 +66,8 @@ public final class EntryAnswers {
     private static FullHttpResponse partial(CachedResponse entry, ByteRange range, long now, String xCache) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.PARTIAL_CONTENT,
-                Unpooled.wrappedBuffer(entry.body(), (int) range.first(), range.size()).asReadOnly());
+                Unpooled.wrappedBuffer(entry.body(), (int) range.first(), range.size()).asReadOnly(), UNCHECKED,
+                UNCHECKED);
         entry.headers().forEach(header -> response.headers().add(header.getKey(), header.getValue()));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_RANGE, "bytes " + range.first() + "-" + range.last() + "/"

@@ -34,10 +34,11 @@ final class EntryCodec {
             out.writeLong(wallMillis);
             out.writeInt(entry.status());
             out.writeLong(entry.ageSeconds(now));
-            out.writeLong(entry.freshUntil() - now);
-            out.writeLong(entry.staleWhileRevalidateUntil() - now);
-            out.writeLong(entry.staleIfErrorUntil() - now);
-            out.writeLong(entry.revalidateUntil() == 0 ? 0 : entry.revalidateUntil() - now);
+            out.writeLong(remaining(entry.freshUntil(), now));
+            out.writeLong(remaining(entry.staleWhileRevalidateUntil(), now));
+            out.writeLong(remaining(entry.staleIfErrorUntil(), now));
+            out.writeBoolean(entry.revalidateUntil() != CachedResponse.NOT_KEPT);
+            out.writeLong(remaining(entry.revalidateUntil(), now));
             out.writeInt(entry.headers().size());
             for (Map.Entry<String, String> header : entry.headers()) {
                 writeString(out, header.getKey());
@@ -75,8 +76,9 @@ final class EntryCodec {
             long fresh = WireNumbers.saturatedAdd(writtenAt, in.readLong());
             long staleWhileRevalidate = WireNumbers.saturatedAdd(writtenAt, in.readLong());
             long staleIfError = WireNumbers.saturatedAdd(writtenAt, in.readLong());
-            long kept = in.readLong();
-            long revalidate = kept == 0 ? 0 : WireNumbers.saturatedAdd(writtenAt, kept);
+            boolean kept = in.readBoolean();
+            long revalidate = WireNumbers.saturatedAdd(writtenAt, in.readLong());
+            revalidate = kept ? revalidate : CachedResponse.NOT_KEPT;
             int headerCount = in.readInt();
             List<Map.Entry<String, String>> headers = new ArrayList<>(headerCount);
             for (int i = 0; i < headerCount; i++) {
@@ -98,6 +100,11 @@ final class EntryCodec {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** The time from {@code now} until {@code until}, saturated (forever stays forever). */
+    private static long remaining(long until, long now) {
+        return until == CachedResponse.NOT_KEPT ? 0 : WireNumbers.saturatedAdd(until, -now);
     }
 
     /** How long the shared tier should keep it: until it can no longer be served, even stale. */

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ResponseCache {
 
-    /** How a lookup went. */
+    /** How a lookup went; declared from the most useful to the least (the tiers compare them so). */
     enum State {
         /** Fresh: serve it. */
         FRESH,

@@ -16,6 +16,6 @@ public final class ResponseCaches {
 
     /** The in-memory tier in front of {@code shared}, which replicas share. */
     public static ResponseCache tiered(CacheConfig config, Ticker ticker, SharedTier shared) {
-        return new TieredResponseCache(inMemory(config, ticker), shared, System::currentTimeMillis);
+        return new TieredResponseCache(new CaffeineResponseCache(config, ticker), shared, System::currentTimeMillis);
     }
 }

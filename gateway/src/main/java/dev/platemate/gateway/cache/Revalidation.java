@@ -15,11 +15,10 @@ import java.util.Set;
 public final class Revalidation {
 
     /**
-     * What a 304 does not change in a stored response: framing, what describes the stored body, the validator the
-     * body goes with, and what the gateway itself adds or never stores.
+     * What a 304 does not change in a stored response, beside what is never stored: what describes the stored body,
+     * and the validator the body goes with.
      */
-    private static final Set<String> NOT_UPDATED = Set.of("content-length", "content-encoding", "content-md5",
-            "content-range", "etag", "transfer-encoding", "connection", "keep-alive", "server-timing", "x-cache");
+    private static final Set<String> NOT_UPDATED = Set.of("content-encoding", "content-md5", "content-range", "etag");
 
     private Revalidation() {
     }
@@ -42,9 +41,9 @@ public final class Revalidation {
 
     /**
      * The stored headers freshened by a 304's: each field the 304 carries replaces the stored one of that name,
-     * except those in {@link #NOT_UPDATED}; the rest stay as stored, in their order.
+     * except those in {@link #NOT_UPDATED} and {@code notStored}; the rest stay as stored, in their order.
      *
-     * @param notStored names the cache never stores (lower case), left out of what a 304 adds
+     * @param notStored names the cache never stores (lower case: framing, hop-by-hop, its own), never taken
      */
     public static List<Map.Entry<String, String>> freshened(List<Map.Entry<String, String>> stored,
                                                            HttpHeaders notModified, Set<String> notStored) {

@@ -1,7 +1,6 @@
 package dev.platemate.gateway.cache;
 
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -31,20 +30,12 @@ public final class SurrogateControl {
         Map<String, String> out = new HashMap<>();
         for (String line : fieldLines) {
             for (String part : line.split(",")) {
-                String directive = part.strip();
-                int semicolon = directive.indexOf(';');
-                if (semicolon >= 0) {
-                    if (!directive.substring(semicolon + 1).strip().equalsIgnoreCase(DEVICE)) {
-                        continue;
-                    }
-                    directive = directive.substring(0, semicolon).strip();
+                int semicolon = part.indexOf(';');
+                if (semicolon < 0) {
+                    CachePolicy.addDirective(out, part);
+                } else if (part.substring(semicolon + 1).strip().equalsIgnoreCase(DEVICE)) {
+                    CachePolicy.addDirective(out, part.substring(0, semicolon));
                 }
-                if (directive.isEmpty()) {
-                    continue;
-                }
-                int eq = directive.indexOf('=');
-                String name = (eq < 0 ? directive : directive.substring(0, eq)).strip().toLowerCase(Locale.ROOT);
-                out.putIfAbsent(name, eq < 0 ? "" : directive.substring(eq + 1).strip().replace("\"", ""));
             }
         }
         return out;

@@ -3,6 +3,7 @@ package dev.platemate.gateway.cache;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -17,15 +18,30 @@ final class TieredResponseCache implements ResponseCache {
 
     private static final Logger log = LoggerFactory.getLogger(TieredResponseCache.class);
 
-    private final ResponseCache local;
+    private final CaffeineResponseCache local;
     private final SharedTier shared;
     private final LongSupplier wallClock;
     private final LongAdder sharedHits = new LongAdder();
+    /** Counts invalidations and purges: an answer from the shared tier that crossed one is not kept in memory. */
+    private final AtomicLong changes = new AtomicLong();
 
-    TieredResponseCache(ResponseCache local, SharedTier shared, LongSupplier wallClock) {
+    TieredResponseCache(CaffeineResponseCache local, SharedTier shared, LongSupplier wallClock) {
         this.local = local;
         this.shared = shared;
         this.wallClock = wallClock;
+        shared.listen(new SharedTier.Changes() {   // another replica's change reaches this one's memory
+            @Override
+            public void invalidated(String resourceName) {
+                changes.incrementAndGet();
+                local.invalidate(resourceName);
+            }
+
+            @Override
+            public void purged(Optional<String> routePrefix) {
+                changes.incrementAndGet();
+                local.purge(routePrefix);
+            }
+        });
     }
 
     @Override
@@ -39,16 +55,19 @@ final class TieredResponseCache implements ResponseCache {
         if (inMemory.state() == State.FRESH || inMemory.state() == State.STALE) {
             return CompletableFuture.completedFuture(inMemory);
         }
+        long changesBefore = changes.get();
         return shared.get(key).thenApply(bytes -> {
             CachedResponse entry = bytes == null ? null : EntryCodec.read(bytes, now(), wallClock.getAsLong());
             if (entry == null || !entry.matches(requestHeaders)) {
                 return inMemory;
             }
             State state = entry.stateAt(now());
-            if (state.compareTo(inMemory.state()) >= 0) {
-                return inMemory; // the shared one is no better: fresh, stale, stale-if-error, to revalidate, none
+            if (state.compareTo(inMemory.state()) >= 0 || changes.get() != changesBefore) {
+                return inMemory; // no better (State is declared best first), or perhaps invalidated since it was read
             }
-            sharedHits.increment();
+            if (state == State.FRESH || state == State.STALE) {
+                sharedHits.increment();
+            }
             local.store(key, entry);
             return new Lookup(state, entry);
         });
@@ -66,6 +85,7 @@ final class TieredResponseCache implements ResponseCache {
 
     @Override
     public void invalidate(CacheKey.Resource resource) {
+        changes.incrementAndGet();
         shared.invalidate(resource);
         local.invalidate(resource);
     }
@@ -82,6 +102,7 @@ final class TieredResponseCache implements ResponseCache {
 
     @Override
     public CompletableFuture<Long> purgeEverywhere(Optional<String> routePrefix) {
+        changes.incrementAndGet();
         return shared.purge(routePrefix).handle((removed, error) -> {
             if (error != null) {
                 log.warn("Cache purge reached this replica only: the shared tier did not answer ({})",

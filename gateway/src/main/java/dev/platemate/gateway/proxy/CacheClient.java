@@ -18,11 +18,14 @@ import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -50,6 +53,10 @@ final class CacheClient implements ClientSide {
 
     private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding",
             "content-length", "server-timing", "x-cache", "age", SurrogateControl.NAME);
+
+    /** The upstream's headers are read unvalidated (see UpstreamConnector); so are they when freshened. */
+    private static final HttpHeadersFactory UNCHECKED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
 
     private enum State { WAITING_FOR_HEAD, BUFFERING, PASSING, ANSWERING_STALE, REVALIDATED, ENDED }
 
@@ -137,6 +144,7 @@ final class CacheClient implements ClientSide {
             return;
         }
         if (response.status().code() >= 500 && fill.staleIfError() != null) {
+            fill.waiters().complete(null); // nothing new to share; they go upstream themselves
             state = State.ANSWERING_STALE; // the upstream failed: the stale entry answers once this one is read
             return;
         }
@@ -194,11 +202,15 @@ final class CacheClient implements ClientSide {
         switch (ended) {
             case BUFFERING -> {
                 String timing = head.headers().get("server-timing");
-                answerFromEntry(store(), "MISS", timing, keepAlive);
+                CachedResponse entry = store();
+                fill.waiters().complete(entry);
+                answerFromEntry(entry, "MISS", timing, keepAlive);
             }
             case REVALIDATED -> {
                 String timing = head.headers().get("server-timing");
-                answerFromEntry(freshen(), "REVALIDATED", timing, keepAlive);
+                Freshened freshened = freshen();
+                fill.waiters().complete(freshened.stored() ? freshened.entry() : null);
+                answerFromEntry(freshened.entry(), "REVALIDATED", timing, keepAlive);
             }
             case ANSWERING_STALE -> answerStale(keepAlive);
             case PASSING -> {
@@ -211,22 +223,27 @@ final class CacheClient implements ClientSide {
         }
     }
 
-    /** Tells the waiters and answers the client from the entry, as its own conditionals ask. */
+    /** Answers the client from the entry, as its own conditionals ask (a GET's: a cached POST has none). */
     private void answerFromEntry(CachedResponse entry, String xCache, String timing, boolean keepAlive) {
-        fill.waiters().complete(entry);
-        FullHttpResponse response = EntryAnswers.answer(entry, fill.requestHeaders(), fill.cache().now(), xCache,
-                false);
+        HttpHeaders conditionals = fill.key().method().equals("GET") ? fill.requestHeaders()
+                : EmptyHttpHeaders.INSTANCE;
+        FullHttpResponse response = EntryAnswers.answer(entry, conditionals, fill.cache().now(), xCache, false);
         if (timing != null) {
             response.headers().set("server-timing", timing);
         }
         answer(response, keepAlive);
     }
 
+    /** A revalidated entry, and whether it was stored again (else it is for this client only). */
+    private record Freshened(CachedResponse entry, boolean stored) {
+    }
+
     /**
-     * The entry being revalidated, its headers freshened by the 304 in {@code head}, stored again when it may be
-     * (a 304 can also make it no longer storable: then this client still gets it, once).
+     * The entry being revalidated, its headers freshened by the 304 in {@code head}, stored again; unless the 304
+     * made it no longer storable (Set-Cookie, private, no-store): then only this client, whose request it answered,
+     * gets it, and the waiters go upstream themselves.
      */
-    private CachedResponse freshen() {
+    private Freshened freshen() {
         CachedResponse old = fill.revalidating();
         HttpResponse notModified = head;
         head = null;
@@ -236,19 +253,19 @@ final class CacheClient implements ClientSide {
             headers = old.headers();
         }
         HttpResponse freshened = new DefaultHttpResponse(notModified.protocolVersion(),
-                HttpResponseStatus.valueOf(old.status()));
+                HttpResponseStatus.valueOf(old.status()), UNCHECKED_HEADERS);
         headers.forEach(header -> freshened.headers().add(header.getKey(), header.getValue()));
         freshened.headers().set(HttpHeaderNames.AGE, notModified.headers().getAll(HttpHeaderNames.AGE))
                 .set(SurrogateControl.NAME, notModified.headers().getAll(SurrogateControl.NAME));
         CachePolicy.Freshness renewed = CachePolicy.freshness(freshened, fill.route(), ZonedDateTime.now());
-        long now = fill.cache().now();
-        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), now,
+        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), fill.cache().now(),
                 renewed == null ? CachePolicy.Freshness.NONE : renewed, old.varyNames(), old.varyValues());
-        if (renewed != null) {
-            fill.probe().at(Probe.Stage.CACHE_STORE);
-            fill.cache().store(fill.key(), entry);
+        if (renewed == null) {
+            return new Freshened(entry, false);
         }
-        return entry;
+        fill.probe().at(Probe.Stage.CACHE_STORE);
+        fill.cache().store(fill.key(), entry);
+        return new Freshened(entry, true);
     }
 
     private CachedResponse store() {
@@ -277,7 +294,7 @@ final class CacheClient implements ClientSide {
             }
         }
         List<String> varyValues = new ArrayList<>();
-        varyNames.forEach(name -> varyValues.add(fill.requestHeaders().get(name)));
+        varyNames.forEach(name -> varyValues.add(CachedResponse.varyValue(fill.requestHeaders().get(name))));
         CachedResponse entry = CachedResponse.stored(head.status().code(), headers, body, fill.cache().now(),
                 freshness, varyNames, varyValues);
         fill.cache().store(fill.key(), entry);

@@ -141,7 +141,9 @@ final class CachingExchange implements Exchange {
                     return;
                 }
                 CachedResponse staleIfError = lookup.state() == ResponseCache.State.STALE_IF_ERROR ? found : null;
-                CachedResponse revalidating = found != null && found.revalidatable() ? found : null;
+                // a POST is not made conditional: an If-None-Match on it asks the upstream to refuse (412)
+                CachedResponse revalidating = method.equals("GET") && found != null && found.revalidatable()
+                        ? found : null;
                 Fills.Membership membership = route.fills().join(key);
                 if (membership.leader()) {
                     goUpstream("MISS", fillFor(key, membership.fill(), revalidating, staleIfError));
@@ -166,7 +168,7 @@ final class CachingExchange implements Exchange {
     private static void conditionalFor(HttpHeaders upstreamHeaders, CacheClient.Fill fill) {
         if (fill.revalidating() != null) {
             Revalidation.makeConditional(upstreamHeaders, fill.revalidating());
-        } else {
+        } else if (fill.key().method().equals("GET")) {
             upstreamHeaders.remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
         }
     }
@@ -219,7 +221,8 @@ final class CachingExchange implements Exchange {
 
     /** Within stale-while-revalidate: one request, with no client, refreshes the entry (conditionally if it can). */
     private void refreshInBackground(CacheKey key, Fills.Fill fill, CachedResponse stale) {
-        HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+        // a GET even when a HEAD found the entry stale: what it stores is the GET's entry, body and all
+        HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), HttpMethod.GET, request.uri(),
                 request.headers().copy());
         CacheClient.Fill refill = fillFor(key, fill, stale.revalidatable() ? stale : null, null);
         copy.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);

@@ -14,6 +14,8 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,7 @@ public final class RedisLink implements AutoCloseable {
     private final LongAdder errors = new LongAdder();
     private final LongAdder fallbacks = new LongAdder();
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
+    private volatile StatefulRedisPubSubConnection<byte[], byte[]> subscriptions;
     private volatile long quietUntil = System.nanoTime();
 
     /** What was last logged. */
@@ -105,6 +109,41 @@ public final class RedisLink implements AutoCloseable {
                 becameReachable();
             }
         });
+    }
+
+    /**
+     * Hears what is published on {@code channel}, on a connection of its own that connects in the background and
+     * keeps trying; Lettuce subscribes again after a reconnect. What is published while this replica is cut off
+     * from Redis is not heard. {@code onMessage} runs on Lettuce's thread and must not block. One subscriber.
+     */
+    public void subscribe(byte[] channel, Consumer<byte[]> onMessage) {
+        if (closed.get()) {
+            return;
+        }
+        client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((opened, error) -> {
+            if (error != null) {
+                resources.eventExecutorGroup().schedule(() -> subscribe(channel, onMessage), RETRY.toMillis(),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            if (closed.get()) {
+                opened.closeAsync();
+                return;
+            }
+            opened.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(byte[] from, byte[] message) {
+                    onMessage.accept(message);
+                }
+            });
+            opened.async().subscribe(channel);
+            subscriptions = opened;
+        });
+    }
+
+    /** Publishes {@code message} on {@code channel}; a failure is counted like any command's. */
+    public void publish(byte[] channel, byte[] message) {
+        call(redis -> redis.publish(channel, message));
     }
 
     private void becameReachable() {
@@ -206,6 +245,10 @@ public final class RedisLink implements AutoCloseable {
         StatefulRedisConnection<byte[], byte[]> current = connection;
         if (current != null) {
             current.close();
+        }
+        StatefulRedisPubSubConnection<byte[], byte[]> listening = subscriptions;
+        if (listening != null) {
+            listening.close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);

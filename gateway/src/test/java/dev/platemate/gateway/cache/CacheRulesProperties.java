@@ -148,7 +148,7 @@ class CacheRulesProperties {
                 Map.entry("Cache-Control", "max-age=1"));
         HttpHeaders notModified = headers("etag", "\"b\"", "content-encoding", "br", "content-length", "0",
                 "cache-control", "max-age=3600", "content-type", "text/plain;charset=utf-8", "x-new", "2");
-        assertThat(Revalidation.freshened(stored, notModified, Set.of()))
+        assertThat(Revalidation.freshened(stored, notModified, Set.of("content-length")))
                 .containsExactly(Map.entry("ETag", "\"a\""), Map.entry("Content-Encoding", "gzip"),
                         Map.entry("X-Kept", "1"), Map.entry("cache-control", "max-age=3600"),
                         Map.entry("content-type", "text/plain;charset=utf-8"), Map.entry("x-new", "2"));

@@ -31,7 +31,8 @@ class CaffeineResponseCacheTest {
         long t = now.get();
         long freshUntil = t + fresh.toNanos();
         return new CachedResponse(200, List.of(), new byte[bodyBytes], t, 0, freshUntil,
-                freshUntil + staleWhileRevalidate.toNanos(), freshUntil + staleIfError.toNanos(), 0, List.of(), List.of());
+                freshUntil + staleWhileRevalidate.toNanos(), freshUntil + staleIfError.toNanos(), CachedResponse.NOT_KEPT, List.of(),
+                List.of());
     }
 
     private static CacheKey key(String target) {

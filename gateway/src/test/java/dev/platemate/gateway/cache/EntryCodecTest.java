@@ -22,7 +22,7 @@ class EntryCodecTest {
         return new CachedResponse(200, headers, "{\"food\":\"apple\"}".getBytes(StandardCharsets.UTF_8),
                 writerNow - 5 * SECOND, 3, writerNow + 60 * SECOND, writerNow + 90 * SECOND,
                 writerNow + 120 * SECOND, writerNow + 3720 * SECOND, List.of("accept-language", "x-missing"),
-                Arrays.asList("en", null));
+                Arrays.asList(CachedResponse.varyValue("en"), null));
     }
 
     @Test
@@ -62,10 +62,11 @@ class EntryCodecTest {
     @Test
     void timesThatAreForeverStayForeverOnAReaderWhoseTickerIsAhead() {
         CachedResponse forever = new CachedResponse(200, List.of(), new byte[0], 0, 0, Long.MAX_VALUE,
-                Long.MAX_VALUE, Long.MAX_VALUE, 0, List.of(), List.of());
+                Long.MAX_VALUE, Long.MAX_VALUE, CachedResponse.NOT_KEPT, List.of(), List.of());
         byte[] bytes = EntryCodec.write(forever, 0, 0);
         CachedResponse read = EntryCodec.read(bytes, Long.MAX_VALUE / 2, 0);
         assertThat(read.freshUntil()).isEqualTo(Long.MAX_VALUE);
+        assertThat(read.revalidateUntil()).isEqualTo(CachedResponse.NOT_KEPT);
         assertThat(read.stateAt(Long.MAX_VALUE / 2)).isEqualTo(ResponseCache.State.FRESH);
     }
 

@@ -1,6 +1,7 @@
 package dev.platemate.gateway.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.platemate.gateway.testing.GatewayExtension;
 import dev.platemate.gateway.testing.TestGateway;
@@ -37,7 +38,7 @@ class SharedCacheRulesTest {
     private static HttpResponse<String> send(TestGateway gateway, String method, String path, String... headers)
             throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(gateway.uri(path)).timeout(Duration.ofSeconds(20))
-                .method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody()
+                .method(method, method.equals("GET") || method.equals("HEAD") ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString("changed"));
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
@@ -99,9 +100,8 @@ class SharedCacheRulesTest {
     }
 
     @Test
-    void a304ThatGivesFreshnessMakesTheEntryFreshAgain() throws Exception {
+    void aNoCacheResponseIsStoredButRevalidatedAtEveryUse() throws Exception {
         TestGateway gateway = cached("ttl: 10m");
-        // the 200 and the 304 both say no-cache: stored, and revalidated at every use, never served as it is
         String noCache = path("no-cache", "&etag=nc");
         List<String> tags = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -113,15 +113,51 @@ class SharedCacheRulesTest {
     }
 
     @Test
+    void a304ThatGivesFreshnessMakesTheEntryFreshAgain() throws Exception {
+        TestGateway gateway = cached("ttl: 10m");
+        String path = path("no-cache", "&etag=f&cc304=" + URLEncoder.encode("max-age=60", StandardCharsets.UTF_8));
+        List<String> tags = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            tags.add(xCache(get(gateway, path)));
+        }
+        assertThat(tags).containsExactly("MISS", "REVALIDATED", "HIT");
+        assertThat(fixture.upstream().cacheableNotModified.get()).isEqualTo(1);
+    }
+
+    @Test
+    void a304ThatMakesTheEntryUnstorableIsForItsOwnClientOnly() throws Exception {
+        TestGateway gateway = cached("ttl: 10m");
+        String path = path("max-age=0", "&etag=ck&cookie304=1&ms=300");
+        get(gateway, path);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> together = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            together.add(gateway.client().sendAsync(HttpRequest.newBuilder(gateway.uri(path))
+                    .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<HttpResponse<String>> answers = new ArrayList<>();
+        for (var answer : together) {
+            answers.add(answer.get(20, java.util.concurrent.TimeUnit.SECONDS));
+        }
+
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.statusCode()).isEqualTo(200));
+        assertThat(answers.stream().filter(answer -> answer.headers().firstValue("set-cookie").isPresent()))
+                .as("only the client whose conditional request got the 304 gets its cookie").hasSize(1);
+    }
+
+    @Test
     void mustRevalidateIsNeverServedStaleWhenTheUpstreamFails() throws Exception {
         TestGateway gateway = cached("ttl: 10m, stale_if_error: 1h");
         String mustRevalidate = path("max-age=0, must-revalidate", "&etag=m");
         String lenient = path("max-age=0", "&etag=l");
         get(gateway, mustRevalidate);
         get(gateway, lenient);
+        nextCacheableRequest();
+        nextCacheableRequest();
         fixture.upstream().cacheableFailing.set(true);
 
         assertThat(get(gateway, mustRevalidate).statusCode()).isEqualTo(503);
+        assertThat(nextCacheableRequest().headers()).as("stored, and asked about").containsEntry("if-none-match",
+                "\"m\"");
         HttpResponse<String> stale = get(gateway, lenient);
         assertThat(stale.statusCode()).isEqualTo(200);
         assertThat(xCache(stale)).isEqualTo("STALE");
@@ -211,10 +247,43 @@ class SharedCacheRulesTest {
         TestGateway gateway = cached("ttl: 10m");
         String path = path("max-age=60", "");
         get(gateway, path);
-        assertThat(send(gateway, "DELETE", path + "&status=500").statusCode()).isEqualTo(500);
-        // another target (its query differs), so the entry stands; and a 500 would not invalidate anyway
-        assertThat(send(gateway, "PUT", path("max-age=60", "&status=500")).statusCode()).isEqualTo(500);
+        fixture.upstream().cacheableFailing.set(true);
+        assertThat(send(gateway, "PUT", path).statusCode()).isEqualTo(503);
+        fixture.upstream().cacheableFailing.set(false);
         assertThat(xCache(get(gateway, path))).isEqualTo("HIT");
+    }
+
+    @Test
+    void onARouteThatCachesPostsAPostIsNeverMadeConditionalNorAnswered304() throws Exception {
+        TestGateway gateway = cached("ttl: 10m, methods: [GET, HEAD, POST]");
+        String path = path("max-age=0", "&etag=p1");
+        assertThat(send(gateway, "POST", path).statusCode()).isEqualTo(200);
+        nextCacheableRequest();
+        HttpResponse<String> again = send(gateway, "POST", path, "If-None-Match", "\"p1\"");
+
+        TestUpstream.Recorded second = nextCacheableRequest();
+        assertThat(second.method()).isEqualTo("POST");
+        assertThat(second.headers().get("if-none-match")).as("the client's own, forwarded as it came")
+                .isEqualTo("\"p1\"");
+        assertThat(again.statusCode()).isNotEqualTo(412);
+        assertThat(send(gateway, "POST", path("max-age=60", "&etag=p2")).statusCode()).isEqualTo(200);
+        HttpResponse<String> hit = send(gateway, "POST", path("max-age=60", "&etag=p2"), "If-None-Match", "\"p2\"");
+        assertThat(xCache(hit)).isEqualTo("HIT");
+        assertThat(hit.statusCode()).as("a POST's conditionals are not the cache's to answer").isEqualTo(200);
+    }
+
+    @Test
+    void aHeadThatFindsAnEntryStaleRefreshesItWithAGet() throws Exception {
+        TestGateway gateway = cached("ttl: 10m, stale_while_revalidate: 1h");
+        String path = path("max-age=1", "&size=200");
+        HttpResponse<String> first = get(gateway, path);
+        await().atMost(Duration.ofSeconds(10)).until(() -> xCache(send(gateway, "HEAD", path)).equals("STALE"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> fixture.upstream().cacheableServed.get() == 2);
+        TestUpstream.Recorded refresh = fixture.upstream().requests.stream()
+                .filter(seen -> seen.uri().startsWith("/cacheable")).reduce((a, b) -> b).orElseThrow();
+        assertThat(refresh.method()).isEqualTo("GET");
+        HttpResponse<String> after = get(gateway, path);
+        assertThat(after.body()).hasSize(first.body().length());
     }
 
     @Test

@@ -304,7 +304,7 @@ public final class TestUpstream implements AutoCloseable {
          * A response with the caching headers the query asks for: {@code cc} (Cache-Control), {@code vary},
          * {@code cookie=1}, {@code status}, {@code size}, {@code ms} (delay); {@code etag=X} sends ETag "X" and
          * {@code lm} a fixed Last-Modified, and a conditional request matching either is answered 304 (with the
-         * Cache-Control); {@code location}, {@code content_location} and {@code surrogate_control} set those
+         * Cache-Control, or {@code cc304}'s; {@code cookie304} adds a Set-Cookie to it); {@code location}, {@code content_location} and {@code surrogate_control} set those
          * headers. The body says which full response it is; every answer carries X-Served, the answers so far.
          */
         private void cacheable(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
@@ -324,11 +324,15 @@ public final class TestUpstream implements AutoCloseable {
                 FullHttpResponse notModified = full(HttpResponseStatus.NOT_MODIFIED, new byte[0], "application/json");
                 notModified.headers().remove(HttpHeaderNames.CONTENT_TYPE).remove(HttpHeaderNames.CONTENT_LENGTH)
                         .set("x-served", answers);
-                List<String> cc = query.parameters().get("cc");
+                List<String> cc = query.parameters().getOrDefault("cc304", query.parameters().get("cc"));
                 if (cc != null) {
                     notModified.headers().set(HttpHeaderNames.CACHE_CONTROL, cc.get(0));
                 }
-                send(ctx, notModified, keepAlive);
+                if (query.parameters().containsKey("cookie304")) {
+                    notModified.headers().set(HttpHeaderNames.SET_COOKIE, "session=for-this-client-only");
+                }
+                ctx.executor().schedule(() -> send(ctx, notModified, keepAlive), intParam(query, "ms", 0),
+                        TimeUnit.MILLISECONDS);
                 return;
             }
             int n = cacheableServed.incrementAndGet();
