@@ -1,6 +1,7 @@
 package dev.platemate.gateway.limiter;
 
 import dev.platemate.gateway.config.LimiterConfig;
+import dev.platemate.gateway.measure.RecentSamples;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -30,7 +31,8 @@ final class SlotQueue implements Limiter {
     private final EventExecutor timer;
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private final DrainRate drainRate = new DrainRate();
-    private final WaitSamples waits = new WaitSamples();
+    /** The most recent queue waits, in milliseconds, for p50 and p99. */
+    private final RecentSamples waits = new RecentSamples(1024);
     private final SharedSlots shared;
     private volatile LimiterConfig config;
     private int active;
@@ -176,7 +178,7 @@ final class SlotQueue implements Limiter {
         Waiter waiter = queue.poll();
         active++;
         total++;
-        waits.add(now - waiter.queuedAt);
+        waits.add((now - waiter.queuedAt) / 1_000_000L);
         waiter.permit = waiter.new OncePermit(lease);
         granted.add(waiter);
         if (shared != null && lease == null) {
@@ -256,7 +258,7 @@ final class SlotQueue implements Limiter {
     @Override
     public synchronized LimiterStats stats() {
         return new LimiterStats(config.maxConcurrent(), active, total, queue.size(), rejected, timedOut, cancelled,
-                waits.percentile(0.5), waits.percentile(0.99), ticker.read() < pausedUntil);
+                waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil);
     }
 
     /** One request's place in the queue, and later its slot. */

@@ -1,8 +1,8 @@
 package dev.platemate.gateway.metrics;
 
+import dev.platemate.gateway.measure.RecentSamples;
 import dev.platemate.gateway.server.RequestListener;
 import dev.platemate.gateway.server.RequestSummary;
-import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -20,10 +20,10 @@ public final class RecentLatency implements RequestListener {
 
     private final ConcurrentMap<String, Windows> upstreams = new ConcurrentHashMap<>();
 
-    /** One upstream's two windows. */
-    private record Windows(Window toHead, Window endToEnd) {
+    /** One upstream's two windows, in nanoseconds. */
+    private record Windows(RecentSamples toHead, RecentSamples endToEnd) {
         Windows() {
-            this(new Window(), new Window());
+            this(new RecentSamples(WINDOW), new RecentSamples(WINDOW));
         }
     }
 
@@ -34,7 +34,8 @@ public final class RecentLatency implements RequestListener {
         }
         Windows windows = upstreams.computeIfAbsent(summary.upstream(), name -> new Windows());
         windows.endToEnd().add(summary.totalNanos());
-        if (summary.upstreamMillis() >= 0) { // a cache hit, or a client gone before the head, says nothing of it
+        // a cache hit, or a client gone before the head (its upstream time runs to when it left), says nothing of it
+        if (summary.upstreamMillis() >= 0 && summary.status() != RequestSummary.CLIENT_CLOSED) {
             windows.toHead().add(TimeUnit.MILLISECONDS.toNanos(summary.upstreamMillis()));
         }
     }
@@ -52,29 +53,5 @@ public final class RecentLatency implements RequestListener {
     public double endToEndMillis(String upstream, double p) {
         Windows windows = upstreams.get(upstream);
         return windows == null ? 0 : windows.endToEnd().quantile(p) / 1e6;
-    }
-
-    private static final class Window {
-        private final long[] nanos = new long[WINDOW];
-        private int next;
-        private int size;
-
-        synchronized void add(long value) {
-            nanos[next] = value;
-            next = (next + 1) % WINDOW;
-            size = Math.min(size + 1, WINDOW);
-        }
-
-        long quantile(double p) {
-            long[] sorted;
-            synchronized (this) {
-                sorted = Arrays.copyOf(nanos, size);
-            }
-            if (sorted.length == 0) {
-                return 0;
-            }
-            Arrays.sort(sorted);
-            return sorted[(int) Math.max(0, Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1))];
-        }
     }
 }

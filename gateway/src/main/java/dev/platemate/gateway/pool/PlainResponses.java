@@ -1,6 +1,7 @@
 package dev.platemate.gateway.pool;
 
 import dev.platemate.gateway.server.HeadEnd;
+import dev.platemate.gateway.wire.HopByHop;
 import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -27,10 +28,7 @@ final class PlainResponses extends ChannelInboundHandlerAdapter {
     private static final int MAX_DROPPED = 8;
     private static final byte[] KEEP_ALIVE = bytes("keep-alive");
     private static final byte[] CLOSE = bytes("close");
-    private static final byte[][] HOP_BY_HOP = {
-        KEEP_ALIVE, bytes("proxy-connection"), bytes("te"), bytes("trailer"), bytes("upgrade"),
-        bytes("proxy-authenticate"), bytes("proxy-authorization"),
-    };
+    private static final byte[][] HOP_BY_HOP = HopByHop.asBytes();   // Connection is read before them
     private static final byte[] CONNECTION = bytes("connection");
     private static final byte[] CONTENT_LENGTH = bytes("content-length");
     private static final byte[] TRANSFER_ENCODING = bytes("transfer-encoding");

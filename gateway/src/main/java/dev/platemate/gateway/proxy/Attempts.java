@@ -49,7 +49,7 @@ final class Attempts {
     }
 
     /** The exchange whose attempts these are. */
-    interface Exchange {
+    interface Listener {
         /** Whether the exchange is over (a later attempt then has nobody to serve). */
         boolean done();
 
@@ -73,7 +73,7 @@ final class Attempts {
      * Lets the attempt through if the breaker and the bucket allow; else refuses it. When there is no token now and
      * the exchange takes the wait in its queue, nothing else happens here.
      */
-    void admit(Exchange exchange) {
+    void admit(Listener exchange) {
         long token = protection.breaker().tryPass();
         if (token == CircuitBreaker.REFUSED) {
             exchange.refused(Responses.error(GatewayError.CIRCUIT_OPEN, upstream + " is failing: its circuit is open",
@@ -112,7 +112,7 @@ final class Attempts {
      * exchange ended meanwhile. The buckets fall back to this replica's own rather than fail; should one fail all
      * the same, the request is answered 503, so none is left hanging.
      */
-    private void onLoop(CompletableFuture<RateLimitDecision> answer, Exchange exchange,
+    private void onLoop(CompletableFuture<RateLimitDecision> answer, Listener exchange,
                         Consumer<RateLimitDecision> then) {
         if (answer.isDone() && !answer.isCompletedExceptionally() && loop.inEventLoop()) {
             then.accept(answer.join());
@@ -173,7 +173,7 @@ final class Attempts {
     }
 
     /** Admits the retry just granted after its backoff (at least the upstream's Retry-After), unless it is over. */
-    void retryLater(Duration retryAfter, Exchange exchange) {
+    void retryLater(Duration retryAfter, Listener exchange) {
         loop.schedule(() -> guarded(exchange, () -> {
             if (!exchange.done()) {
                 admit(exchange);
@@ -182,7 +182,7 @@ final class Attempts {
     }
 
     /** Runs a later step so that, should it throw, the exchange ends rather than the event loop swallowing it. */
-    private static void guarded(Exchange exchange, Runnable step) {
+    private static void guarded(Listener exchange, Runnable step) {
         try {
             step.run();
         } catch (Throwable cause) {

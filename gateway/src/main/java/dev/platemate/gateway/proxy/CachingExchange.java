@@ -58,7 +58,7 @@ final class CachingExchange implements Exchange {
     private final boolean headRequest;
     private final List<HttpContent> body = new ArrayList<>();
     private ProxyExchange inner;
-    private CacheClient cacheClient;
+    private CacheFiller filler;
     private Runnable stopWaiting;
     private boolean done;
 
@@ -155,9 +155,9 @@ final class CachingExchange implements Exchange {
         }
     }
 
-    private CacheClient.Fill fillFor(CacheKey key, Fills.Fill fill, CachedResponse revalidating,
+    private CacheFiller.Order fillFor(CacheKey key, Fills.Fill fill, CachedResponse revalidating,
                                      CachedResponse staleIfError) {
-        return new CacheClient.Fill(route.cache(), key, fill, route.config(), route.maxEntryBytes(),
+        return new CacheFiller.Order(route.cache(), key, fill, route.config(), route.maxEntryBytes(),
                 request.headers().copy(), revalidating, staleIfError, route.probe());
     }
 
@@ -165,7 +165,7 @@ final class CachingExchange implements Exchange {
      * The headers a fill sends upstream: conditional on the entry it revalidates, else without the client's own
      * conditionals, so that what comes back can be stored (the client's are then answered from the entry).
      */
-    private static void conditionalFor(HttpHeaders upstreamHeaders, CacheClient.Fill fill) {
+    private static void conditionalFor(HttpHeaders upstreamHeaders, CacheFiller.Order fill) {
         if (fill.revalidating() != null) {
             Revalidation.makeConditional(upstreamHeaders, fill.revalidating());
         } else if (fill.key().method().equals("GET")) {
@@ -194,19 +194,19 @@ final class CachingExchange implements Exchange {
         client.respond(EntryAnswers.answer(entry, conditionals, route.cache().now(), xCache, headRequest), true);
     }
 
-    private void goUpstream(String xCache, CacheClient.Fill fill) {
+    private void goUpstream(String xCache, CacheFiller.Order fill) {
         request.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);
         if (fill != null) {
             conditionalFor(request.headers(), fill);
         }
-        cacheClient = new CacheClient(client, client.eventLoop(), client.remoteAddress(), xCache, fill);
+        filler = new CacheFiller(client, client.eventLoop(), client.remoteAddress(), xCache, fill);
         if (fill == null && Invalidation.unsafe(request.method().name())
                 && !route.config().methods().contains(request.method().name())) {
-            cacheClient.onSuccessfulResponse(this::invalidate);
+            filler.onSuccessfulResponse(this::invalidate);
         }
-        inner = upstream.open(request, cacheClient);
+        inner = upstream.open(request, filler);
         ProxyExchange opened = inner;
-        cacheClient.onNobodyListening(opened::onClientClosed);
+        filler.onNobodyListening(opened::onClientClosed);
         List<HttpContent> parts = new ArrayList<>(body);
         body.clear();
         parts.forEach(opened::onRequestContent);
@@ -224,10 +224,10 @@ final class CachingExchange implements Exchange {
         // a GET even when a HEAD found the entry stale: what it stores is the GET's entry, body and all
         HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), HttpMethod.GET, request.uri(),
                 request.headers().copy());
-        CacheClient.Fill refill = fillFor(key, fill, stale.revalidatable() ? stale : null, null);
+        CacheFiller.Order refill = fillFor(key, fill, stale.revalidatable() ? stale : null, null);
         copy.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);
         conditionalFor(copy.headers(), refill);
-        CacheClient detached = new CacheClient(null, client.eventLoop(), client.remoteAddress(), "MISS", refill);
+        CacheFiller detached = new CacheFiller(null, client.eventLoop(), client.remoteAddress(), "MISS", refill);
         ProxyExchange refresh = upstream.open(copy, detached);
         detached.onNobodyListening(refresh::onClientClosed);
         refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -272,7 +272,7 @@ final class CachingExchange implements Exchange {
     @Override
     public void onClientClosed() {
         if (inner != null) {
-            if (!cacheClient.clientLeft()) {
+            if (!filler.clientLeft()) {
                 inner.onClientClosed();
             }
             return;

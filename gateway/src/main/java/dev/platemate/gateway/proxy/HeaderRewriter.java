@@ -2,6 +2,7 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.wire.HopByHop;
 import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -28,11 +29,8 @@ import java.util.Map;
 final class HeaderRewriter {
 
     private static final String VIA = "1.1 platemate-gateway";
-    private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"),
-        HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHORIZATION,
-        HttpHeaderNames.PROXY_AUTHENTICATE,
-    };
+    private static final AsciiString[] HOP_BY_HOP = HopByHop.NAMES.stream().map(AsciiString::cached)
+            .toArray(AsciiString[]::new);
 
     private static final String[] UPSTREAM_TIMINGS = new String[256];
     private static final byte[] VIA_LINE = ascii("via: " + VIA + "\r\n");

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * Event-loop only.
  */
 final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener,
-        ResponseRelay.Exchange, Attempts.Exchange {
+        ResponseRelay.Owner, Attempts.Listener {
 
     private final ClientSide client;
     private final ProxyTarget target;

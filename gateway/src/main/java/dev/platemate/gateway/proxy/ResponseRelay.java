@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 final class ResponseRelay {
 
     /** What the relay needs from its exchange. */
-    interface Exchange {
+    interface Owner {
         boolean done();
 
         /** How to treat a final (non-1xx) head: null to relay it, else the kind of hold. */
@@ -49,7 +49,7 @@ final class ResponseRelay {
     private final HeaderRewriter rewriter;
     private final boolean headRequest;
     private final HttpVersion clientVersion;
-    private final Exchange exchange;
+    private final Owner exchange;
     private final LimiterTurn turn;
     private final Probe probe;
     private final HeldResponses held = new HeldResponses();
@@ -60,7 +60,7 @@ final class ResponseRelay {
 
     /** @param turn the exchange's place in its limiter, for Server-Timing; null on a route without one */
     ResponseRelay(ClientSide client, HeaderRewriter rewriter, boolean headRequest, HttpVersion clientVersion,
-                  Exchange exchange, LimiterTurn turn, Probe probe) {
+                  Owner exchange, LimiterTurn turn, Probe probe) {
         this.client = client;
         this.rewriter = rewriter;
         this.headRequest = headRequest;

@@ -28,7 +28,11 @@ class RecentLatencyTest {
             latency.requestEnded(summary("openai", 120_000, 0, 250));     // a two-minute stream
         }
         latency.requestEnded(summary("openai", 5, -1, -1));              // a cache hit: nothing of the upstream
+        latency.requestEnded(new RequestSummary(InetAddress.getLoopbackAddress(), "POST", "/v1/chat/completions",
+                "/openai/", "openai", RequestSummary.CLIENT_CLOSED, 0, TimeUnit.MILLISECONDS.toNanos(90_000), 0,
+                90_000, "-", false));                                     // left before the head: its wait only
         assertThat(latency.millis("openai", 0.95)).isEqualTo(300);
+        assertThat(latency.millis("openai", 1)).isEqualTo(300);
         assertThat(latency.millis("openai", 0.5)).isEqualTo(250);
         assertThat(latency.endToEndMillis("openai", 0.95)).isEqualTo(120_000);
         assertThat(latency.millis("deepseek", 0.95)).isZero();

@@ -16,6 +16,7 @@ import dev.platemate.gateway.server.Crash;
 import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
+import dev.platemate.gateway.wire.HopByHop;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -37,22 +38,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stands between a proxied exchange and its client on a cached route. As a fill (it leads one), it holds a
- * storable response until it is complete, stores it, tells the waiters, and answers the client from the entry;
- * a response that turns out too large or not storable is passed through instead. It serves a stale entry when
- * the upstream fails within stale-if-error. Without a client it still completes the fill (the client left, or it
- * is a background refresh). Without a fill it only tags the response with X-Cache. Event-loop only.
+ * Fills the cache: it stands between a proxied exchange and its client on a cached route. Leading a fill (its
+ * {@link Order}), it holds a storable response until it is complete, stores it, tells the waiters, and answers the
+ * client from the entry; a response that turns out too large or not storable is passed through instead. A 304 to
+ * its conditional request freshens the entry it revalidates. It serves a stale entry when the upstream fails
+ * within stale-if-error. Without a client it still completes the fill (the client left, or it is a background
+ * refresh). Without an order it only tags the response with X-Cache, and on a successful unsafe request tells
+ * what to invalidate. Event-loop only.
  */
-final class CacheClient implements ClientSide {
+final class CacheFiller implements ClientSide {
 
-    private static final Logger log = LoggerFactory.getLogger(CacheClient.class);
+    private static final Logger log = LoggerFactory.getLogger(CacheFiller.class);
 
-    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "transfer-encoding",
-            "content-length", "server-timing", "x-cache", "age", SurrogateControl.NAME);
+    /** Per connection, framing, and what the gateway adds itself or consumes. */
+    private static final Set<String> NOT_STORED = Stream.concat(HopByHop.NAMES.stream(), Stream.of(
+            "transfer-encoding", "content-length", "server-timing", "x-cache", "age", SurrogateControl.NAME))
+            .collect(Collectors.toUnmodifiableSet());
 
     /** The upstream's headers are read unvalidated (see UpstreamConnector); so are they when freshened. */
     private static final HttpHeadersFactory UNCHECKED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
@@ -64,7 +71,7 @@ final class CacheClient implements ClientSide {
     private final EventLoop loop;
     private final InetAddress remote;
     private final String tag;
-    private final Fill fill;
+    private final Order order;
     private State state = State.WAITING_FOR_HEAD;
     private boolean clientGone;
     private Runnable stopExchange = () -> { };
@@ -79,7 +86,7 @@ final class CacheClient implements ClientSide {
      * conditionals), the entry being revalidated (or null), and what may stand in when the upstream fails (or
      * null).
      */
-    record Fill(ResponseCache cache, CacheKey key, Fills.Fill waiters, RouteCacheConfig route, long maxEntryBytes,
+    record Order(ResponseCache cache, CacheKey key, Fills.Fill waiters, RouteCacheConfig route, long maxEntryBytes,
                 HttpHeaders requestHeaders, CachedResponse revalidating, CachedResponse staleIfError, Probe probe) {
     }
 
@@ -88,12 +95,12 @@ final class CacheClient implements ClientSide {
      * @param tag  the X-Cache value of a passed-through response
      * @param fill the fill it leads, or null to pass everything through
      */
-    CacheClient(ClientSide real, EventLoop loop, InetAddress remote, String tag, Fill fill) {
+    CacheFiller(ClientSide real, EventLoop loop, InetAddress remote, String tag, Order order) {
         this.real = real;
         this.loop = loop;
         this.remote = remote;
         this.tag = tag;
-        this.fill = fill;
+        this.order = order;
         this.clientGone = real == null;
     }
 
@@ -113,7 +120,7 @@ final class CacheClient implements ClientSide {
      */
     boolean clientLeft() {
         clientGone = true;
-        return fill != null
+        return order != null
                 && (state == State.WAITING_FOR_HEAD || state == State.BUFFERING || state == State.REVALIDATED);
     }
 
@@ -134,24 +141,24 @@ final class CacheClient implements ClientSide {
         if (Invalidation.successful(response.status().code())) {
             onSuccess.accept(response.headers());
         }
-        if (fill == null) {
+        if (order == null) {
             pass(response);
             return;
         }
-        if (response.status().code() == 304 && fill.revalidating() != null) {
+        if (response.status().code() == 304 && order.revalidating() != null) {
             head = response;
             state = State.REVALIDATED; // the stored body is still good: freshened once this answer is read
             return;
         }
-        if (response.status().code() >= 500 && fill.staleIfError() != null) {
-            fill.waiters().complete(null); // nothing new to share; they go upstream themselves
+        if (response.status().code() >= 500 && order.staleIfError() != null) {
+            order.waiters().complete(null); // nothing new to share; they go upstream themselves
             state = State.ANSWERING_STALE; // the upstream failed: the stale entry answers once this one is read
             return;
         }
-        freshness = CachePolicy.freshness(response, fill.route(), ZonedDateTime.now());
+        freshness = CachePolicy.freshness(response, order.route(), ZonedDateTime.now());
         if (freshness == null || !fitsAnEntry(response.headers().get("content-length"))
                 || !EncodedResponse.encodable(response.headers())) {
-            fill.waiters().complete(null);
+            order.waiters().complete(null);
             pass(response);
             return;
         }
@@ -165,7 +172,7 @@ final class CacheClient implements ClientSide {
             return true;
         }
         long bytes = WireNumbers.deltaSeconds(length); // the same digits-only rule, clamped
-        return bytes >= 0 && bytes <= fill.maxEntryBytes();
+        return bytes >= 0 && bytes <= order.maxEntryBytes();
     }
 
     private void pass(HttpResponse response) {
@@ -184,8 +191,8 @@ final class CacheClient implements ClientSide {
         }
         held.add(part);
         heldBytes += part.content().readableBytes();
-        if (heldBytes > fill.maxEntryBytes()) {
-            fill.waiters().complete(null); // too large to store: stream it through instead
+        if (heldBytes > order.maxEntryBytes()) {
+            order.waiters().complete(null); // too large to store: stream it through instead
             HttpResponse response = head;
             head = null;
             List<HttpContent> parts = new ArrayList<>(held);
@@ -203,13 +210,13 @@ final class CacheClient implements ClientSide {
             case BUFFERING -> {
                 String timing = head.headers().get("server-timing");
                 CachedResponse entry = store();
-                fill.waiters().complete(entry);
+                order.waiters().complete(entry);
                 answerFromEntry(entry, "MISS", timing, keepAlive);
             }
             case REVALIDATED -> {
                 String timing = head.headers().get("server-timing");
                 Freshened freshened = freshen();
-                fill.waiters().complete(freshened.stored() ? freshened.entry() : null);
+                order.waiters().complete(freshened.stored() ? freshened.entry() : null);
                 answerFromEntry(freshened.entry(), "REVALIDATED", timing, keepAlive);
             }
             case ANSWERING_STALE -> answerStale(keepAlive);
@@ -225,9 +232,9 @@ final class CacheClient implements ClientSide {
 
     /** Answers the client from the entry, as its own conditionals ask (a GET's: a cached POST has none). */
     private void answerFromEntry(CachedResponse entry, String xCache, String timing, boolean keepAlive) {
-        HttpHeaders conditionals = fill.key().method().equals("GET") ? fill.requestHeaders()
+        HttpHeaders conditionals = order.key().method().equals("GET") ? order.requestHeaders()
                 : EmptyHttpHeaders.INSTANCE;
-        FullHttpResponse response = EntryAnswers.answer(entry, conditionals, fill.cache().now(), xCache, false);
+        FullHttpResponse response = EntryAnswers.answer(entry, conditionals, order.cache().now(), xCache, false);
         if (timing != null) {
             response.headers().set("server-timing", timing);
         }
@@ -244,7 +251,7 @@ final class CacheClient implements ClientSide {
      * gets it, and the waiters go upstream themselves.
      */
     private Freshened freshen() {
-        CachedResponse old = fill.revalidating();
+        CachedResponse old = order.revalidating();
         HttpResponse notModified = head;
         head = null;
         List<Map.Entry<String, String>> headers = Revalidation.freshened(old.headers(), notModified.headers(),
@@ -257,19 +264,19 @@ final class CacheClient implements ClientSide {
         headers.forEach(header -> freshened.headers().add(header.getKey(), header.getValue()));
         freshened.headers().set(HttpHeaderNames.AGE, notModified.headers().getAll(HttpHeaderNames.AGE))
                 .set(SurrogateControl.NAME, notModified.headers().getAll(SurrogateControl.NAME));
-        CachePolicy.Freshness renewed = CachePolicy.freshness(freshened, fill.route(), ZonedDateTime.now());
-        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), fill.cache().now(),
+        CachePolicy.Freshness renewed = CachePolicy.freshness(freshened, order.route(), ZonedDateTime.now());
+        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), order.cache().now(),
                 renewed == null ? CachePolicy.Freshness.NONE : renewed, old.varyNames(), old.varyValues());
         if (renewed == null) {
             return new Freshened(entry, false);
         }
-        fill.probe().at(Probe.Stage.CACHE_STORE);
-        fill.cache().store(fill.key(), entry);
+        order.probe().at(Probe.Stage.CACHE_STORE);
+        order.cache().store(order.key(), entry);
         return new Freshened(entry, true);
     }
 
     private CachedResponse store() {
-        fill.probe().at(Probe.Stage.CACHE_STORE);
+        order.probe().at(Probe.Stage.CACHE_STORE);
         byte[] body = new byte[(int) heldBytes];
         int at = 0;
         for (HttpContent part : held) {
@@ -294,10 +301,10 @@ final class CacheClient implements ClientSide {
             }
         }
         List<String> varyValues = new ArrayList<>();
-        varyNames.forEach(name -> varyValues.add(CachedResponse.varyValue(fill.requestHeaders().get(name))));
-        CachedResponse entry = CachedResponse.stored(head.status().code(), headers, body, fill.cache().now(),
+        varyNames.forEach(name -> varyValues.add(CachedResponse.varyValue(order.requestHeaders().get(name))));
+        CachedResponse entry = CachedResponse.stored(head.status().code(), headers, body, order.cache().now(),
                 freshness, varyNames, varyValues);
-        fill.cache().store(fill.key(), entry);
+        order.cache().store(order.key(), entry);
         head = null;
         return entry;
     }
@@ -305,9 +312,9 @@ final class CacheClient implements ClientSide {
     @Override
     public void respond(FullHttpResponse response, boolean keepAlive) {
         state = State.ENDED;
-        if (fill != null) {
-            fill.waiters().complete(null);
-            if (fill.staleIfError() != null) {
+        if (order != null) {
+            order.waiters().complete(null);
+            if (order.staleIfError() != null) {
                 response.release();
                 answerStale(keepAlive);
                 return;
@@ -321,15 +328,15 @@ final class CacheClient implements ClientSide {
         State was = state;
         state = State.ENDED;
         releaseHeld();
-        if (fill != null) {
-            fill.waiters().complete(null);
+        if (order != null) {
+            order.waiters().complete(null);
         }
         if (clientGone) {
             return;
         }
         if (was == State.PASSING) {
             real.abort();
-        } else if (fill != null && fill.staleIfError() != null) {
+        } else if (order != null && order.staleIfError() != null) {
             answerStale(false);
         } else {
             // nothing reached the client yet: it gets a clean error instead of a cut connection
@@ -347,8 +354,8 @@ final class CacheClient implements ClientSide {
         state = State.ENDED;
         head = null;
         releaseHeld();
-        if (fill != null) {
-            fill.waiters().complete(null);
+        if (order != null) {
+            order.waiters().complete(null);
         }
         if (clientGone) {
             log.warn("a cache fill without a client failed: {}", Crash.describe(cause));
@@ -359,8 +366,8 @@ final class CacheClient implements ClientSide {
     }
 
     private void answerStale(boolean keepAlive) {
-        fill.waiters().complete(null);
-        answer(fill.staleIfError().toResponse(fill.cache().now(), "STALE", false), keepAlive);
+        order.waiters().complete(null);
+        answer(order.staleIfError().toResponse(order.cache().now(), "STALE", false), keepAlive);
     }
 
     private void answer(FullHttpResponse response, boolean keepAlive) {
