@@ -11,7 +11,6 @@ import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
@@ -28,31 +27,42 @@ import java.time.ZonedDateTime;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One proxied request. On a limited route it first waits, with its whole body, for a slot ({@link LimiterTurn});
- * each attempt is admitted by the breaker and the bucket ({@link Attempts}). It takes an upstream connection on the
- * client's own event loop and streams the request body up, while {@link ResponseRelay} brings the response down;
- * the connection goes back only when the response was read completely and neither side said close. Every path
- * ends in exactly one of: the upstream's response, a JSON error (if no response byte reached the client yet), or a
- * cut client connection; and every path gives back the slot, the connection and the buffers it held.
- * Event-loop only.
+ * One proxied request, through the phases of {@link Phase}. On a limited route it first waits, with its whole
+ * body, for a slot ({@link LimiterTurn}); each attempt is admitted by the breaker and the bucket
+ * ({@link Attempts}). Its {@link UpstreamLeg} takes an upstream connection on the client's own event loop and
+ * streams the request body up, while {@link ResponseRelay} brings the response down; the connection goes back
+ * only when the response was read completely and neither side said close. Every path ends in exactly one of: the
+ * upstream's response, a JSON error (if no response byte reached the client yet), or a cut client connection;
+ * and every path gives back the slot, the connection and the buffers it held. Event-loop only.
  */
 final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener,
         ResponseRelay.Owner, Attempts.Listener {
+
+    /** Where the exchange is; it only moves forward, but for a retry, which goes back to admission. */
+    private enum Phase {
+        /** The body is arriving, or it is queued for a slot, or the breaker and the bucket are asked. */
+        ADMITTING,
+        /** A connection is being leased. */
+        CONNECTING,
+        /** The request went out on a connection: its response is awaited, held or relayed. */
+        EXCHANGING,
+        /** Answered, cut, or its client left: everything it held is given back. */
+        ENDED
+    }
 
     private final ClientSide client;
     private final ProxyTarget target;
     private final HttpRequest request;
     private final RequestBody body;
-    private final OneShotTimer responseTimer;
+    private final UpstreamLeg upstream;
     private final Attempts attempts;
     private final LimiterTurn turn;
     private final ResponseRelay relay;
     private final boolean plain;
-    private Future<UpstreamConnection> acquiring;
-    private UpstreamConnection upstream;
+    private final boolean headRequest;
+    private Phase phase = Phase.ADMITTING;
     private boolean requestComplete;
     private boolean retried;
-    private boolean done;
 
     /**
      * @param plainAllowed whether {@code client} takes plain responses relayed as bytes ({@code WireBytes}); a
@@ -66,12 +76,12 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.body = new RequestBody(target.limited());
         this.turn = target.limited()
                 ? new LimiterTurn(target.limiter(), target.ticker(), client.eventLoop(), this) : null;
-        this.relay = new ResponseRelay(client, target.rewriter(), HttpMethod.HEAD.equals(request.method()),
-                clientVersion, this, turn, target.probe());
+        this.headRequest = HttpMethod.HEAD.equals(request.method());
+        this.relay = new ResponseRelay(client, target.rewriter(), headRequest, clientVersion, this, turn,
+                target.probe());
         this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
         this.plain = plainAllowed && turn == null && clientVersion.equals(HttpVersion.HTTP_1_1);
-        this.responseTimer = new OneShotTimer(client.eventLoop(), target.pool().config().responseTimeout().toNanos(),
-                this::responseTimedOut);
+        this.upstream = new UpstreamLeg(target.pool(), client.eventLoop(), body, this::responseTimedOut);
     }
 
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
@@ -84,7 +94,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** The breaker and the bucket let the attempt through. */
     @Override
     public void admitted() {
-        if (!done) {
+        if (phase != Phase.ENDED) {
             try {
                 acquireConnection(false);
             } catch (Throwable cause) {
@@ -103,7 +113,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void refusedNow(FullHttpResponse refusal) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             refusal.release();
         } else if (relay.hasHeldAnswer()) {
             refusal.release();
@@ -119,13 +129,13 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void acquireConnection(boolean fresh) {
-        acquiring = target.pool().acquire(client.eventLoop(), fresh);
-        acquiring.addListener(this);
+        phase = Phase.CONNECTING;
+        upstream.acquire(fresh, this);
     }
 
     @Override
     public void onSlot(Permit granted, long waitedNanos) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             granted.release();
             return;
         }
@@ -149,7 +159,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     private void rejectedNow(Rejection rejection, long retryAfterSeconds) {
         turn.refused();
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
         if (relay.hasHeldAnswer() && rejection == Rejection.QUEUE_TIMEOUT) {
@@ -170,8 +180,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void connectionArrived(Future<UpstreamConnection> future) {
-        acquiring = null;
-        if (done) {
+        upstream.acquired();
+        if (phase == Phase.ENDED) {
             if (future.isSuccess()) {
                 future.getNow().release(true); // nothing was sent on it
             }
@@ -182,6 +192,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             if (upstreamFault) {
                 attempts.verdict(false);
                 if (attempts.tryRetryUnsent()) {
+                    phase = Phase.ADMITTING;
                     attempts.retryLater(Duration.ZERO, this); // it never reached the upstream: any method may go again
                     return;
                 }
@@ -189,44 +200,37 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             fail(Failures.errorFor(future.cause()), Failures.describe(target.pool().name(), future.cause()), 1);
             return;
         }
-        upstream = future.getNow();
-        upstream.attach(this, plain, HttpMethod.HEAD.equals(request.method()));
+        UpstreamConnection leased = future.getNow();
+        upstream.take(leased, this, plain, headRequest);
+        phase = Phase.EXCHANGING;
         target.probe().at(Probe.Stage.UPSTREAM_CONNECT);
-        body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (upstream.reused() && !retried));
-        Channel channel = upstream.channel();
+        body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (leased.reused() && !retried));
         relay.requestSent();
-        channel.write(request, channel.voidPromise());
-        body.sendPending(channel);
-        channel.flush();
+        boolean writable = upstream.send(request);
         target.probe().at(Probe.Stage.REQUEST_WRITE);
         if (requestComplete) {
             armResponseTimer();
         }
-        client.suspendReading(!requestComplete && !channel.isWritable());
+        client.suspendReading(!requestComplete && !writable);
     }
 
     @Override
     public void onRequestContent(HttpContent content) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             content.release();
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        if (upstream == null) {
+        if (!upstream.connected()) {
             if (body.hold(content)) {
                 client.suspendReading(true); // enough waits; the rest stays in the socket
             }
-        } else {
-            Channel channel = upstream.channel();
-            body.send(channel, content);
-            channel.flush();
-            if (!channel.isWritable()) {
-                client.suspendReading(true);
-            }
+        } else if (!upstream.sendPart(content)) {
+            client.suspendReading(true);
         }
         if (last) {
             requestComplete = true;
-            if (upstream != null) {
+            if (upstream.connected()) {
                 armResponseTimer();
             } else if (target.limited()) {
                 turn.enqueue();
@@ -236,7 +240,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onResponsePart(HttpObject part) {
-        if (done) {
+        if (phase == Phase.ENDED) {
             ReferenceCountUtil.release(part);
         } else {
             relay.part(part);
@@ -245,7 +249,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public HeldResponses.Kind screen(HttpResponse response) {
-        responseTimer.cancel();
+        upstream.responseBegan();
         int status = response.status().code();
         attempts.verdict(status < 500);
         if (status >= 502 && status <= 504 && attempts.tryRetryResponse(status, body.canResend(),
@@ -261,7 +265,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void plainBegins() {
-        responseTimer.cancel();
+        upstream.responseBegan();
         attempts.verdict(true);
         body.release(); // the response has begun: the request will not be sent again
     }
@@ -272,8 +276,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
      */
     @Override
     public void heldEnded(HeldResponses.Kind ended) {
-        releaseUpstream(relay.upstreamKeepAlive());
+        upstream.release(relay.upstreamKeepAlive());
         body.rewind();
+        phase = Phase.ADMITTING;
         if (ended == HeldResponses.Kind.RETRY) {
             attempts.retryLater(relay.heldResponse().retryAfter(ZonedDateTime.now(), Duration.ZERO), this);
         } else {
@@ -284,7 +289,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     @Override
     public void relayed() {
         target.probe().at(Probe.Stage.RESPONSE_COMPLETE);
-        done = true;
+        phase = Phase.ENDED;
         client.flush();
         cleanUp(relay.upstreamKeepAlive() && requestComplete);
         client.responseComplete(relay.clientKeepAlive());
@@ -297,45 +302,45 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void pauseUpstream() {
-        upstream.channel().config().setAutoRead(false);
+        upstream.reading(false);
     }
 
     @Override
     public boolean done() {
-        return done;
+        return phase == Phase.ENDED;
     }
 
     private void respondAbsorbed() {
         FullHttpResponse response = relay.heldAnswer();
-        done = true;
+        phase = Phase.ENDED;
         cleanUp(false);
         client.respond(response, true);
     }
 
     @Override
     public void onUpstreamReadComplete() {
-        if (!done && relay.started()) {
+        if (phase != Phase.ENDED && relay.started()) {
             client.flush();
         }
     }
 
     @Override
     public void onUpstreamWritabilityChanged() {
-        if (!done && upstream != null && upstream.channel().isWritable()) {
+        if (phase != Phase.ENDED && upstream.writable()) {
             client.suspendReading(false);
         }
     }
 
     @Override
     public void onClientWritabilityChanged() {
-        if (!done && upstream != null && client.isWritable()) {
-            upstream.channel().config().setAutoRead(true);
+        if (phase != Phase.ENDED && client.isWritable()) {
+            upstream.reading(true);
         }
     }
 
     @Override
     public void onUpstreamClosed() {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
         if (!relay.started() && !relay.hasHeldAnswer() && body.canResend() && !retried) {
@@ -351,24 +356,24 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onUpstreamReadIdle() {
-        if (!done && (relay.started() || relay.holding())) {
+        if (phase != Phase.ENDED && (relay.started() || relay.holding())) {
             upstreamBroke(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " went silent mid-response");
         }
     }
 
     @Override
     public void abort(GatewayError error, String message) {
-        if (!done) {
+        if (phase != Phase.ENDED) {
             upstreamBroke(error, message); // the upstream connection closes: it saw only part of the request
         }
     }
 
     @Override
     public void onClientClosed() {
-        if (done) {
+        if (phase == Phase.ENDED) {
             return;
         }
-        done = true;
+        phase = Phase.ENDED;
         relay.clientLeft();
         cleanUp(false);
     }
@@ -380,7 +385,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
      */
     @Override
     public void failed(Throwable cause) {
-        done = true;
+        phase = Phase.ENDED;
         try {
             cleanUp(false);
         } finally {
@@ -391,7 +396,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** A connection that served requests before went stale: send the same request once more, on a new one. */
     private void retryOnFreshConnection() {
         retried = true;
-        releaseUpstream(false);
+        upstream.release(false);
         body.rewind();
         acquireConnection(true);
     }
@@ -399,7 +404,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     /** Something broke: answer with an error if nothing was sent yet, else cut the client connection. */
     private void upstreamBroke(GatewayError error, String message) {
         if (relay.started()) {
-            done = true;
+            phase = Phase.ENDED;
             cleanUp(false);
             client.abort();
         } else {
@@ -417,18 +422,17 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void failWith(FullHttpResponse response) {
-        done = true;
+        phase = Phase.ENDED;
         cleanUp(false);
         client.respond(response, requestComplete);
     }
 
     /** Gives back everything held: queue place, slot, connection, timers, buffers. Safe to call on any path. */
     private void cleanUp(boolean reusable) {
-        releaseUpstream(reusable);
-        if (acquiring != null) {
-            acquiring.cancel(false);
-            acquiring = null;
+        if (reusable) {
+            upstream.release(true);
         }
+        upstream.end();
         if (turn != null) {
             turn.end();
         }
@@ -437,25 +441,15 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         attempts.end();
     }
 
-    private void releaseUpstream(boolean reusable) {
-        responseTimer.cancel();
-        if (upstream != null) {
-            UpstreamConnection connection = upstream;
-            upstream = null;
-            connection.channel().config().setAutoRead(true);
-            connection.release(reusable);
-        }
-    }
-
     private void armResponseTimer() {
         if (!relay.started()) {
-            responseTimer.arm();
+            upstream.armResponseTimer();
         }
     }
 
     private void responseTimedOut() {
         try {
-            if (!done && !relay.started()) {
+            if (phase != Phase.ENDED && !relay.started()) {
                 attempts.verdict(false);
                 fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
                         + target.pool().config().responseTimeout().toMillis() + "ms", 1);
