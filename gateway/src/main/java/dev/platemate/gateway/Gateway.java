@@ -137,7 +137,8 @@ public final class Gateway implements AutoCloseable {
                 lifecycle, this::redisStats), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
-                metrics.requests().andThen(latency).andThen(new AccessLog()), lifecycle, probe);
+                metrics.requests().andThen(metrics.ai(() -> generation.config.ai())).andThen(latency)
+                        .andThen(new AccessLog()), lifecycle, probe);
         address = server.start();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),

@@ -60,8 +60,9 @@ final class ConfigBinder {
         List<CallerRateLimitConfig> rateLimits = root.children("rate_limits").stream().map(this::callerLimit).toList();
         RedisConfig redis = redis(root.child("redis"));
         List<RouteConfig> routes = routes(root, upstreams.keySet(), limiters.keySet());
+        AiConfig ai = AiConfigBinder.ai(root);
         root.rejectUnknownKeys();
-        return new GatewayConfig(server, admin, upstreams, limiters, cache, rateLimits, redis, routes);
+        return new GatewayConfig(server, admin, upstreams, limiters, cache, rateLimits, redis, routes, ai);
     }
 
     private ServerConfig server(ConfigNode n) {
@@ -266,7 +267,8 @@ final class ConfigBinder {
             Optional<String> limiter = Optional.ofNullable(n.string("limiter", null));
             limiter.filter(l -> !limiters.contains(l)).ifPresent(l -> n.error("limiter", l,
                     limiters.isEmpty() ? "a limiter defined under limiters:" : "one of " + String.join(", ", limiters)));
-            routes.add(new RouteConfig(path, upstream, n.bool("strip_prefix", true), limiter, routeCache(n)));
+            routes.add(new RouteConfig(path, upstream, n.bool("strip_prefix", true), limiter, routeCache(n),
+                    AiConfigBinder.route(n)));
             n.rejectUnknownKeys();
         }
         if (routes.isEmpty()) {

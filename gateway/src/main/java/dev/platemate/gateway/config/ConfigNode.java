@@ -94,6 +94,29 @@ final class ConfigNode {
         return fallback;
     }
 
+    /** A number of at least 0, such as a price. */
+    double nonNegative(String key, double fallback) {
+        String s = string(key, null);
+        if (s == null) {
+            return fallback;
+        }
+        try {
+            double d = Double.parseDouble(s.trim());
+            if (d >= 0 && Double.isFinite(d)) {
+                return d;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        error(key, s, "a number of at least 0, such as 0.15");
+        return fallback;
+    }
+
+    /** Whether {@code key} holds a mapping (rather than a single value). */
+    boolean isMapping(String key) {
+        return values.get(key) instanceof Map;
+    }
+
     boolean bool(String key, boolean fallback) {
         String s = string(key, null);
         if (s == null) {

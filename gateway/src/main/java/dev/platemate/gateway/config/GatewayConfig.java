@@ -18,7 +18,8 @@ public record GatewayConfig(
         CacheConfig cache,
         List<CallerRateLimitConfig> rateLimits,
         RedisConfig redis,
-        List<RouteConfig> routes) {
+        List<RouteConfig> routes,
+        AiConfig ai) {
 
     public GatewayConfig {
         upstreams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(upstreams));
@@ -29,6 +30,7 @@ public record GatewayConfig(
 
     /** A copy listening on another port (the {@code GATEWAY_PORT} override, and tests on port 0). */
     public GatewayConfig withPort(int port) {
-        return new GatewayConfig(server.withPort(port), admin, upstreams, limiters, cache, rateLimits, redis, routes);
+        return new GatewayConfig(server.withPort(port), admin, upstreams, limiters, cache, rateLimits, redis, routes,
+                ai);
     }
 }

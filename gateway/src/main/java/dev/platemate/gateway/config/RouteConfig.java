@@ -11,9 +11,10 @@ import java.util.Optional;
  * @param stripPrefix whether the prefix is removed (keeping one '/') before the upstream's base path is joined
  * @param limiter     the name of the limiter that guards it, if any
  * @param cache       how its responses are cached, if at all
+ * @param ai          whether its bodies are OpenAI-compatible, their usage counted, and how
  */
 public record RouteConfig(String path, String upstream, boolean stripPrefix, Optional<String> limiter,
-                          Optional<RouteCacheConfig> cache) {
+                          Optional<RouteCacheConfig> cache, Optional<AiRouteConfig> ai) {
 
     /** A route's {@code cache:}. */
     public record RouteCacheConfig(Duration ttl, List<String> methods, Duration staleWhileRevalidate,

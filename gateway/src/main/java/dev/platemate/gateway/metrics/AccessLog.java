@@ -2,6 +2,7 @@ package dev.platemate.gateway.metrics;
 
 import dev.platemate.gateway.server.RequestListener;
 import dev.platemate.gateway.server.RequestSummary;
+import dev.platemate.gateway.server.TokenUsage;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,12 @@ public final class AccessLog implements RequestListener {
         line.append(",\"upstream_ms\":").append(r.upstreamMillis());
         text(line, "cache", r.cache());
         line.append(",\"completed\":").append(r.completed());
+        if (r.usage() != TokenUsage.NONE) {
+            text(line, "model", r.usage().model());
+            line.append(",\"prompt_tokens\":").append(r.usage().prompt());
+            line.append(",\"completion_tokens\":").append(r.usage().completion());
+            line.append(",\"usage_estimated\":").append(r.usage().estimated());
+        }
         return line.append('}').toString();
     }
 

@@ -1,6 +1,7 @@
 package dev.platemate.gateway.metrics;
 
 import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.AiConfig;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.pool.PoolStats;
 import dev.platemate.gateway.proxy.Proxy;
@@ -74,6 +75,11 @@ public final class GatewayMetrics implements AutoCloseable {
         gauge("gateway.redis.up", Tags.empty(), () -> stats.get().up() ? 1 : 0);
         counter("gateway.redis.errors", Tags.empty(), () -> stats.get().errors());
         counter("gateway.redis.fallbacks", Tags.empty(), () -> stats.get().fallbacks());
+    }
+
+    /** Counts the tokens, requests and cost of AI routes; {@code config} gives the current {@code ai:} prices. */
+    public RequestListener ai(Supplier<AiConfig> config) {
+        return new AiMetrics(registry, config);
     }
 
     /** Records every finished request in {@code gateway.requests}. */

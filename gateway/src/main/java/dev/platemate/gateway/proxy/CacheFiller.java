@@ -16,6 +16,7 @@ import dev.platemate.gateway.server.Crash;
 import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
+import dev.platemate.gateway.server.TokenUsage;
 import dev.platemate.gateway.wire.HopByHop;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.channel.EventLoop;
@@ -381,6 +382,13 @@ final class CacheFiller implements ClientSide {
     private void releaseHeld() {
         held.forEach(HttpContent::release);
         held.clear();
+    }
+
+    @Override
+    public void metered(TokenUsage usage) {
+        if (real != null) {
+            real.metered(usage);
+        }
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.ai.AiExchange;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
+import dev.platemate.gateway.config.AiRouteConfig;
 import dev.platemate.gateway.config.CacheConfig;
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.RouteConfig;
@@ -17,6 +19,7 @@ import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.server.Backstop;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.URI;
@@ -25,6 +28,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts proxied exchanges: one per routed request, on the upstream pool, limiter and cache its route names.
@@ -107,14 +111,25 @@ public final class Proxy {
 
     /** Starts serving {@code request} on {@code route}. Event-loop only. */
     Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client) {
-        ProxyTarget proxyTarget = targets.get(route.prefix());
         String upstreamTarget = route.upstreamTarget(target.path(), target.query());
+        Optional<AiRouteConfig> ai = route.config().ai();
+        if (ai.isPresent() && HttpMethod.POST.equals(request.method())) {
+            // the meter reads the response as objects: never the plain-bytes path
+            return new AiExchange(client, request, ai.get(),
+                    (req, meter) -> serve(req, route, upstreamTarget, meter, false));
+        }
+        return serve(request, route, upstreamTarget, client, true);
+    }
+
+    private Exchange serve(HttpRequest request, Route route, String upstreamTarget, ClientSide client,
+                           boolean plainAllowed) {
+        ProxyTarget proxyTarget = targets.get(route.prefix());
         CachingExchange.CachedRoute cached = cachedRoutes.get(route.prefix());
         if (cached != null) {
             return new CachingExchange(client, request, upstreamTarget, cached,
                     (req, to) -> open(proxyTarget, req, upstreamTarget, to, false));
         }
-        return open(proxyTarget, request, upstreamTarget, client, true);
+        return open(proxyTarget, request, upstreamTarget, client, plainAllowed);
     }
 
     /** @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects */

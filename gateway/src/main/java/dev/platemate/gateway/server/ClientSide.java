@@ -63,6 +63,10 @@ public interface ClientSide {
     default void timed(long queueMillis, long upstreamMillis) {
     }
 
+    /** The tokens an AI request used, told before its response completes (or when its client left). */
+    default void metered(TokenUsage usage) {
+    }
+
     /** Cut the connection: the response cannot be completed. */
     void abort();
 

@@ -38,6 +38,7 @@ final class ObservedExchange implements ClientSide, Exchange {
     private String serverTiming;
     private long queueMillis = -1;
     private long upstreamMillis = -1;
+    private TokenUsage usage = TokenUsage.NONE;
     private String cache;
     private boolean ended;
     private boolean failed;
@@ -96,6 +97,11 @@ final class ObservedExchange implements ClientSide, Exchange {
         } finally {
             end(false);
         }
+    }
+
+    @Override
+    public void metered(TokenUsage usage) {
+        this.usage = usage;
     }
 
     @Override
@@ -204,7 +210,7 @@ final class ObservedExchange implements ClientSide, Exchange {
             listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
                     status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
                     timing("queue;dur=", queueMillis), timing("upstream;dur=", upstreamMillis),
-                    cache == null ? "-" : cache, completed));
+                    cache == null ? "-" : cache, completed, usage));
         } catch (RuntimeException cause) {
             // the answer goes out all the same: the books are not worth a request
             log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),

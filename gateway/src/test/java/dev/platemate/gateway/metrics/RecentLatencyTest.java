@@ -3,6 +3,7 @@ package dev.platemate.gateway.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.platemate.gateway.server.RequestSummary;
+import dev.platemate.gateway.server.TokenUsage;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class RecentLatencyTest {
             throws Exception {
         return new RequestSummary(InetAddress.getLoopbackAddress(), "POST", "/v1/chat/completions", "/openai/",
                 upstream, 200, 100, TimeUnit.MILLISECONDS.toNanos(totalMillis), queueMillis, upstreamMillis, "-",
-                true);
+                true, TokenUsage.NONE);
     }
 
     @Test
@@ -30,7 +31,7 @@ class RecentLatencyTest {
         latency.requestEnded(summary("openai", 5, -1, -1));              // a cache hit: nothing of the upstream
         latency.requestEnded(new RequestSummary(InetAddress.getLoopbackAddress(), "POST", "/v1/chat/completions",
                 "/openai/", "openai", RequestSummary.CLIENT_CLOSED, 0, TimeUnit.MILLISECONDS.toNanos(90_000), 0,
-                90_000, "-", false));                                     // left before the head: its wait only
+                90_000, "-", false, TokenUsage.NONE));                                     // left before the head: its wait only
         assertThat(latency.millis("openai", 0.95)).isEqualTo(300);
         assertThat(latency.millis("openai", 1)).isEqualTo(300);
         assertThat(latency.millis("openai", 0.5)).isEqualTo(250);
