@@ -46,14 +46,23 @@ const upstream = createServer((req, res) => {
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    // as OpenAI does: with include_usage every chunk carries usage: null, and a last chunk has only the usage
+    const withUsage = request.stream_options?.include_usage === true;
+    const usage = withUsage ? { usage: null } : {};
     let i = 0;
     const next = () => {
       if (i < words.length) {
         const delta = { content: (i ? ' ' : '') + words[i++] };
         res.write(`data: ${JSON.stringify({ id: 'chatcmpl-e2e', object: 'chat.completion.chunk',
-          created: 1700000000, model: request.model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
+          created: 1700000000, model: request.model, choices: [{ index: 0, delta, finish_reason: null }],
+          ...usage })}\n\n`);
         setTimeout(next, 20);
       } else {
+        if (withUsage) {
+          res.write(`data: ${JSON.stringify({ id: 'chatcmpl-e2e', object: 'chat.completion.chunk',
+            created: 1700000000, model: request.model, choices: [],
+            usage: { prompt_tokens: 3, completion_tokens: words.length, total_tokens: 3 + words.length } })}\n\n`);
+        }
         res.write('data: [DONE]\n\n');
         res.end();
       }
@@ -84,6 +93,7 @@ upstreams:
 routes:
   - path: /openai/
     upstream: openai
+    ai: true
 `;
 writeFileSync(config, configText);
 
@@ -115,19 +125,29 @@ try {
   assert.deepEqual(b, a, 'a chat completion through the gateway equals the direct one');
   console.log(`e2e: chat completion equal: "${b.choices[0].message.content}"`);
 
-  const collect = async (client) => {
+  const collect = async (client, extra = {}) => {
     const chunks = [];
-    for await (const chunk of await client.chat.completions.create({ ...ask, stream: true })) chunks.push(chunk);
+    for await (const chunk of await client.chat.completions.create({ ...ask, stream: true, ...extra })) {
+      chunks.push(chunk);
+    }
     return chunks;
   };
+  // the route is ai: true, so the gateway asks for the usage chunk itself and takes it out again
   const streamedDirect = await collect(direct);
   const streamedGateway = await collect(viaGateway);
   assert.ok(streamedGateway.length > 3, 'several chunks arrive');
   assert.deepEqual(streamedGateway, streamedDirect, 'a streamed completion through the gateway equals the direct one');
   console.log(`e2e: streamed completion equal: ${streamedGateway.length} chunks`);
+  const askedUsage = { stream_options: { include_usage: true } };
+  const usageDirect = await collect(direct, askedUsage);
+  const usageGateway = await collect(viaGateway, askedUsage);
+  assert.deepEqual(usageGateway, usageDirect, 'a stream that asked for usage gets it, as it would direct');
+  assert.deepEqual(usageGateway.at(-1).choices, [], 'its last chunk is the usage-only one');
+  assert.ok(log.includes('"prompt_tokens":3'), `the access log books the provider's usage:\n${log}`);
+  console.log('e2e: usage counted; the client saw the stream it asked for');
 
   const proxied = seen.filter((s) => s.via);
-  assert.equal(proxied.length, 2, 'two requests came through the gateway');
+  assert.equal(proxied.length, 3, 'three requests came through the gateway');
   assert.ok(proxied.every((s) => s.url === '/v1/chat/completions'), 'prefix stripped');
   assert.ok(log.includes('"route":"/openai/"'), `the access log has a line per request:\n${log}`);
 

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.stub;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,6 +19,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,9 +27,12 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The stand-in upstream's endpoints: {@code POST /v1/chat/completions} (streamed as server-sent events when the
- * body asks for {@code "stream": true}), {@code GET /food/search?q=} and {@code GET /health}. Per channel.
+ * body asks for {@code "stream": true}; answering with the body's {@code model} and its usage, in a stream as a last
+ * usage-only chunk when {@code stream_options.include_usage} asks, as OpenAI does), {@code GET /food/search?q=} and {@code GET /health}. Per channel.
  */
 final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StubUpstream.Settings settings;
     private final AtomicInteger aiActive;
@@ -67,25 +73,44 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             send(ctx, refused, keepAlive);
             return;
         }
-        boolean stream = body.replace(" ", "").contains("\"stream\":true");
+        JsonNode request = parsed(body);
+        String model = request.path("model").isTextual() ? request.path("model").asText().replaceAll("[^\\w.:-]", "")
+                : "stub";
+        boolean stream = request.path("stream").asBoolean(false);
+        boolean withUsage = request.path("stream_options").path("include_usage").asBoolean(false);
         ctx.executor().schedule(() -> {
             aiActive.decrementAndGet();
             if (stream) {
-                streamChat(ctx, keepAlive);
+                streamChat(ctx, model, withUsage, keepAlive);
             } else {
-                send(ctx, json(HttpResponseStatus.OK, completion("Here is a balanced meal plan.")), keepAlive);
+                send(ctx, json(HttpResponseStatus.OK, completion(model, "Here is a balanced meal plan.")), keepAlive);
             }
         }, settings.aiLatency().toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private void streamChat(ChannelHandlerContext ctx, boolean keepAlive) {
+    private static JsonNode parsed(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException | RuntimeException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    /** As OpenAI streams: with include_usage, usage null on each chunk and a last chunk with only the usage. */
+    private void streamChat(ChannelHandlerContext ctx, String model, boolean withUsage, boolean keepAlive) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
                 .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         ctx.write(head);
-        for (String word : new String[] {"Here ", "is ", "a ", "plan."}) {
+        String[] words = {"Here ", "is ", "a ", "plan."};
+        for (String word : words) {
             ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
-                    + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"}}]}\n\n",
+                    + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word
+                    + "\"}}]" + (withUsage ? ",\"usage\":null" : "") + "}\n\n", StandardCharsets.UTF_8)));
+        }
+        if (withUsage) {
+            ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
+                    + "\"model\":\"" + model + "\",\"choices\":[],\"usage\":" + usage(words.length) + "}\n\n",
                     StandardCharsets.UTF_8)));
         }
         ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("data: [DONE]\n\n", StandardCharsets.UTF_8)));
@@ -96,11 +121,15 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private static String completion(String text) {
-        return "{\"id\":\"chatcmpl-stub\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"stub\","
-                + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + text + "\"},"
-                + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":6,"
-                + "\"total_tokens\":15}}";
+    private static String completion(String model, String text) {
+        return "{\"id\":\"chatcmpl-stub\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"" + model
+                + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + text
+                + "\"},\"finish_reason\":\"stop\"}],\"usage\":" + usage(6) + "}";
+    }
+
+    private static String usage(int completion) {
+        return "{\"prompt_tokens\":9,\"completion_tokens\":" + completion + ",\"total_tokens\":" + (9 + completion)
+                + "}";
     }
 
     private static String food(String query) {

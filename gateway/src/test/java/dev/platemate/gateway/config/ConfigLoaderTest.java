@@ -128,6 +128,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aiRoutesAndPricesAreParsedAndTheirMistakesNamed() throws Exception {
+        GatewayConfig config = parse("""
+                upstreams:
+                  openai:
+                    url: https://api.openai.com
+                routes:
+                  - path: /openai/
+                    upstream: openai
+                    ai: true
+                  - path: /plain/
+                    upstream: openai
+                    ai: {inject_stream_usage: false}
+                  - path: /none/
+                    upstream: openai
+                    ai: false
+                ai:
+                  prices:
+                    gpt-4o-mini: {prompt: 0.15, cached: 0.075, completion: 0.60}
+                    cheap: {prompt: 1}
+                """, Map.of());
+        assertThat(config.routes().get(0).ai()).contains(AiRouteConfig.DEFAULTS);
+        assertThat(config.routes().get(1).ai()).contains(new AiRouteConfig(false));
+        assertThat(config.routes().get(2).ai()).isEmpty();
+        assertThat(config.ai().price("gpt-4o-mini")).contains(new AiConfig.ModelPrice(0.15, 0.075, 0.60));
+        assertThat(config.ai().price("cheap")).contains(new AiConfig.ModelPrice(1, 1, 0));
+
+        assertThat(errors(MINIMAL + "    ai: {inject: true}\nai: {prices: {m: {prompt: -1}}}\n").errors())
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].ai.inject: unknown key"))
+                .anySatisfy(e -> assertThat(e).startsWith("ai.prices.m.prompt: '-1'"));
+    }
+
+    @Test
     void environmentReferencesAreReplaced() throws Exception {
         GatewayConfig config = parse("""
                 server:
