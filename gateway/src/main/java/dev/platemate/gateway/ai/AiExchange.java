@@ -10,37 +10,53 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * A request on an AI route, around the exchange that serves it (Armeria-style: a decorator, not a flag inside it).
- * It reads the whole body (bounded by {@code server.max_body_size}), learns its model and whether it streams,
- * asks for the stream's usage chunk when the request did not say and the route injects it, and then opens the
- * inner exchange with a {@link UsageMeter} between it and the client. Event-loop only.
+ * A JSON body is read whole (bounded by {@code server.max_body_size}) for its model and whether it streams; a
+ * stream that said nothing of usage is asked for its usage chunk when the route injects it; then the inner exchange
+ * opens with a {@link UsageMeter} next to the upstream (so a cache fill is counted, a cache hit is not). The upstream
+ * is asked for an unencoded answer, which the meter can read. Any other body (a file upload) is not metered and
+ * goes on at once. Event-loop only.
  */
 public final class AiExchange implements Exchange {
+
+    /** Opens the exchange that serves a request; {@code metered} wraps the client side its upstream answers to. */
+    public interface Opener {
+        Exchange open(HttpRequest request, UnaryOperator<ClientSide> metered);
+    }
 
     private final ClientSide client;
     private final HttpRequest request;
     private final AiRouteConfig route;
-    private final BiFunction<HttpRequest, ClientSide, Exchange> inner;
+    private final Opener opener;
     private final List<HttpContent> held = new ArrayList<>();
     private Exchange next;
     private UsageMeter meter;
     private boolean over;
 
-    /** @param inner opens the exchange that serves the request, answering to the client side it is given */
-    public AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route,
-                      BiFunction<HttpRequest, ClientSide, Exchange> inner) {
+    private AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener) {
         this.client = client;
         this.request = request;
         this.route = route;
-        this.inner = inner;
+        this.opener = opener;
+    }
+
+    /** The exchange for {@code request} on an AI route: metered when its body is JSON, else the inner one as it is. */
+    public static Exchange open(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener) {
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        if (!type.contains("json") || request.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
+            return opener.open(request, UnaryOperator.identity());
+        }
+        return new AiExchange(client, request, route, opener);
     }
 
     @Override
@@ -52,27 +68,37 @@ public final class AiExchange implements Exchange {
         } else {
             held.add(content);
             if (content instanceof LastHttpContent) {
-                open();
+                openMetered();
             }
         }
     }
 
-    private void open() {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        held.forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
-        AiRequest ai = AiRequest.read(body.toByteArray());
-        boolean askUsage = route.injectStreamUsage() && ai.wantsUsageAdded();
+    private void openMetered() {
         List<HttpContent> parts = new ArrayList<>(held);
         held.clear();
-        if (askUsage) {
-            byte[] rewritten = ai.withUsageAsked();
-            parts.forEach(HttpContent::release);
-            parts = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
-            request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING)
-                    .set(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
+        try {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            parts.forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
+            AiRequest ai = AiRequest.read(body.toByteArray());
+            boolean askUsage = route.injectStreamUsage()
+                    && ai.wantsUsageAdded(new QueryStringDecoder(request.uri()).path());
+            if (askUsage) {
+                byte[] rewritten = ai.withUsageAsked();
+                parts.forEach(HttpContent::release);
+                parts = List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(rewritten)));
+                request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING)
+                        .set(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
+            }
+            request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+            next = opener.open(request, upstreamSide -> meter = new UsageMeter(upstreamSide, ai, askUsage));
+        } catch (RuntimeException e) {
+            parts.forEach(part -> {
+                if (part.refCnt() > 0) {
+                    part.release();
+                }
+            });
+            throw e;
         }
-        meter = new UsageMeter(client, ai, askUsage);
-        next = inner.apply(request, meter);
         parts.forEach(next::onRequestContent);
     }
 
@@ -102,7 +128,9 @@ public final class AiExchange implements Exchange {
         try {
             next.onClientClosed();
         } finally {
-            meter.clientLeft();
+            if (meter != null) {
+                meter.clientLeft();
+            }
         }
     }
 

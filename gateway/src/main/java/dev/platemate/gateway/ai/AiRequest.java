@@ -1,32 +1,36 @@
 package dev.platemate.gateway.ai;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
- * What an OpenAI-compatible request body says about its usage: the model, whether it streams, whether it asked
- * for usage in the stream ({@code stream_options.include_usage}: true, false, or not said), and its size, for an
- * estimate of its prompt. A body that is not a JSON object is {@link #UNKNOWN}. Immutable.
+ * What an OpenAI-compatible request body says about its usage: the model, whether it streams, whether it said
+ * anything about usage in the stream ({@code stream_options.include_usage}), and its size, for an estimate of its
+ * prompt. A body that is not a JSON object is {@link #UNKNOWN}. Immutable.
  */
 final class AiRequest {
 
-    static final AiRequest UNKNOWN = new AiRequest(null, "-", false, null, 0);
+    static final AiRequest UNKNOWN = new AiRequest(null, "-", false, true, 0);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ObjectNode body;
+    private final byte[] body;
     final String model;
     final boolean stream;
-    /** null when the request did not say. */
-    final Boolean includeUsage;
+    /** Whether {@code stream_options.include_usage} is there at all, whatever its value. */
+    final boolean saidUsage;
     final int bytes;
 
-    private AiRequest(ObjectNode body, String model, boolean stream, Boolean includeUsage, int bytes) {
+    private AiRequest(byte[] body, String model, boolean stream, boolean saidUsage, int bytes) {
         this.body = body;
         this.model = model;
         this.stream = stream;
-        this.includeUsage = includeUsage;
+        this.saidUsage = saidUsage;
         this.bytes = bytes;
     }
 
@@ -36,32 +40,57 @@ final class AiRequest {
                 return UNKNOWN;
             }
             JsonNode model = body.get("model");
-            JsonNode include = body.path("stream_options").get("include_usage");
-            return new AiRequest(body, model != null && model.isTextual() ? model.asText() : "-",
-                    body.path("stream").asBoolean(false), include != null && include.isBoolean()
-                    ? include.asBoolean() : null, bytes.length);
+            JsonNode options = body.get("stream_options");
+            boolean said = options != null && (!options.isObject() || options.has("include_usage"));
+            return new AiRequest(bytes, model != null && model.isTextual() ? model.asText() : "-",
+                    body.path("stream").asBoolean(false), said, bytes.length);
         } catch (IOException | RuntimeException e) {
             return UNKNOWN;
         }
     }
 
-    /** Whether the gateway should ask for the usage chunk itself: a stream that did not say. */
-    boolean wantsUsageAdded() {
-        return body != null && stream && includeUsage == null && (body.get("stream_options") == null
-                || body.get("stream_options").isObject());
+    /**
+     * Whether the gateway should ask for the usage chunk itself: a chat completion or completion stream that said
+     * nothing of it (other APIs, such as the Responses API, report usage in their streams anyway, and may refuse
+     * the option).
+     */
+    boolean wantsUsageAdded(String path) {
+        return body != null && stream && !saidUsage
+                && (path.endsWith("/chat/completions") || path.endsWith("/completions"));
     }
 
-    /** The body, asking for the usage chunk: {@code stream_options.include_usage: true}, all else as it was. */
+    /**
+     * The body asking for the usage chunk: {@code "include_usage":true} spliced into its {@code stream_options}, or
+     * a {@code stream_options} spliced in first; every other byte stays as the client sent it (no number, key
+     * order or duplicate is touched by a round trip through a parser).
+     */
     byte[] withUsageAsked() {
-        ObjectNode copy = body.deepCopy();
-        JsonNode options = copy.get("stream_options");
-        (options instanceof ObjectNode object ? object : copy.putObject("stream_options"))
-                .put("include_usage", true);
-        try {
-            return JSON.writeValueAsBytes(copy);
+        try (JsonParser parser = JSON.getFactory().createParser(body)) {
+            parser.nextToken();   // the object's {
+            int top = (int) parser.currentTokenLocation().getByteOffset();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (name.equals("stream_options") && value == JsonToken.START_OBJECT) {
+                    int at = (int) parser.currentTokenLocation().getByteOffset();
+                    boolean empty = parser.nextToken() == JsonToken.END_OBJECT;
+                    return splice(at, "\"include_usage\":true" + (empty ? "" : ","));
+                }
+                parser.skipChildren();
+            }
+            return splice(top, "\"stream_options\":{\"include_usage\":true},");
         } catch (IOException e) {
-            throw new IllegalStateException("a tree read from JSON writes back", e);
+            throw new IllegalStateException("a body read as JSON reads again", e);
         }
+    }
+
+    /** The body with {@code text} right after the {@code {} at {@code at}. */
+    private byte[] splice(int at, String text) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + text.length());
+        out.write(body, 0, at + 1);
+        out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+        out.write(body, at + 1, body.length - at - 1);
+        return out.toByteArray();
     }
 
     /** The prompt's size in tokens, estimated: a token is about four bytes of JSON. */

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.ai;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Takes the {@code "usage": null} member out of a stream chunk: with {@code include_usage} the provider adds it to
  * every chunk, and a client that did not ask for usage must get its chunks as they would have been. Only a
@@ -8,6 +10,47 @@ package dev.platemate.gateway.ai;
 final class NullUsage {
 
     private NullUsage() {
+    }
+
+    /**
+     * An event's bytes with the {@code "usage": null} taken out of its data line: only a single {@code data:} line is
+     * touched, every other line (id, event, comments) and every line end stays as it came.
+     */
+    static byte[] removedFromData(byte[] raw) {
+        String text = new String(raw, StandardCharsets.UTF_8);
+        int data = -1;
+        for (int line = 0; line < text.length(); line = nextLine(text, line)) {
+            if (text.startsWith("data:", line)) {
+                if (data >= 0) {
+                    return raw;   // several data lines (a JSON split over lines): left as it is
+                }
+                data = line;
+            }
+        }
+        if (data < 0) {
+            return raw;
+        }
+        int from = data + (text.startsWith("data: ", data) ? 6 : 5);
+        int to = from;
+        while (to < text.length() && text.charAt(to) != '\n' && text.charAt(to) != '\r') {
+            to++;
+        }
+        String payload = text.substring(from, to);
+        String removed = removed(payload);
+        return removed.equals(payload) ? raw
+                : (text.substring(0, from) + removed + text.substring(to)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Where the line after the one at {@code at} begins (past CR LF, LF or CR), or the text's length. */
+    private static int nextLine(String text, int at) {
+        int i = at;
+        while (i < text.length() && text.charAt(i) != '\n' && text.charAt(i) != '\r') {
+            i++;
+        }
+        if (i < text.length() && text.charAt(i) == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
+            i++;
+        }
+        return i + 1;
     }
 
     /** {@code json} without its top-level {@code "usage": null}; as it is when it has none. */

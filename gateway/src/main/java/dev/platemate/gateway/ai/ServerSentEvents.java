@@ -1,78 +1,157 @@
 package dev.platemate.gateway.ai;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Cuts a server-sent event stream into whole events as its bytes arrive, however the network split them: an
- * event ends at a blank line (LF LF, CR LF CR LF or CR CR). What is not a whole event yet waits for the rest; it
- * is at most one event, so a stream is never held whole. Not thread-safe: one per response.
+ * event ends at an empty line, that is, a line end (CR LF, LF or CR) right after another. What is not a whole event
+ * yet waits for the rest, and is scanned once: each byte is looked at once however many parts an event came in.
+ * An event larger than {@link #MAX_EVENT} is not waited for: {@link #feed} then says so, and the caller passes the
+ * stream on as it comes. Not thread-safe: one per response.
  */
 final class ServerSentEvents {
 
-    /** An event's bytes, as they came (its blank line included), and the data of its data: lines. */
-    record Event(byte[] raw, String data) {
+    /** The most one event may hold before the stream is no longer read by events. */
+    static final int MAX_EVENT = 1024 * 1024;
+
+    /** An event's bytes, as they came (its empty line included). */
+    record Event(byte[] raw) {
+
+        /** Its data: the values of its {@code data:} lines joined by LF (the SSE rule); "" when it has none. */
+        String data() {
+            StringBuilder data = new StringBuilder();
+            boolean first = true;
+            for (String line : lines(new String(raw, StandardCharsets.UTF_8))) {
+                if (line.startsWith("data:")) {
+                    if (!first) {
+                        data.append('\n');
+                    }
+                    data.append(line, line.startsWith("data: ") ? 6 : 5, line.length());
+                    first = false;
+                }
+            }
+            return data.toString();
+        }
     }
 
-    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private byte[] pending = new byte[256];
+    private int length;
+    /** Where the scan for an event's end goes on: everything before it has been looked at. */
+    private int scanned;
+    /** Where the current event began. */
+    private int start;
+    private boolean overflowed;
+    private boolean ended;
 
-    /** The events {@code bytes} completes, in order. */
-    List<Event> feed(byte[] bytes) {
-        pending.writeBytes(bytes);
-        byte[] all = pending.toByteArray();
-        List<Event> events = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < all.length; i++) {
-            int end = blankLineEnd(all, i);
+    /**
+     * The events {@code bytes} completes, in order; null once an event has outgrown {@link #MAX_EVENT}.
+     *
+     * @param last whether these are the stream's last bytes (a CR at the very end is then a line end)
+     */
+    List<Event> feed(byte[] bytes, boolean last) {
+        if (overflowed) {
+            return null;
+        }
+        ended = last;
+        append(bytes);
+        List<Event> events = new ArrayList<>(2);
+        while (scanned < length) {
+            int end = emptyLineEnd(scanned);
+            if (end == -1) {
+                break;   // a line end that the next bytes finish
+            }
             if (end > 0) {
-                byte[] raw = java.util.Arrays.copyOfRange(all, start, end);
-                events.add(new Event(raw, data(raw)));
+                events.add(new Event(Arrays.copyOfRange(pending, start, end)));
                 start = end;
-                i = end - 1;
+                scanned = end;
+            } else {
+                scanned++;
             }
         }
-        pending.reset();
-        pending.write(all, start, all.length - start);
+        compact();
+        if (length > MAX_EVENT) {
+            overflowed = true;
+        }
         return events;
     }
 
-    /** What is left that is not a whole event (a stream cut short ends with it). */
+    /** What is held that is not a whole event yet (all of it, once it overflowed); the holder is empty after. */
     byte[] rest() {
-        byte[] rest = pending.toByteArray();
-        pending.reset();
+        byte[] rest = Arrays.copyOfRange(pending, start, length);
+        length = 0;
+        start = 0;
+        scanned = 0;
         return rest;
     }
 
-    /** The end of a blank line starting at {@code i} (just past it), or 0. */
-    private static int blankLineEnd(byte[] b, int i) {
-        if (b[i] == '\n' && i + 1 < b.length && b[i + 1] == '\n') {
-            return i + 2;
+    private void append(byte[] bytes) {
+        if (length + bytes.length > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, length + bytes.length));
         }
-        if (b[i] == '\r' && i + 3 < b.length && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
-            return i + 4;
-        }
-        if (b[i] == '\r' && i + 1 < b.length && b[i + 1] == '\r') {
-            return i + 2;
-        }
-        return 0;
+        System.arraycopy(bytes, 0, pending, length, bytes.length);
+        length += bytes.length;
     }
 
-    /** The event's data: its data: lines' values joined by LF (the SSE rule), or "" when it has none. */
-    private static String data(byte[] raw) {
-        StringBuilder data = new StringBuilder();
-        boolean first = true;
-        for (String line : new String(raw, StandardCharsets.UTF_8).split("\r\n|\r|\n")) {
-            if (line.startsWith("data:")) {
-                String value = line.substring(5);
-                if (!first) {
-                    data.append('\n');
+    /** Drops what whole events used, keeping the current event at the front. */
+    private void compact() {
+        if (start > 0) {
+            System.arraycopy(pending, start, pending, 0, length - start);
+            length -= start;
+            scanned -= start;
+            start = 0;
+        }
+    }
+
+    /**
+     * At {@code i}: the end of an empty line (just past its two line ends), 0 when none ends here, or -1 when the
+     * bytes so far cannot tell (a CR last, before the stream's end: it may be the start of CR LF).
+     */
+    private int emptyLineEnd(int i) {
+        int first = lineEnd(i);
+        if (first <= 0) {
+            return first;
+        }
+        int second = lineEnd(i + first);
+        return second <= 0 ? second : i + first + second;
+    }
+
+    /** The length of a line end at {@code i}: 2 for CR LF, 1 for LF or CR, 0 for none, -1 when it cannot tell. */
+    private int lineEnd(int i) {
+        if (i >= length) {
+            return -1;
+        }
+        if (pending[i] == '\n') {
+            return 1;
+        }
+        if (pending[i] != '\r') {
+            return 0;
+        }
+        if (i + 1 >= length) {
+            return ended ? 1 : -1;
+        }
+        return pending[i + 1] == '\n' ? 2 : 1;
+    }
+
+    /** The lines of an event's text, without their line ends. */
+    static List<String> lines(String text) {
+        List<String> lines = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n' || c == '\r') {
+                lines.add(text.substring(from, i));
+                if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
+                    i++;
                 }
-                data.append(value.startsWith(" ") ? value.substring(1) : value);
-                first = false;
+                from = i + 1;
             }
         }
-        return data.toString();
+        if (from < text.length()) {
+            lines.add(text.substring(from));
+        }
+        return lines;
     }
 }

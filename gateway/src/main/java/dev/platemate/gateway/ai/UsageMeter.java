@@ -8,10 +8,12 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -22,24 +24,32 @@ import java.util.List;
 
 /**
  * Counts an AI response's tokens on its way to the client, and books them once ({@link ClientSide#metered})
- * however the exchange ends. A JSON answer is copied aside (up to {@link #MAX_JSON}) and read at its end; a stream
- * is read event by event as it passes. Neither delays a byte: parts go on as they come, but when the gateway itself
- * asked for the usage chunk ({@code dropUsageChunk}) the stream is passed on by whole events, less that one, so the
- * client gets the stream it asked for. A stream whose head has a Content-Length is passed as it is (taking a chunk
- * out would break its framing). An error answer or one that is not JSON books the request with no tokens; a stream
- * cut short, or an answer with no usage, books an estimate. Event-loop only.
+ * however the exchange ends. A JSON answer is copied aside as it passes (the first {@link #MAX_JSON} bytes, and
+ * past that the last {@link #TAIL} bytes, where the usage is) and read at its end; a stream is read event by event
+ * as it passes. Neither delays a byte: parts go on as they come, but when the gateway itself asked for the usage
+ * chunk ({@code dropUsageChunk}) the stream is passed on by whole events, less that chunk and the
+ * {@code "usage": null} the provider then adds to every chunk, so the client gets the stream it asked for. A stream
+ * whose head has a Content-Length, an encoded (compressed) answer, and an event larger than
+ * {@link ServerSentEvents#MAX_EVENT} are passed as they come. An error answer books the request with no tokens, a
+ * 200 that is not JSON books it under the model {@code unknown}; whatever is cut short, or shows no usage, books
+ * an estimate. Event-loop only.
  */
 final class UsageMeter implements ClientSide {
 
-    static final int MAX_JSON = 4 * 1024 * 1024;
+    static final int MAX_JSON = 1024 * 1024;
+    static final int TAIL = 64 * 1024;
+    /** Trailers are the upstream's, read unvalidated: so are they passed on. */
+    private static final HttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.trailersFactory()
+            .withValidation(false);
 
-    private enum Mode { WAITING, JSON, STREAM, NOT_JSON, OTHER }
+    private enum Mode { WAITING, JSON, STREAM, NOT_JSON, OPAQUE, ERROR }
 
     private final ClientSide real;
     private final UsageTally tally;
     private final boolean dropUsageChunk;
     private Mode mode = Mode.WAITING;
     private ByteArrayOutputStream json;
+    private JsonTail tail;
     private ServerSentEvents events;
     private boolean byEvents;
     private boolean booked;
@@ -62,12 +72,7 @@ final class UsageMeter implements ClientSide {
         HttpContent content = (HttpContent) part;
         switch (mode) {
             case JSON -> {
-                ByteBuf bytes = content.content();
-                if (json.size() + bytes.readableBytes() <= MAX_JSON) {
-                    json.writeBytes(ByteBufUtil.getBytes(bytes));
-                } else {
-                    mode = Mode.OTHER;   // too large to read aside: the request counts, its tokens are not known
-                }
+                copyAside(content.content());
                 real.write(content);
             }
             case STREAM -> streamed(content);
@@ -76,9 +81,13 @@ final class UsageMeter implements ClientSide {
     }
 
     private void started(HttpResponse head) {
+        wentUpstream = true;
         String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
         if (head.status().code() != 200) {
-            mode = Mode.OTHER;
+            mode = Mode.ERROR;
+        } else if (!encoding.equalsIgnoreCase("identity")) {
+            mode = Mode.OPAQUE;
         } else if (type.startsWith("text/event-stream")) {
             mode = Mode.STREAM;
             events = new ServerSentEvents();
@@ -91,43 +100,71 @@ final class UsageMeter implements ClientSide {
         }
     }
 
+    private void copyAside(ByteBuf bytes) {
+        if (tail == null && json.size() + bytes.readableBytes() <= MAX_JSON) {
+            json.writeBytes(ByteBufUtil.getBytes(bytes));
+            return;
+        }
+        if (tail == null) {
+            tail = new JsonTail(TAIL);
+        }
+        tail.add(bytes);
+    }
+
     /** A part of a stream: read; passed on as it is, or as the whole events it completes, less the usage chunk. */
     private void streamed(HttpContent content) {
-        List<ServerSentEvents.Event> complete = events.feed(ByteBufUtil.getBytes(content.content()));
+        boolean last = content instanceof LastHttpContent;
+        List<ServerSentEvents.Event> complete = events.feed(ByteBufUtil.getBytes(content.content()), last);
+        if (complete == null) {
+            passAsItComes(content);
+            return;
+        }
         ByteArrayOutputStream kept = byEvents ? new ByteArrayOutputStream() : null;
         for (ServerSentEvents.Event event : complete) {
-            JsonNode chunk = event.data().isEmpty() || event.data().equals("[DONE]") ? null
-                    : tally.read(event.data());
+            String data = event.data();
+            JsonNode chunk = data.isEmpty() || data.equals("[DONE]") ? null : tally.read(data);
             if (kept != null && !isUsageOnly(chunk)) {
-                kept.writeBytes(chunk != null && chunk.has("usage") ? withoutNullUsage(event.raw()) : event.raw());
+                kept.writeBytes(chunk != null && chunk.has("usage") ? NullUsage.removedFromData(event.raw())
+                        : event.raw());
             }
         }
         if (kept == null) {
             real.write(content);
             return;
         }
-        boolean last = content instanceof LastHttpContent;
         if (last) {
             kept.writeBytes(events.rest());   // a stream cut mid-event: the client gets what came
         }
-        ByteBuf out = kept.size() == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(kept.toByteArray());
-        if (last) {
-            DefaultLastHttpContent end = new DefaultLastHttpContent(out);
-            end.trailingHeaders().set(((LastHttpContent) content).trailingHeaders());
-            content.release();
-            real.write(end);
+        emit(content, kept.toByteArray(), last);
+    }
+
+    /** An event grew too large to wait for: what was held goes first, then everything as it comes. */
+    private void passAsItComes(HttpContent content) {
+        if (byEvents) {
+            byEvents = false;
+            emit(content, events.rest(), content instanceof LastHttpContent);
         } else {
-            content.release();
-            if (out.isReadable()) {
-                real.write(new DefaultHttpContent(out));
-            }
+            events.rest();
+            real.write(content);
         }
     }
 
-    /** An event's bytes, its chunk's {@code "usage": null} taken out (see {@link NullUsage}). */
-    private static byte[] withoutNullUsage(byte[] raw) {
-        String text = new String(raw, StandardCharsets.UTF_8);
-        return NullUsage.removed(text).getBytes(StandardCharsets.UTF_8);
+    /** Writes {@code bytes} in place of {@code content} (released), keeping it the last part if it was. */
+    private void emit(HttpContent content, byte[] bytes, boolean last) {
+        ByteBuf out = bytes.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
+        try {
+            if (last) {
+                DefaultLastHttpContent end = new DefaultLastHttpContent(out, UNCHECKED);
+                end.trailingHeaders().set(((LastHttpContent) content).trailingHeaders());
+                real.write(end);
+            } else if (out.isReadable()) {
+                real.write(new DefaultHttpContent(out));
+            } else {
+                real.progressed();   // read, nothing whole to pass yet: the stream is alive
+            }
+        } finally {
+            content.release();
+        }
     }
 
     /** The chunk include_usage adds at the end of a stream: no choices, only usage. */
@@ -136,28 +173,28 @@ final class UsageMeter implements ClientSide {
                 && chunk.path("choices").isEmpty();
     }
 
-    /** Books what was used, once. */
-    private void book() {
+    /** Books what was used, once; {@code cut}: the answer did not come whole. */
+    private void book(boolean cut) {
         if (booked) {
             return;
         }
         booked = true;
-        TokenUsage usage;
-        if (mode == Mode.JSON) {
-            usage = tally.read(json.toString(StandardCharsets.UTF_8)) == null ? unknown() : tally.usage();
-        } else if (mode == Mode.STREAM) {
-            usage = tally.usage();
-        } else if (mode == Mode.NOT_JSON) {
-            usage = unknown();
-        } else {
-            usage = tally.nothingSpent();
-        }
-        real.metered(usage);
+        real.metered(switch (mode) {
+            case JSON -> readJson(cut);
+            case STREAM, OPAQUE -> tally.usage();
+            case NOT_JSON -> tally.unknownModel();
+            case WAITING -> wentUpstream ? tally.usage() : tally.nothingSpent();
+            case ERROR -> tally.nothingSpent();
+        });
     }
 
-    /** A 200 answer that is not JSON: the request counts, under a model nobody named. */
-    private TokenUsage unknown() {
-        return new TokenUsage("unknown", 0, 0, 0, false);
+    private TokenUsage readJson(boolean cut) {
+        if (tail != null) {
+            tally.readUsageIn(tail.text());
+            return tally.usage();
+        }
+        boolean json = tally.read(this.json.toString(StandardCharsets.UTF_8)) != null;
+        return json || cut ? tally.usage() : tally.unknownModel();
     }
 
     /**
@@ -165,41 +202,36 @@ final class UsageMeter implements ClientSide {
      * estimate if the usage had not come; a request that had reached the provider counts its prompt at least.
      */
     void clientLeft() {
-        if (mode == Mode.WAITING && !booked) {
-            booked = true;
-            real.metered(wentUpstream ? tally.usage() : tally.nothingSpent());
-            return;
-        }
-        book();
+        book(true);
     }
 
     @Override
     public void responseComplete(boolean keepAlive) {
-        book();
+        book(false);
         real.responseComplete(keepAlive);
     }
 
     @Override
     public void respond(FullHttpResponse response, boolean keepAlive) {
-        book();
+        book(false);
         real.respond(response, keepAlive);
     }
 
     @Override
     public void abort() {
-        book();
+        book(true);
         real.abort();
     }
 
     @Override
     public void fail(Throwable cause) {
-        book();
+        book(true);
         real.fail(cause);
     }
 
     @Override
     public void timed(long queueMillis, long upstreamMillis) {
-        wentUpstream = upstreamMillis >= 0;
+        wentUpstream |= upstreamMillis >= 0;
         real.timed(queueMillis, upstreamMillis);
     }
 

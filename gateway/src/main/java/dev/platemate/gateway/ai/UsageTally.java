@@ -39,9 +39,34 @@ final class UsageTally {
         }
     }
 
+    /**
+     * The last {@code "usage": {...}} in the tail of an answer too large to read whole (the whole cannot be parsed;
+     * the usage object alone can).
+     */
+    void readUsageIn(String tail) {
+        int at = tail.lastIndexOf("\"usage\"");
+        int open = at < 0 ? -1 : tail.indexOf('{', at);
+        if (open < 0) {
+            return;
+        }
+        try {
+            JsonNode usage = JSON.readTree(tail.substring(open));   // the first value; what follows is ignored
+            see(JSON.createObjectNode().set("usage", usage));
+        } catch (IOException | RuntimeException e) {
+            // no usage to be had: an estimate then
+        }
+    }
+
     private void see(JsonNode node) {
         if (node == null || !node.isObject()) {
             return;
+        }
+        if (node.path("response").isObject()) {
+            see(node.get("response"));   // the Responses API's stream: its events carry the response
+        }
+        JsonNode delta = node.get("delta");
+        if (delta != null && delta.isTextual()) {
+            generatedChars += delta.asText().length();   // a Responses API text delta
         }
         JsonNode named = node.get("model");
         if (named != null && named.isTextual() && !named.asText().isEmpty()) {
@@ -79,15 +104,25 @@ final class UsageTally {
 
     /** The usage to book: the provider's, or (when it gave none) estimated from the request and what was seen. */
     TokenUsage usage() {
-        String named = model == null || model.isEmpty() ? "unknown" : model;
         if (reported()) {
-            return new TokenUsage(named, prompt, completion, cached, false);
+            return new TokenUsage(model(), prompt, completion, cached, false);
         }
-        return new TokenUsage(named, request.estimatedPromptTokens(), (generatedChars + 3) / 4, 0, true);
+        return new TokenUsage(model(), request.estimatedPromptTokens(), (generatedChars + 3) / 4, 0, true);
     }
 
-    /** Nothing to book but the request itself: an error answer, a cache hit. */
+    /** Nothing to book but the request itself: an error answer, one that never went upstream. */
     TokenUsage nothingSpent() {
-        return new TokenUsage(model == null || model.equals("-") ? "unknown" : model, 0, 0, 0, false);
+        return new TokenUsage(model(), 0, 0, 0, false);
+    }
+
+    /** A 200 answer that is not JSON: the request counts, under the model {@code unknown}, with no tokens. */
+    TokenUsage unknownModel() {
+        return new TokenUsage("unknown", 0, 0, 0, false);
+    }
+
+    /** The answer's model, else the request's, at most 80 characters (a client chooses it); unknown for none. */
+    private String model() {
+        String named = model == null || model.isEmpty() || model.equals("-") ? "unknown" : model;
+        return named.length() > 80 ? named.substring(0, 80) : named;
     }
 }

@@ -18,8 +18,21 @@ public record AiConfig(Map<String, ModelPrice> prices) {
         prices = Map.copyOf(prices);
     }
 
-    /** The price of {@code model}, if the table has it. */
+    /**
+     * The price of {@code model}: its own, else that of the longest name in the table it begins with followed by
+     * a dash (a provider answers {@code gpt-4o-mini-2024-07-18} for {@code gpt-4o-mini}).
+     */
     public Optional<ModelPrice> price(String model) {
-        return Optional.ofNullable(prices.get(model));
+        ModelPrice exact = prices.get(model);
+        if (exact != null) {
+            return Optional.of(exact);
+        }
+        String best = null;
+        for (String name : prices.keySet()) {
+            if (model.startsWith(name + "-") && (best == null || name.length() > best.length())) {
+                best = name;
+            }
+        }
+        return Optional.ofNullable(best == null ? null : prices.get(best));
     }
 }

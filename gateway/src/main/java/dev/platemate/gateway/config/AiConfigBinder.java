@@ -33,8 +33,9 @@ final class AiConfigBinder {
         Map<String, AiConfig.ModelPrice> prices = new LinkedHashMap<>();
         for (String model : pricesNode.keys()) {
             ConfigNode price = pricesNode.child(model);
-            prices.put(model, new AiConfig.ModelPrice(price.nonNegative("prompt", 0),
-                    price.nonNegative("cached", price.nonNegative("prompt", 0)), price.nonNegative("completion", 0)));
+            double prompt = price.nonNegative("prompt", 0);
+            prices.put(model, new AiConfig.ModelPrice(prompt, price.nonNegative("cached", prompt),
+                    price.nonNegative("completion", 0)));
             price.rejectUnknownKeys();
         }
         n.rejectUnknownKeys();

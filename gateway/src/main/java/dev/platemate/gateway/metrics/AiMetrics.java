@@ -6,6 +6,7 @@ import dev.platemate.gateway.server.RequestSummary;
 import dev.platemate.gateway.server.TokenUsage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -15,9 +16,10 @@ import java.util.regex.Pattern;
  * The AI routes' books, from each finished request's {@link TokenUsage}: {@code gateway.ai.tokens} by upstream,
  * model and kind (prompt, completion, cached), {@code gateway.ai.requests} by upstream, model and status,
  * {@code gateway.ai.usage.estimated} (requests whose counts are estimates), and {@code gateway.ai.cost.usd} by
- * upstream and model from {@code ai.prices}. A model name is a label only when it looks like one, and each
- * upstream has at most {@link #MODELS_PER_UPSTREAM}: the rest count as {@code other}, so no upstream or client can
- * grow the labels without bound. Any thread.
+ * upstream and model from {@code ai.prices}. A model name is a label only when it looks like one and either is
+ * priced or came with tokens the provider reported (a client's made-up name on a 404 claims nothing); each upstream
+ * has at most {@link #MODELS_PER_UPSTREAM}, the rest count as {@code other}; a status outside 100-599 is
+ * {@code other}. So no upstream or client can grow the labels without bound. Any thread.
  */
 final class AiMetrics implements RequestListener {
 
@@ -41,9 +43,12 @@ final class AiMetrics implements RequestListener {
             return;
         }
         String upstream = summary.upstream();
-        String model = label(upstream, usage.model());
+        Optional<AiConfig.ModelPrice> price = config.get().price(usage.model());
+        boolean mayClaim = price.isPresent() || !usage.estimated() && usage.prompt() + usage.completion() > 0;
+        String model = label(upstream, usage.model(), mayClaim);
+        int status = summary.status();
         counter("gateway.ai.requests", "AI requests finished", upstream, model, "status",
-                Integer.toString(summary.status())).increment();
+                status >= 100 && status <= 599 ? Integer.toString(status) : "other").increment();
         add("prompt", usage.prompt(), upstream, model);
         add("completion", usage.completion(), upstream, model);
         add("cached", usage.cached(), upstream, model);
@@ -51,9 +56,9 @@ final class AiMetrics implements RequestListener {
             counter("gateway.ai.usage.estimated", "AI requests whose token counts are estimated", upstream, model,
                     null, null).increment();
         }
-        config.get().price(usage.model()).ifPresent(price -> {
-            double usd = ((usage.prompt() - usage.cached()) * price.prompt() + usage.cached() * price.cached()
-                    + usage.completion() * price.completion()) / 1_000_000.0;
+        price.ifPresent(per -> {
+            double usd = ((usage.prompt() - usage.cached()) * per.prompt() + usage.cached() * per.cached()
+                    + usage.completion() * per.completion()) / 1_000_000.0;
             if (usd > 0) {
                 counter("gateway.ai.cost.usd", "What the AI requests cost, from ai.prices", upstream, model, null,
                         null).increment(usd);
@@ -78,14 +83,20 @@ final class AiMetrics implements RequestListener {
         return builder.register(registry);
     }
 
-    /** The model as a label: itself when it looks like a model and the upstream's labels have room, else other. */
-    private String label(String upstream, String model) {
+    /**
+     * The model as a label: itself when it looks like a model and is known, or may claim a place
+     * ({@code mayClaim}) while the upstream's labels have room; else other.
+     */
+    private String label(String upstream, String model, boolean mayClaim) {
         if (!MODEL.matcher(model).matches()) {
             return "other";
         }
         Set<String> known = models.computeIfAbsent(upstream, name -> ConcurrentHashMap.newKeySet());
         if (known.contains(model)) {
             return model;
+        }
+        if (!mayClaim) {
+            return "other";
         }
         synchronized (known) {
             if (known.size() < MODELS_PER_UPSTREAM) {

@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * Starts proxied exchanges: one per routed request, on the upstream pool, limiter and cache its route names.
@@ -114,22 +115,26 @@ public final class Proxy {
         String upstreamTarget = route.upstreamTarget(target.path(), target.query());
         Optional<AiRouteConfig> ai = route.config().ai();
         if (ai.isPresent() && HttpMethod.POST.equals(request.method())) {
-            // the meter reads the response as objects: never the plain-bytes path
-            return new AiExchange(client, request, ai.get(),
-                    (req, meter) -> serve(req, route, upstreamTarget, meter, false));
+            return AiExchange.open(client, request, ai.get(),
+                    (req, metered) -> serve(req, route, upstreamTarget, client, metered));
         }
-        return serve(request, route, upstreamTarget, client, true);
+        return serve(request, route, upstreamTarget, client, null);
     }
 
+    /**
+     * @param metered wraps the client side the upstream answers to (a usage meter; the plain-bytes path is then
+     *                off, as the meter reads objects), or null
+     */
     private Exchange serve(HttpRequest request, Route route, String upstreamTarget, ClientSide client,
-                           boolean plainAllowed) {
+                           UnaryOperator<ClientSide> metered) {
         ProxyTarget proxyTarget = targets.get(route.prefix());
+        UnaryOperator<ClientSide> around = metered == null ? UnaryOperator.identity() : metered;
         CachingExchange.CachedRoute cached = cachedRoutes.get(route.prefix());
         if (cached != null) {
             return new CachingExchange(client, request, upstreamTarget, cached,
-                    (req, to) -> open(proxyTarget, req, upstreamTarget, to, false));
+                    (req, to) -> open(proxyTarget, req, upstreamTarget, around.apply(to), false));
         }
-        return open(proxyTarget, request, upstreamTarget, client, plainAllowed);
+        return open(proxyTarget, request, upstreamTarget, around.apply(client), metered == null);
     }
 
     /** @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects */

@@ -111,10 +111,10 @@ final class ObservedExchange implements ClientSide, Exchange {
     }
 
     /**
-     * Something threw on this request's path, in the exchange or in the connection serving it. Logged once; if
-     * the client has not had its whole answer yet, the connection ends the request (a 500 if nothing was written,
-     * else a cut); then the exchange releases everything it holds, as when a client leaves. What it writes
-     * afterwards is dropped.
+     * Something threw on this request's path, in the exchange or in the connection serving it. Logged once; the
+     * exchange releases everything it holds, as when a client leaves; then, if the client has not had its whole
+     * answer yet, the connection ends the request (a 500 if nothing was written, else a cut). What the exchange
+     * writes from the moment of the failure is dropped.
      */
     @Override
     public void fail(Throwable cause) {
@@ -123,19 +123,19 @@ final class ObservedExchange implements ClientSide, Exchange {
         }
         failed = true;
         log.warn("{} {} (route {}) failed inside the gateway: {}", method, pathOf(uri), route, Crash.describe(cause));
+        if (exchange != null) {   // first, so that what it tells on the way (timings, usage) is in the summary
+            try {
+                exchange.onClientClosed();
+            } catch (Throwable again) {
+                log.warn("releasing what {} {} held failed too: {}", method, pathOf(uri), Crash.describe(again));
+            }
+        }
         if (!ended) {
             if (status == 0) {
                 status = GatewayError.INTERNAL_ERROR.status().code();
             }
             end(false);
             client.fail(cause);
-        }
-        if (exchange != null) {
-            try {
-                exchange.onClientClosed();
-            } catch (Throwable again) {
-                log.warn("releasing what {} {} held failed too: {}", method, pathOf(uri), Crash.describe(again));
-            }
         }
     }
 

@@ -29,8 +29,9 @@ class StreamParsingProperties {
     @Provide
     Arbitrary<String> events() {
         Arbitrary<String> data = Arbitraries.strings().withChars("abc {}\":,\\é").ofMaxLength(20);
-        Arbitrary<String> end = Arbitraries.of("\n\n", "\r\n\r\n", "\r\r");
-        return Combinators.combine(data, end).as((d, e) -> "data: " + d + e);
+        Arbitrary<String> end = Arbitraries.of("\n\n", "\r\n\r\n", "\r\r", "\n\r\n", "\r\n\n");
+        Arbitrary<String> before = Arbitraries.of("", ": ping\n", "event: delta\r\n", "id: 7\r");
+        return Combinators.combine(before, data, end).as((b, d, e) -> b + "data: " + d + e);
     }
 
     @Property
@@ -43,16 +44,22 @@ class StreamParsingProperties {
         ServerSentEvents parser = new ServerSentEvents();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> data = new ArrayList<>();
+        List<String> expected = events.stream().map(e -> {
+            int at = e.indexOf("data: ") + 6;
+            return e.substring(at).replaceAll("[\r\n]+$", "");
+        }).toList();
         int from = 0;
-        for (int to : points) {
-            for (ServerSentEvents.Event event : parser.feed(Arrays.copyOfRange(stream, from, to))) {
+        for (int i = 0; i < points.size(); i++) {
+            int to = points.get(i);
+            for (ServerSentEvents.Event event : parser.feed(Arrays.copyOfRange(stream, from, to),
+                    i == points.size() - 1)) {
                 out.writeBytes(event.raw());
                 data.add(event.data());
             }
             from = to;
         }
         assertThat(out.toByteArray()).isEqualTo(stream);
-        assertThat(data).hasSize(events.size());
+        assertThat(data).isEqualTo(expected);
         assertThat(parser.rest()).isEmpty();
     }
 

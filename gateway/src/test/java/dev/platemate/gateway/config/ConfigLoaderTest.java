@@ -153,6 +153,9 @@ class ConfigLoaderTest {
         assertThat(config.routes().get(2).ai()).isEmpty();
         assertThat(config.ai().price("gpt-4o-mini")).contains(new AiConfig.ModelPrice(0.15, 0.075, 0.60));
         assertThat(config.ai().price("cheap")).contains(new AiConfig.ModelPrice(1, 1, 0));
+        assertThat(config.ai().price("gpt-4o-mini-2024-07-18")).as("a dated answer takes its model's price")
+                .contains(new AiConfig.ModelPrice(0.15, 0.075, 0.60));
+        assertThat(config.ai().price("gpt-4o")).isEmpty();
 
         assertThat(errors(MINIMAL + "    ai: {inject: true}\nai: {prices: {m: {prompt: -1}}}\n").errors())
                 .anySatisfy(e -> assertThat(e).startsWith("routes[0].ai.inject: unknown key"))

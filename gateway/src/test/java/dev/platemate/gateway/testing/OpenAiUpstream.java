@@ -26,7 +26,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 public final class OpenAiUpstream implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Numbers read exactly, so a test can see that what the gateway forwarded kept every digit. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final ServerSocket server;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
