@@ -140,6 +140,15 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         turn.granted(granted, waitedNanos);
+        // Dispatched after the loop's next read of its sockets, not now: a client that left while queued (its
+        // reset already here, not yet read, when the slot came) then leaves before anything goes upstream.
+        client.eventLoop().schedule(this::slotTaken, 0, TimeUnit.NANOSECONDS);
+    }
+
+    private void slotTaken() {
+        if (phase == Phase.ENDED) {
+            return;   // its client left meanwhile; the slot went back with everything else
+        }
         try {
             target.probe().at(Probe.Stage.LIMITER_GRANT);
             attempts.admit(this);

@@ -106,6 +106,34 @@ class AiLimiterTest {
     }
 
     @Test
+    void whenEveryQueuedClientAndThenTheHolderLeaveAtOnceNoQueuedOneReachesTheProvider() throws Exception {
+        TestGateway gateway = limited("max_concurrent: 1, max_queue: 50, queue_timeout: 30s");
+        for (int trial = 0; trial < 6; trial++) {
+            int base = 1000 * (trial + 1);
+            List<RawClient> everyone = new ArrayList<>();
+            RawClient holder = new RawClient(gateway.port());
+            holder.send("GET /api/ai?ms=5000 HTTP/1.1\r\nHost: x\r\nX-Seq: " + base + "\r\n\r\n");
+            everyone.add(holder);
+            await().until(() -> gateway.gateway().limiterStats().get("ai").active() == 1);
+            for (int i = 1; i <= 12; i++) {
+                RawClient client = new RawClient(gateway.port());
+                client.send("GET /api/ai?ms=10 HTTP/1.1\r\nHost: x\r\nX-Seq: " + (base + i) + "\r\n\r\n");
+                everyone.add(client);
+            }
+            await().until(() -> gateway.gateway().limiterStats().get("ai").queued() == 12);
+            // the queued ones reset first, then the holder, in the same instant: when its slot comes free, the
+            // others' resets have all reached the gateway, though not every event loop has read them yet
+            for (int i = everyone.size() - 1; i >= 0; i--) {
+                everyone.get(i).abort();
+            }
+            await().until(() -> gateway.gateway().limiterStats().get("ai").active() == 0
+                    && gateway.gateway().limiterStats().get("ai").queued() == 0);
+        }
+        List<Long> reached = fixture.upstream().aiArrivals.stream().map(arrival -> arrival[0]).toList();
+        assertThat(reached).containsExactly(1000L, 2000L, 3000L, 4000L, 5000L, 6000L);
+    }
+
+    @Test
     void aFullQueueAnswers503QueueFullWithRetryAfter() throws Exception {
         TestGateway gateway = limited("max_concurrent: 1, max_queue: 1, queue_timeout: 30s");
         CompletableFuture<HttpResponse<String>> holding = send(gateway, "/api/ai?ms=500", 0);
