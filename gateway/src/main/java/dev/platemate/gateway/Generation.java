@@ -151,9 +151,11 @@ final class Generation {
     private static UpstreamProtection protection(UpstreamConfig upstream, Shared shared) {
         TokenBucket bucket = upstream.rateLimit().map(r -> new TokenBucket(r.requests(), r.per(), shared.ticker(),
                 shared.buckets(), "upstream:" + upstream.name())).orElse(null);
+        TokenBucket aiTokens = upstream.tokenLimit().map(t -> new TokenBucket(t.tokens(), t.per(), shared.ticker(),
+                shared.buckets(), "tokens:" + upstream.name())).orElse(null);
         return new UpstreamProtection(new CircuitBreaker(upstream.circuitBreaker(), shared.ticker()), bucket,
                 upstream.rateLimit().map(r -> r.maxWait()).orElse(Duration.ZERO), new RetryBudget(),
-                upstream.retries());
+                upstream.retries(), aiTokens);
     }
 
     /** What requests are dispatched by under this generation. */

@@ -1,13 +1,16 @@
 package dev.platemate.gateway.ai;
 
 import dev.platemate.gateway.config.AiRouteConfig;
+import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
+import dev.platemate.gateway.server.TokenUsage;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -17,6 +20,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 
 /**
@@ -24,8 +28,9 @@ import java.util.function.UnaryOperator;
  * A JSON body is read whole (bounded by {@code server.max_body_size}) for its model and whether it streams; a
  * stream that said nothing of usage is asked for its usage chunk when the route injects it; then the inner exchange
  * opens with a {@link UsageMeter} next to the upstream (so a cache fill is counted, a cache hit is not). The upstream
- * is asked for an unencoded answer, which the meter can read. Any other body (a file upload) is not metered and
- * goes on at once. Event-loop only.
+ * is asked for an unencoded answer, which the meter can read. With a {@link TokenBudget}, the request's estimate
+ * is reserved first (waited for, or refused 429 {@code token_limit}), and settled with what the usage turned out to
+ * be. Any other body (a file upload) is not metered and goes on at once. Event-loop only.
  */
 public final class AiExchange implements Exchange {
 
@@ -38,25 +43,34 @@ public final class AiExchange implements Exchange {
     private final HttpRequest request;
     private final AiRouteConfig route;
     private final Opener opener;
+    private final TokenBudget budget;
     private final List<HttpContent> held = new ArrayList<>();
+    private long reserved;
     private Exchange next;
     private UsageMeter meter;
     private boolean over;
 
-    private AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener) {
+    private AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener,
+                       TokenBudget budget) {
         this.client = client;
         this.request = request;
         this.route = route;
         this.opener = opener;
+        this.budget = budget;
     }
 
-    /** The exchange for {@code request} on an AI route: metered when its body is JSON, else the inner one as it is. */
-    public static Exchange open(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener) {
+    /**
+     * The exchange for {@code request} on an AI route: metered when its body is JSON, else the inner one as it is.
+     *
+     * @param budget the upstream's token_limit, or null
+     */
+    public static Exchange open(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener,
+                                TokenBudget budget) {
         String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
         if (!type.contains("json") || request.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
             return opener.open(request, UnaryOperator.identity());
         }
-        return new AiExchange(client, request, route, opener);
+        return new AiExchange(client, request, route, opener, budget);
     }
 
     @Override
@@ -68,18 +82,81 @@ public final class AiExchange implements Exchange {
         } else {
             held.add(content);
             if (content instanceof LastHttpContent) {
-                openMetered();
+                admit();
             }
         }
     }
 
-    private void openMetered() {
+    /** The body is whole: its tokens are reserved (or waited for), then it opens. */
+    private void admit() {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        held.forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
+        AiRequest ai = AiRequest.read(body.toByteArray());
+        if (budget == null) {
+            openMetered(ai);
+            return;
+        }
+        long estimate = Math.min(ai.estimatedTokens(), budget.tokens().capacity());
+        CompletableFuture<RateLimitDecision> decision = budget.maxWait().isZero()
+                ? budget.tokens().tryTakeEverywhere(estimate)
+                : budget.tokens().take(estimate, budget.maxWait(), client.eventLoop());
+        if (decision.isDone() && client.eventLoop().inEventLoop()) {
+            decided(ai, estimate, decision.getNow(null));
+            return;
+        }
+        decision.whenComplete((answer, error) -> client.eventLoop().execute(client.guard(
+                () -> decided(ai, estimate, answer))));
+    }
+
+    private void decided(AiRequest ai, long estimate, RateLimitDecision answer) {
+        boolean allowed = answer != null && answer.allowed();
+        if (over) {
+            if (allowed) {
+                budget.tokens().adjust(-estimate);   // its client left while it waited: nothing was spent
+            }
+            return;
+        }
+        if (!allowed) {
+            release();
+            FullHttpResponse refused = Responses.error(GatewayError.TOKEN_LIMIT, "the token limit of this route's "
+                    + "upstream is reached", answer == null ? 1 : answer.retryAfterSeconds());
+            if (answer != null) {
+                answer.addHeaders(refused.headers());
+            }
+            client.respond(refused, true);
+            return;
+        }
+        reserved = estimate;
+        openMetered(ai);
+    }
+
+    /** What the usage turned out to be settles the reservation; the provider's own count holds the bucket to it. */
+    private UsageMeter.Settlement settlement() {
+        if (budget == null) {
+            return UsageMeter.Settlement.NONE;
+        }
+        return new UsageMeter.Settlement() {
+            private boolean providerCounted;
+
+            @Override
+            public void settled(TokenUsage usage) {
+                if (!providerCounted) {   // the provider's own count already holds this request
+                    budget.tokens().adjust(usage.prompt() + usage.completion() - reserved);
+                }
+            }
+
+            @Override
+            public void providerHas(long tokensLeft) {
+                providerCounted = true;
+                budget.tokens().atMost(tokensLeft);
+            }
+        };
+    }
+
+    private void openMetered(AiRequest ai) {
         List<HttpContent> parts = new ArrayList<>(held);
         held.clear();
         try {
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            parts.forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
-            AiRequest ai = AiRequest.read(body.toByteArray());
             boolean askUsage = route.injectStreamUsage()
                     && ai.wantsUsageAdded(new QueryStringDecoder(request.uri()).path());
             if (askUsage) {
@@ -90,7 +167,9 @@ public final class AiExchange implements Exchange {
                         .set(HttpHeaderNames.CONTENT_LENGTH, rewritten.length);
             }
             request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
-            next = opener.open(request, upstreamSide -> meter = new UsageMeter(upstreamSide, ai, askUsage));
+            UsageMeter.Settlement settlement = settlement();
+            next = opener.open(request, upstreamSide -> meter = new UsageMeter(upstreamSide, ai, askUsage,
+                    settlement));
         } catch (RuntimeException e) {
             parts.forEach(part -> {
                 if (part.refCnt() > 0) {
@@ -122,7 +201,7 @@ public final class AiExchange implements Exchange {
     @Override
     public void onClientClosed() {
         if (next == null) {
-            release();
+            release();   // a reservation still being waited for is given back when it comes (see decided)
             return;
         }
         try {

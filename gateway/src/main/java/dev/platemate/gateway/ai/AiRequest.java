@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
  */
 final class AiRequest {
 
-    static final AiRequest UNKNOWN = new AiRequest(null, "-", false, true, 0);
+    static final AiRequest UNKNOWN = new AiRequest(null, "-", false, true, 0, 0);
+    /** The completion a request is assumed to ask for when it sets no maximum of its own. */
+    static final long DEFAULT_COMPLETION = 512;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final byte[] body;
@@ -25,13 +27,16 @@ final class AiRequest {
     /** Whether {@code stream_options.include_usage} is there at all, whatever its value. */
     final boolean saidUsage;
     final int bytes;
+    /** The completion it allows ({@code max_tokens}, {@code max_completion_tokens}, {@code max_output_tokens}). */
+    final long maxCompletion;
 
-    private AiRequest(byte[] body, String model, boolean stream, boolean saidUsage, int bytes) {
+    private AiRequest(byte[] body, String model, boolean stream, boolean saidUsage, int bytes, long maxCompletion) {
         this.body = body;
         this.model = model;
         this.stream = stream;
         this.saidUsage = saidUsage;
         this.bytes = bytes;
+        this.maxCompletion = maxCompletion;
     }
 
     static AiRequest read(byte[] bytes) {
@@ -42,8 +47,15 @@ final class AiRequest {
             JsonNode model = body.get("model");
             JsonNode options = body.get("stream_options");
             boolean said = options != null && (!options.isObject() || options.has("include_usage"));
+            long max = DEFAULT_COMPLETION;
+            for (String name : new String[] {"max_completion_tokens", "max_tokens", "max_output_tokens"}) {
+                if (body.path(name).canConvertToLong() && body.path(name).asLong() > 0) {
+                    max = Math.min(body.path(name).asLong(), 1L << 40);
+                    break;
+                }
+            }
             return new AiRequest(bytes, model != null && model.isTextual() ? model.asText() : "-",
-                    body.path("stream").asBoolean(false), said, bytes.length);
+                    body.path("stream").asBoolean(false), said, bytes.length, max);
         } catch (IOException | RuntimeException e) {
             return UNKNOWN;
         }
@@ -91,6 +103,11 @@ final class AiRequest {
         out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
         out.write(body, at + 1, body.length - at - 1);
         return out.toByteArray();
+    }
+
+    /** What admission reserves: the prompt's estimate and the completion it allows. */
+    long estimatedTokens() {
+        return estimatedPromptTokens() + maxCompletion;
     }
 
     /** The prompt's size in tokens, estimated: a token is about four bytes of JSON. */

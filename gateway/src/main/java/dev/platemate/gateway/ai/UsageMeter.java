@@ -3,6 +3,7 @@ package dev.platemate.gateway.ai;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.TokenUsage;
+import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -55,11 +56,28 @@ final class UsageMeter implements ClientSide {
     private boolean booked;
     private boolean wentUpstream;
 
+    /** Who hears what was used once it is booked, and what the provider says it has left. */
+    interface Settlement {
+        Settlement NONE = new Settlement() {
+        };
+
+        /** The usage was booked (once). */
+        default void settled(TokenUsage usage) {
+        }
+
+        /** The provider's {@code x-ratelimit-remaining-tokens}. */
+        default void providerHas(long tokensLeft) {
+        }
+    }
+
+    private final Settlement settlement;
+
     /** @param dropUsageChunk whether the gateway asked for the stream's usage chunk (the client did not) */
-    UsageMeter(ClientSide real, AiRequest request, boolean dropUsageChunk) {
+    UsageMeter(ClientSide real, AiRequest request, boolean dropUsageChunk, Settlement settlement) {
         this.real = real;
         this.tally = new UsageTally(request);
         this.dropUsageChunk = dropUsageChunk;
+        this.settlement = settlement;
     }
 
     @Override
@@ -82,6 +100,10 @@ final class UsageMeter implements ClientSide {
 
     private void started(HttpResponse head) {
         wentUpstream = true;
+        long left = WireNumbers.deltaSeconds(head.headers().get("x-ratelimit-remaining-tokens"));   // digits only
+        if (left >= 0) {
+            settlement.providerHas(left);
+        }
         String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
         String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
         if (head.status().code() != 200) {
@@ -179,13 +201,15 @@ final class UsageMeter implements ClientSide {
             return;
         }
         booked = true;
-        real.metered(switch (mode) {
+        TokenUsage usage = switch (mode) {
             case JSON -> readJson(cut);
             case STREAM, OPAQUE -> tally.usage();
             case NOT_JSON -> tally.unknownModel();
             case WAITING -> wentUpstream ? tally.usage() : tally.nothingSpent();
             case ERROR -> tally.nothingSpent();
-        });
+        };
+        real.metered(usage);
+        settlement.settled(usage);
     }
 
     private TokenUsage readJson(boolean cut) {

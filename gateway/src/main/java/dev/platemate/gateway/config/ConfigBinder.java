@@ -166,6 +166,13 @@ final class ConfigBinder {
                     r.positiveDuration("per", Duration.ofMinutes(1)), r.duration("max_wait", Duration.ZERO)));
             r.rejectUnknownKeys();
         }
+        Optional<UpstreamConfig.TokenLimitConfig> tokenLimit = Optional.empty();
+        if (n.has("token_limit")) {
+            ConfigNode t = n.child("token_limit");
+            tokenLimit = Optional.of(new UpstreamConfig.TokenLimitConfig(t.longValue("tokens", 100_000, 1,
+                    Long.MAX_VALUE / 4), t.positiveDuration("per", Duration.ofMinutes(1))));
+            t.rejectUnknownKeys();
+        }
         ConfigNode cb = n.child("circuit_breaker");
         CircuitBreakerConfig breaker = new CircuitBreakerConfig(cb.integer("failure_threshold", 5, 1, 1_000_000),
                 cb.positiveDuration("open_for", Duration.ofSeconds(30)));
@@ -174,7 +181,7 @@ final class ConfigBinder {
                 n.positiveDuration("connect_timeout", Duration.ofSeconds(5)),
                 n.positiveDuration("response_timeout", Duration.ofSeconds(120)),
                 n.positiveDuration("idle_timeout", Duration.ofSeconds(60)),
-                headers, tls, egress, pool, rateLimit, breaker, n.integer("retries", 1, 0, 10));
+                headers, tls, egress, pool, rateLimit, tokenLimit, breaker, n.integer("retries", 1, 0, 10));
         n.rejectUnknownKeys();
         return upstream;
     }

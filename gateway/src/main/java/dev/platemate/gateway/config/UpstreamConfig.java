@@ -28,6 +28,7 @@ public record UpstreamConfig(
         Optional<EgressProxy> egressProxy,
         PoolConfig pool,
         Optional<RateLimitConfig> rateLimit,
+        Optional<TokenLimitConfig> tokenLimit,
         CircuitBreakerConfig circuitBreaker,
         int retries) {
 
@@ -88,6 +89,10 @@ public record UpstreamConfig(
 
     /** {@code rate_limit:}: {@code requests} per {@code per}, waiting up to {@code maxWait} for a token. */
     public record RateLimitConfig(long requests, Duration per, Duration maxWait) {
+    }
+
+    /** {@code token_limit:}: at most {@code tokens} of AI usage per {@code per} (see the README's AI section). */
+    public record TokenLimitConfig(long tokens, Duration per) {
     }
 
     /** {@code circuit_breaker:}. */

@@ -1,6 +1,7 @@
 package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.ai.AiExchange;
+import dev.platemate.gateway.ai.TokenBudget;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AiRouteConfig;
@@ -12,6 +13,7 @@ import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.probe.Probe;
+import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.resilience.Backoff;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.route.RequestTarget;
@@ -76,10 +78,12 @@ public final class Proxy {
             UpstreamConfig upstream = parts.pools().get(route.upstream()).config();
             Duration attempt = upstream.connectTimeout().multipliedBy(2) // waiting for a pooled one, then connecting
                     .plus(upstream.responseTimeout()).plus(Attempts.MAX_HONOURED_WAIT).plus(Backoff.MAX);
+            Duration queue = route.limiter().map(name -> parts.limiters().get(name).config().queueTimeout())
+                    .orElse(Duration.ZERO);
+            boolean waitsForTokens = route.ai().isPresent() && upstream.tokenLimit().isPresent();
             Duration wait = attempt.multipliedBy(upstream.retries() + 2L) // and once more for a stale connection
                     .plus(upstream.rateLimit().map(limit -> limit.maxWait()).orElse(Duration.ZERO))
-                    .plus(route.limiter().map(name -> parts.limiters().get(name).config().queueTimeout())
-                            .orElse(Duration.ZERO))
+                    .plus(queue).plus(waitsForTokens ? queue : Duration.ZERO) // its tokens, then its slot
                     .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO); // a fill's wait
             longestWait = max(longestWait, wait);
             longestIdle = max(longestIdle, upstream.idleTimeout());
@@ -116,9 +120,19 @@ public final class Proxy {
         Optional<AiRouteConfig> ai = route.config().ai();
         if (ai.isPresent() && HttpMethod.POST.equals(request.method())) {
             return AiExchange.open(client, request, ai.get(),
-                    (req, metered) -> serve(req, route, upstreamTarget, client, metered));
+                    (req, metered) -> serve(req, route, upstreamTarget, client, metered), budget(route));
         }
         return serve(request, route, upstreamTarget, client, null);
+    }
+
+    /** The route's upstream token_limit as its requests meet it: waited for on a limited route, else not. */
+    private TokenBudget budget(Route route) {
+        ProxyTarget target = targets.get(route.prefix());
+        TokenBucket tokens = target.protection().aiTokens();
+        if (tokens == null) {
+            return null;
+        }
+        return new TokenBudget(tokens, target.limited() ? target.limiter().config().queueTimeout() : Duration.ZERO);
     }
 
     /**

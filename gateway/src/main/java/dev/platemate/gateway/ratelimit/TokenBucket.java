@@ -77,8 +77,63 @@ public final class TokenBucket {
 
     /** Takes a token now, from this replica's bucket, if there is one. */
     public RateLimitDecision tryTake() {
-        ConsumptionProbe probe = local.tryConsumeAndReturnRemaining(1);
+        return tryTake(1);
+    }
+
+    /** Takes {@code tokens} now (at most the bucket's capacity), from this replica's bucket, if it has them. */
+    public RateLimitDecision tryTake(long tokens) {
+        ConsumptionProbe probe = local.tryConsumeAndReturnRemaining(Math.min(tokens, localLimit));
         return decision(probe, localLimit);
+    }
+
+    /**
+     * Holds the bucket to at most {@code remaining} tokens (the provider said that is all it has left): takes what
+     * it holds beyond that, here and, best effort, in the shared bucket.
+     */
+    public void atMost(long remaining) {
+        long over = local.getAvailableTokens() - Math.max(0, remaining);
+        if (over > 0) {
+            local.consumeIgnoringRateLimits(over);
+        }
+        AsyncBucketProxy remote = remote();
+        if (remote != null) {
+            try {
+                shared.counted(remote.getAvailableTokens().thenCompose(available -> available > remaining
+                        ? remote.consumeIgnoringRateLimits(available - Math.max(0, remaining))
+                        : CompletableFuture.completedFuture(0L)));
+            } catch (RuntimeException e) {
+                shared.fellBack();
+            }
+        }
+    }
+
+    /** The most one take can ask for: the bucket's capacity (this replica's share while it is on its own). */
+    public long capacity() {
+        return limit;
+    }
+
+    /**
+     * Settles a take with what was really used: {@code delta} tokens more are taken, even past empty (the bucket
+     * then owes them), or, when negative, given back. Both in the shared bucket (best effort) and this replica's.
+     */
+    public void adjust(long delta) {
+        if (delta == 0) {
+            return;
+        }
+        if (delta > 0) {
+            local.consumeIgnoringRateLimits(delta);
+        } else {
+            local.addTokens(-delta);
+        }
+        AsyncBucketProxy remote = remote();
+        if (remote != null) {
+            try {
+                shared.counted(delta > 0 ? remote.consumeIgnoringRateLimits(delta).thenApply(x -> null)
+                        : remote.addTokens(-delta));
+            } catch (RuntimeException e) {
+                shared.fellBack();
+            }
+        }
     }
 
     /**
@@ -86,20 +141,25 @@ public final class TokenBucket {
      * this replica's. Completes at once when alone; never fails.
      */
     public CompletableFuture<RateLimitDecision> tryTakeEverywhere() {
+        return tryTakeEverywhere(1);
+    }
+
+    /** As {@link #tryTakeEverywhere()}, for {@code tokens} at once (at most the capacity). */
+    public CompletableFuture<RateLimitDecision> tryTakeEverywhere(long tokens) {
         AsyncBucketProxy remote = remote();
         if (remote == null) {
-            return CompletableFuture.completedFuture(tryTake());
+            return CompletableFuture.completedFuture(tryTake(tokens));
         }
         CompletableFuture<ConsumptionProbe> probe;
         try {
-            probe = remote.tryConsumeAndReturnRemaining(1);
+            probe = remote.tryConsumeAndReturnRemaining(Math.min(tokens, limit));
         } catch (RuntimeException e) {
             probe = CompletableFuture.failedFuture(e);
         }
         return shared.counted(probe).handle((consumed, error) -> {
             if (error != null) {
                 shared.fellBack();
-                return tryTake();
+                return tryTake(tokens);
             }
             return decision(consumed, limit);
         });
@@ -111,42 +171,53 @@ public final class TokenBucket {
      * Never fails.
      */
     public CompletableFuture<RateLimitDecision> take(Duration maxWait, ScheduledExecutorService scheduler) {
+        return take(1, maxWait, scheduler);
+    }
+
+    /**
+     * As {@link #take(Duration, ScheduledExecutorService)}, for {@code tokens} at once (at most the capacity):
+     * reservations are served in the order they were made, so waiting takes go first come, first served.
+     */
+    public CompletableFuture<RateLimitDecision> take(long tokens, Duration maxWait,
+                                                     ScheduledExecutorService scheduler) {
         if (shared != null && maxWait.isZero()) {
-            return tryTakeEverywhere();
+            return tryTakeEverywhere(tokens);
         }
         AsyncBucketProxy remote = remote();
         if (remote == null) {
-            return takeLocally(maxWait, scheduler);
+            return takeLocally(tokens, maxWait, scheduler);
         }
-        return shared.counted(reserve(remote, maxWait, scheduler))
+        return shared.counted(reserve(remote, Math.min(tokens, limit), maxWait, scheduler))
                 .handle((decision, error) -> {
                     if (error == null) {
                         return CompletableFuture.completedFuture(decision);
                     }
                     shared.fellBack();
-                    return takeLocally(maxWait, scheduler);
+                    return takeLocally(tokens, maxWait, scheduler);
                 }).thenCompose(decision -> decision);
     }
 
-    /** Reserves a token in Redis within {@code maxWait}, or says when the next one comes; fails, never throws. */
-    private CompletableFuture<RateLimitDecision> reserve(AsyncBucketProxy remote, Duration maxWait,
+    /** Reserves tokens in Redis within {@code maxWait}, or says when they come; fails, never throws. */
+    private CompletableFuture<RateLimitDecision> reserve(AsyncBucketProxy remote, long tokens, Duration maxWait,
                                                          ScheduledExecutorService scheduler) {
         try {
-            return remote.asScheduler().tryConsume(1, maxWait, scheduler)
+            return remote.asScheduler().tryConsume(tokens, maxWait, scheduler)
                     .thenCompose(got -> got ? CompletableFuture.completedFuture(granted(limit))
-                            : remote.estimateAbilityToConsume(1).thenApply(e -> refused(e, limit)));
+                            : remote.estimateAbilityToConsume(tokens).thenApply(e -> refused(e, limit)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    private CompletableFuture<RateLimitDecision> takeLocally(Duration maxWait, ScheduledExecutorService scheduler) {
-        RateLimitDecision now = tryTake();
+    private CompletableFuture<RateLimitDecision> takeLocally(long tokens, Duration maxWait,
+                                                            ScheduledExecutorService scheduler) {
+        long asked = Math.min(tokens, localLimit);
+        RateLimitDecision now = tryTake(asked);
         if (now.allowed() || maxWait.isZero()) {
             return CompletableFuture.completedFuture(now);
         }
-        return local.asScheduler().tryConsume(1, maxWait, scheduler).thenApply(got -> got ? granted(localLimit)
-                : refused(local.estimateAbilityToConsume(1), localLimit));
+        return local.asScheduler().tryConsume(asked, maxWait, scheduler).thenApply(got -> got ? granted(localLimit)
+                : refused(local.estimateAbilityToConsume(asked), localLimit));
     }
 
     private AsyncBucketProxy remote() {

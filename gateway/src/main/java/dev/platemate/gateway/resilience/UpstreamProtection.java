@@ -5,8 +5,9 @@ import java.time.Duration;
 
 /**
  * What protects one upstream: its circuit breaker, its token bucket (null when it has no rate_limit) and how long a
- * request may wait for a token, its retry budget, and how many retries a request may make.
+ * request may wait for a token, its retry budget, how many retries a request may make, and the bucket of AI tokens
+ * it may be sent (null when it has no token_limit).
  */
 public record UpstreamProtection(CircuitBreaker breaker, TokenBucket bucket, Duration maxWait, RetryBudget budget,
-                                 int retries) {
+                                 int retries, TokenBucket aiTokens) {
 }

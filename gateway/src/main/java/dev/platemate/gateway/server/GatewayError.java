@@ -20,6 +20,7 @@ public enum GatewayError {
     UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, "unauthorized"),
     INTERNAL_ERROR(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error"),
     RATE_LIMITED(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limited"),
+    TOKEN_LIMIT(HttpResponseStatus.TOO_MANY_REQUESTS, "token_limit"),
     UPSTREAM_UNAVAILABLE(HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable"),
     QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue_full"),
     QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue_timeout"),

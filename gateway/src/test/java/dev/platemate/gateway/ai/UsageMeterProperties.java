@@ -124,7 +124,7 @@ class UsageMeterProperties {
 
         Recording client = new Recording();
         AiRequest request = AiRequest.read("{\"model\":\"m\",\"stream\":true}".getBytes(StandardCharsets.UTF_8));
-        UsageMeter meter = new UsageMeter(client, request, true);
+        UsageMeter meter = new UsageMeter(client, request, true, UsageMeter.Settlement.NONE);
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
         meter.write(head);

@@ -21,7 +21,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * chunk exactly when the request asked for it ({@code stream_options.include_usage}), as OpenAI does. The
  * completion is {@code words} words (query, default 4); the usage: 11 prompt tokens (4 of them cached) and one
  * completion token per word. Query {@code cut=N} cuts the connection after N chunks, {@code nousage} leaves usage
- * out of a JSON answer, {@code text} answers plain text, {@code length} sends a stream with a Content-Length. It
+ * out of a JSON answer, {@code text} answers plain text, {@code length} sends a stream with a Content-Length,
+ * {@code remaining=N} adds OpenAI's {@code x-ratelimit-remaining-tokens: N} to a JSON answer. It
  * keeps every request body it got. One request per connection.
  */
 public final class OpenAiUpstream implements AutoCloseable {
@@ -86,7 +87,9 @@ public final class OpenAiUpstream implements AutoCloseable {
         String usage = "{\"prompt_tokens\":11,\"completion_tokens\":" + words + ",\"total_tokens\":" + (11 + words)
                 + ",\"prompt_tokens_details\":{\"cached_tokens\":4}}";
         if (!request.path("stream").asBoolean(false)) {
-            send(out, "200 OK", "application/json", "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\""
+            String remaining = param(query, "remaining", null);
+            send(out, "200 OK", "application/json" + (remaining == null ? ""
+                    : "\r\nx-ratelimit-remaining-tokens: " + remaining), "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\""
                     + model + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
                     + "word ".repeat(words).trim() + "\"},\"finish_reason\":\"stop\"}]"
                     + (query.contains("nousage") ? "" : ",\"usage\":" + usage) + "}");
