@@ -5,6 +5,7 @@ import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.HoldingExchange;
 import dev.platemate.gateway.server.Responses;
 import dev.platemate.gateway.server.TokenUsage;
 import io.netty.buffer.ByteBufUtil;
@@ -15,10 +16,8 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
@@ -32,27 +31,23 @@ import java.util.function.UnaryOperator;
  * is reserved first (waited for, or refused 429 {@code token_limit}), and settled with what the usage turned out to
  * be. Any other body (a file upload) is not metered and goes on at once. Event-loop only.
  */
-public final class AiExchange implements Exchange {
+public final class AiExchange extends HoldingExchange {
 
     /** Opens the exchange that serves a request; {@code metered} wraps the client side its upstream answers to. */
     public interface Opener {
         Exchange open(HttpRequest request, UnaryOperator<ClientSide> metered);
     }
 
-    private final ClientSide client;
     private final HttpRequest request;
     private final AiRouteConfig route;
     private final Opener opener;
     private final TokenBudget budget;
-    private final List<HttpContent> held = new ArrayList<>();
     private long reserved;
-    private Exchange next;
     private UsageMeter meter;
-    private boolean over;
 
     private AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener,
                        TokenBudget budget) {
-        this.client = client;
+        super(client);
         this.request = request;
         this.route = route;
         this.opener = opener;
@@ -74,23 +69,14 @@ public final class AiExchange implements Exchange {
     }
 
     @Override
-    public void onRequestContent(HttpContent content) {
-        if (next != null) {
-            next.onRequestContent(content);
-        } else if (over) {
-            content.release();
-        } else {
-            held.add(content);
-            if (content instanceof LastHttpContent) {
-                admit();
-            }
-        }
+    protected void bodyHeld() {
+        admit();
     }
 
     /** The body is whole: its tokens are reserved (or waited for), then it opens. */
     private void admit() {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        held.forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
+        held().forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
         AiRequest ai = AiRequest.read(body.toByteArray());
         if (budget == null) {
             openMetered(ai);
@@ -110,7 +96,7 @@ public final class AiExchange implements Exchange {
 
     private void decided(AiRequest ai, long estimate, RateLimitDecision answer) {
         boolean allowed = answer != null && answer.allowed();
-        if (over) {
+        if (over()) {
             if (allowed) {
                 budget.tokens().adjust(-estimate);   // its client left while it waited: nothing was spent
             }
@@ -154,8 +140,8 @@ public final class AiExchange implements Exchange {
     }
 
     private void openMetered(AiRequest ai) {
-        List<HttpContent> parts = new ArrayList<>(held);
-        held.clear();
+        List<HttpContent> parts = takeHeld();
+        Exchange opened;
         try {
             boolean askUsage = route.injectStreamUsage()
                     && ai.wantsUsageAdded(new QueryStringDecoder(request.uri()).path());
@@ -168,7 +154,7 @@ public final class AiExchange implements Exchange {
             }
             request.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
             UsageMeter.Settlement settlement = settlement();
-            next = opener.open(request, upstreamSide -> meter = new UsageMeter(upstreamSide, ai, askUsage,
+            opened = opener.open(request, upstreamSide -> meter = new UsageMeter(upstreamSide, ai, askUsage,
                     settlement));
         } catch (RuntimeException e) {
             parts.forEach(part -> {
@@ -178,44 +164,18 @@ public final class AiExchange implements Exchange {
             });
             throw e;
         }
-        parts.forEach(next::onRequestContent);
+        handOver(opened, parts);
     }
 
-    @Override
-    public void abort(GatewayError error, String message) {
-        if (next != null) {
-            next.abort(error, message);
-        } else if (!over) {
-            release();
-            client.respond(Responses.error(error, message), false);
-        }
-    }
-
-    @Override
-    public void onClientWritabilityChanged() {
-        if (next != null) {
-            next.onClientWritabilityChanged();
-        }
-    }
-
+    /** The exchange hears first; then the meter books what was seen (see UsageMeter#clientLeft). */
     @Override
     public void onClientClosed() {
-        if (next == null) {
-            release();   // a reservation still being waited for is given back when it comes (see decided)
-            return;
-        }
         try {
-            next.onClientClosed();
+            super.onClientClosed();   // before a hand-over: a reservation still waited for goes back when it comes
         } finally {
             if (meter != null) {
                 meter.clientLeft();
             }
         }
-    }
-
-    private void release() {
-        over = true;
-        held.forEach(HttpContent::release);
-        held.clear();
     }
 }

@@ -2,12 +2,7 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
-import dev.platemate.gateway.server.GatewayError;
-import dev.platemate.gateway.server.Responses;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
-import java.util.ArrayList;
-import java.util.List;
+import dev.platemate.gateway.server.HoldingExchange;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -17,15 +12,10 @@ import java.util.function.Function;
  * which gets the held body. A client that leaves or a request aborted meanwhile releases what is held, and the
  * answer is dropped. Event-loop only.
  */
-final class CheckedExchange<T> implements Exchange {
-
-    private final ClientSide client;
-    private final List<HttpContent> held = new ArrayList<>();
-    private Exchange next;
-    private boolean over;
+final class CheckedExchange<T> extends HoldingExchange {
 
     private CheckedExchange(ClientSide client) {
-        this.client = client;
+        super(client);
     }
 
     /** Opens {@code then.apply(answer)} once {@code check} completes (a failed check gives null). */
@@ -38,57 +28,10 @@ final class CheckedExchange<T> implements Exchange {
     }
 
     private void checked(T answer, Function<T, Exchange> then) {
-        if (over) {
+        if (over()) {
             return;
         }
         client.suspendReading(false);
-        next = then.apply(answer);
-        List<HttpContent> parts = new ArrayList<>(held);
-        held.clear();
-        parts.forEach(next::onRequestContent);
-    }
-
-    @Override
-    public void onRequestContent(HttpContent content) {
-        if (next != null) {
-            next.onRequestContent(content);
-        } else if (over) {
-            content.release();
-        } else {
-            held.add(content);
-        }
-    }
-
-    @Override
-    public void abort(GatewayError error, String message) {
-        if (next != null) {
-            next.abort(error, message);
-        } else if (!over) {
-            end();
-            FullHttpResponse answer = Responses.error(error, message);
-            client.respond(answer, false);
-        }
-    }
-
-    @Override
-    public void onClientWritabilityChanged() {
-        if (next != null) {
-            next.onClientWritabilityChanged();
-        }
-    }
-
-    @Override
-    public void onClientClosed() {
-        if (next != null) {
-            next.onClientClosed();
-        } else {
-            end();
-        }
-    }
-
-    private void end() {
-        over = true;
-        held.forEach(HttpContent::release);
-        held.clear();
+        handOver(then.apply(answer), takeHeld());
     }
 }
