@@ -3,11 +3,11 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.cache.CacheKey;
 import dev.platemate.gateway.cache.CachePolicy;
 import dev.platemate.gateway.cache.CachedResponse;
+import dev.platemate.gateway.cache.Entries;
 import dev.platemate.gateway.cache.EntryAnswers;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.Invalidation;
 import dev.platemate.gateway.cache.ResponseCache;
-import dev.platemate.gateway.cache.Revalidation;
 import dev.platemate.gateway.cache.SurrogateControl;
 import dev.platemate.gateway.config.RouteConfig.RouteCacheConfig;
 import dev.platemate.gateway.probe.Probe;
@@ -17,30 +17,20 @@ import dev.platemate.gateway.server.EncodedResponse;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;
 import dev.platemate.gateway.server.TokenUsage;
-import dev.platemate.gateway.wire.HopByHop;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,14 +47,6 @@ final class CacheFiller implements ClientSide {
 
     private static final Logger log = LoggerFactory.getLogger(CacheFiller.class);
 
-    /** Per connection, framing, and what the gateway adds itself or consumes. */
-    private static final Set<String> NOT_STORED = Stream.concat(HopByHop.NAMES.stream(), Stream.of(
-            "transfer-encoding", "content-length", "server-timing", "x-cache", "age", SurrogateControl.NAME))
-            .collect(Collectors.toUnmodifiableSet());
-
-    /** The upstream's headers are read unvalidated (see UpstreamConnector); so are they when freshened. */
-    private static final HttpHeadersFactory UNCHECKED_HEADERS = DefaultHttpHeadersFactory.headersFactory()
-            .withValidation(false);
 
     private enum State { WAITING_FOR_HEAD, BUFFERING, PASSING, ANSWERING_STALE, REVALIDATED, ENDED }
 
@@ -216,8 +198,8 @@ final class CacheFiller implements ClientSide {
             }
             case REVALIDATED -> {
                 String timing = head.headers().get("server-timing");
-                Freshened freshened = freshen();
-                order.waiters().complete(freshened.stored() ? freshened.entry() : null);
+                Entries.Freshened freshened = freshen();
+                order.waiters().complete(freshened.storable() ? freshened.entry() : null);
                 answerFromEntry(freshened.entry(), "REVALIDATED", timing, keepAlive);
             }
             case ANSWERING_STALE -> answerStale(keepAlive);
@@ -242,38 +224,19 @@ final class CacheFiller implements ClientSide {
         answer(response, keepAlive);
     }
 
-    /** A revalidated entry, and whether it was stored again (else it is for this client only). */
-    private record Freshened(CachedResponse entry, boolean stored) {
-    }
-
     /**
      * The entry being revalidated, its headers freshened by the 304 in {@code head}, stored again; unless the 304
      * made it no longer storable (Set-Cookie, private, no-store): then only this client, whose request it answered,
      * gets it, and the waiters go upstream themselves.
      */
-    private Freshened freshen() {
-        CachedResponse old = order.revalidating();
-        HttpResponse notModified = head;
+    private Entries.Freshened freshen() {
+        Entries.Freshened freshened = Entries.freshened(order.revalidating(), head, order.route(), order.cache().now());
         head = null;
-        List<Map.Entry<String, String>> headers = Revalidation.freshened(old.headers(), notModified.headers(),
-                NOT_STORED);
-        if (!EncodedResponse.encodable(headers)) {
-            headers = old.headers();
+        if (freshened.storable()) {
+            order.probe().at(Probe.Stage.CACHE_STORE);
+            order.cache().store(order.key(), freshened.entry());
         }
-        HttpResponse freshened = new DefaultHttpResponse(notModified.protocolVersion(),
-                HttpResponseStatus.valueOf(old.status()), UNCHECKED_HEADERS);
-        headers.forEach(header -> freshened.headers().add(header.getKey(), header.getValue()));
-        freshened.headers().set(HttpHeaderNames.AGE, notModified.headers().getAll(HttpHeaderNames.AGE))
-                .set(SurrogateControl.NAME, notModified.headers().getAll(SurrogateControl.NAME));
-        CachePolicy.Freshness renewed = CachePolicy.freshness(freshened, order.route(), ZonedDateTime.now());
-        CachedResponse entry = CachedResponse.stored(old.status(), headers, old.body(), order.cache().now(),
-                renewed == null ? CachePolicy.Freshness.NONE : renewed, old.varyNames(), old.varyValues());
-        if (renewed == null) {
-            return new Freshened(entry, false);
-        }
-        order.probe().at(Probe.Stage.CACHE_STORE);
-        order.cache().store(order.key(), entry);
-        return new Freshened(entry, true);
+        return freshened;
     }
 
     private CachedResponse store() {
@@ -287,24 +250,7 @@ final class CacheFiller implements ClientSide {
             part.release();
         }
         held.clear();
-        List<Map.Entry<String, String>> headers = new ArrayList<>();
-        for (Map.Entry<String, String> header : head.headers()) {
-            if (!NOT_STORED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
-                headers.add(Map.entry(header.getKey(), header.getValue()));
-            }
-        }
-        List<String> varyNames = new ArrayList<>();
-        for (String vary : head.headers().getAll("vary")) {
-            for (String name : vary.split(",")) {
-                if (!name.isBlank()) {
-                    varyNames.add(name.trim().toLowerCase(java.util.Locale.ROOT));
-                }
-            }
-        }
-        List<String> varyValues = new ArrayList<>();
-        varyNames.forEach(name -> varyValues.add(CachedResponse.varyValue(order.requestHeaders().get(name))));
-        CachedResponse entry = CachedResponse.stored(head.status().code(), headers, body, order.cache().now(),
-                freshness, varyNames, varyValues);
+        CachedResponse entry = Entries.of(head, body, order.requestHeaders(), order.cache().now(), freshness);
         order.cache().store(order.key(), entry);
         head = null;
         return entry;
