@@ -2,6 +2,7 @@ package dev.platemate.gateway.ai;
 
 import dev.platemate.gateway.config.AiRouteConfig;
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
+import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
@@ -42,7 +43,8 @@ public final class AiExchange extends HoldingExchange {
     private final AiRouteConfig route;
     private final Opener opener;
     private final TokenBudget budget;
-    private long reserved;
+    private List<TokenBucket> buckets = List.of();
+    private long[] reserved = new long[0];
     private UsageMeter meter;
 
     private AiExchange(ClientSide client, HttpRequest request, AiRouteConfig route, Opener opener,
@@ -73,7 +75,7 @@ public final class AiExchange extends HoldingExchange {
         admit();
     }
 
-    /** The body is whole: its tokens are reserved (or waited for), then it opens. */
+    /** The body is whole: its tokens are reserved (or waited for) in every bucket it meets, then it opens. */
     private void admit() {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         held().forEach(part -> body.writeBytes(ByteBufUtil.getBytes(part.content())));
@@ -82,41 +84,63 @@ public final class AiExchange extends HoldingExchange {
             openMetered(ai);
             return;
         }
-        long estimate = Math.min(ai.estimatedTokens(), budget.tokens().capacity());
-        CompletableFuture<RateLimitDecision> decision = budget.maxWait().isZero()
-                ? budget.tokens().tryTakeEverywhere(estimate)
-                : budget.tokens().take(estimate, budget.maxWait(), client.eventLoop());
+        buckets = budget.buckets();
+        reserved = new long[buckets.size()];
+        reserveFrom(ai, 0);
+    }
+
+    /** Reserves the estimate in bucket {@code i}, then the next; a refusal gives back what was taken. */
+    private void reserveFrom(AiRequest ai, int i) {
+        if (i == buckets.size()) {
+            openMetered(ai);
+            return;
+        }
+        TokenBucket bucket = buckets.get(i);
+        long want = Math.min(ai.estimatedTokens(), bucket.capacity());
+        CompletableFuture<RateLimitDecision> decision = budget.maxWait().isZero() ? bucket.tryTakeEverywhere(want)
+                : bucket.take(want, budget.maxWait(), client.eventLoop());
         if (decision.isDone() && client.eventLoop().inEventLoop()) {
-            decided(ai, estimate, decision.getNow(null));
+            decided(ai, i, want, decision.getNow(null));
             return;
         }
         decision.whenComplete((answer, error) -> client.eventLoop().execute(client.guard(
-                () -> decided(ai, estimate, answer))));
+                () -> decided(ai, i, want, answer))));
     }
 
-    private void decided(AiRequest ai, long estimate, RateLimitDecision answer) {
+    private void decided(AiRequest ai, int i, long want, RateLimitDecision answer) {
         boolean allowed = answer != null && answer.allowed();
+        if (allowed) {
+            reserved[i] = want;
+        }
         if (over()) {
-            if (allowed) {
-                budget.tokens().adjust(-estimate);   // its client left while it waited: nothing was spent
-            }
+            giveBack();   // its client left while it waited: nothing was spent
             return;
         }
         if (!allowed) {
+            giveBack();
             release();
-            FullHttpResponse refused = Responses.error(GatewayError.TOKEN_LIMIT, "the token limit of this route's "
-                    + "upstream is reached", answer == null ? 1 : answer.retryAfterSeconds());
+            FullHttpResponse refused = Responses.error(GatewayError.TOKEN_LIMIT, i == 0 && budget.upstream() != null
+                    ? "the token limit of this route's upstream is reached"
+                    : "this caller's token limit is reached", answer == null ? 1 : answer.retryAfterSeconds());
             if (answer != null) {
                 answer.addHeaders(refused.headers());
             }
             client.respond(refused, true);
             return;
         }
-        reserved = estimate;
-        openMetered(ai);
+        reserveFrom(ai, i + 1);
     }
 
-    /** What the usage turned out to be settles the reservation; the provider's own count holds the bucket to it. */
+    private void giveBack() {
+        for (int i = 0; i < reserved.length; i++) {
+            if (reserved[i] > 0) {
+                buckets.get(i).adjust(-reserved[i]);
+                reserved[i] = 0;
+            }
+        }
+    }
+
+    /** What the usage turned out to be settles each reservation; the provider's own count holds its bucket. */
     private UsageMeter.Settlement settlement() {
         if (budget == null) {
             return UsageMeter.Settlement.NONE;
@@ -126,15 +150,21 @@ public final class AiExchange extends HoldingExchange {
 
             @Override
             public void settled(TokenUsage usage) {
-                if (!providerCounted) {   // the provider's own count already holds this request
-                    budget.tokens().adjust(usage.prompt() + usage.completion() - reserved);
+                long used = usage.prompt() + usage.completion();
+                for (int i = 0; i < buckets.size(); i++) {
+                    boolean upstreams = i == 0 && budget.upstream() != null;
+                    if (!(upstreams && providerCounted)) {   // the provider's own count already holds this request
+                        buckets.get(i).adjust(used - reserved[i]);
+                    }
                 }
             }
 
             @Override
             public void providerHas(long tokensLeft) {
-                providerCounted = true;
-                budget.tokens().atMost(tokensLeft);
+                if (budget.upstream() != null) {
+                    providerCounted = true;
+                    budget.upstream().atMost(tokensLeft);
+                }
             }
         };
     }

@@ -236,8 +236,10 @@ final class ConfigBinder {
         } else if (!key.equals("ip")) {
             n.error("key", key, "ip or header:<Header-Name>");
         }
-        CallerRateLimitConfig limit = new CallerRateLimitConfig(header,
-                n.longValue("requests", 60, 1, Long.MAX_VALUE), n.positiveDuration("per", Duration.ofMinutes(1)));
+        long tokens = n.longValue("tokens", 0, 1, Long.MAX_VALUE / 4);
+        long requests = n.has("requests") || tokens == 0 ? n.longValue("requests", 60, 1, Long.MAX_VALUE) : 0;
+        CallerRateLimitConfig limit = new CallerRateLimitConfig(header, requests,
+                n.positiveDuration("per", Duration.ofMinutes(1)), tokens);
         n.rejectUnknownKeys();
         return limit;
     }

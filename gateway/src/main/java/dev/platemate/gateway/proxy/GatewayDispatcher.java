@@ -3,6 +3,7 @@ package dev.platemate.gateway.proxy;
 import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.ratelimit.CallerRateLimits;
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
+import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.route.RequestTarget;
 import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.route.Router;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -96,7 +98,9 @@ public final class GatewayDispatcher implements RequestDispatcher {
             return LocalExchange.respond(client, refused, true);
         }
         current.proxy().parts().probe().at(Probe.Stage.RATE_LIMIT);
-        return current.proxy().start(request, route, target, client);
+        List<TokenBucket> callerTokens = route.config().ai().isPresent()
+                ? current.callerLimits().tokenBuckets(request.headers(), client.remoteAddress()) : List.of();
+        return current.proxy().start(request, route, target, client, callerTokens);
     }
 
     private static Exchange error(ClientSide client, GatewayError error, String message) {

@@ -116,23 +116,30 @@ public final class Proxy {
 
     /** Starts serving {@code request} on {@code route}. Event-loop only. */
     Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client) {
+        return start(request, route, target, client, List.of());
+    }
+
+    /** @param callerTokens the caller's token buckets (its {@code rate_limits} with tokens), for an AI route */
+    Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client,
+                   List<TokenBucket> callerTokens) {
         String upstreamTarget = route.upstreamTarget(target.path(), target.query());
         Optional<AiRouteConfig> ai = route.config().ai();
         if (ai.isPresent() && HttpMethod.POST.equals(request.method())) {
             return AiExchange.open(client, request, ai.get(),
-                    (req, metered) -> serve(req, route, upstreamTarget, client, metered), budget(route));
+                    (req, metered) -> serve(req, route, upstreamTarget, client, metered), budget(route, callerTokens));
         }
         return serve(request, route, upstreamTarget, client, null);
     }
 
-    /** The route's upstream token_limit as its requests meet it: waited for on a limited route, else not. */
-    private TokenBudget budget(Route route) {
+    /** The token limits an AI request on the route meets: waited for on a limited route, else not; or null. */
+    private TokenBudget budget(Route route, List<TokenBucket> callerTokens) {
         ProxyTarget target = targets.get(route.prefix());
-        TokenBucket tokens = target.protection().aiTokens();
-        if (tokens == null) {
+        TokenBucket upstream = target.protection().aiTokens();
+        if (upstream == null && callerTokens.isEmpty()) {
             return null;
         }
-        return new TokenBudget(tokens, target.limited() ? target.limiter().config().queueTimeout() : Duration.ZERO);
+        return new TokenBudget(upstream, callerTokens,
+                target.limited() ? target.limiter().config().queueTimeout() : Duration.ZERO);
     }
 
     /**

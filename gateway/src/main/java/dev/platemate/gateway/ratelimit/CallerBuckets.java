@@ -39,7 +39,12 @@ final class CallerBuckets {
     }
 
     CompletableFuture<RateLimitDecision> take(String caller) {
-        return buckets.get(caller, this::bucketFor).tryTakeEverywhere();
+        return bucket(caller).tryTakeEverywhere();
+    }
+
+    /** The caller's bucket, made on first use. */
+    TokenBucket bucket(String caller) {
+        return buckets.get(caller, this::bucketFor);
     }
 
     private TokenBucket bucketFor(String caller) {

@@ -22,7 +22,8 @@ public final class CallerRateLimits {
     private final List<Cidr> trustedProxies;
     private final LongAdder refusals = new LongAdder();
 
-    private record Entry(CallerRateLimitConfig config, CallerBuckets buckets) {
+    /** @param buckets its request buckets, or null; @param tokens its token buckets, or null */
+    private record Entry(CallerRateLimitConfig config, CallerBuckets buckets, CallerBuckets tokens) {
     }
 
     /** @param shared the buckets replicas share, or null to keep them in this replica */
@@ -31,8 +32,10 @@ public final class CallerRateLimits {
         this.trustedProxies = List.copyOf(trustedProxies);
         for (int i = 0; i < configs.size(); i++) {
             CallerRateLimitConfig config = configs.get(i);
-            entries.add(new Entry(config, new CallerBuckets(config.requests(), config.per(), ticker, shared,
-                    "caller:" + i)));
+            entries.add(new Entry(config, config.requests() == 0 ? null
+                    : new CallerBuckets(config.requests(), config.per(), ticker, shared, "caller:" + i),
+                    config.tokens() == 0 ? null
+                    : new CallerBuckets(config.tokens(), config.per(), ticker, shared, "caller-tokens:" + i)));
         }
     }
 
@@ -52,18 +55,36 @@ public final class CallerRateLimits {
     public CompletableFuture<RateLimitDecision> check(HttpHeaders headers, InetAddress peer) {
         CompletableFuture<RateLimitDecision> result = CompletableFuture.completedFuture(null);
         for (Entry entry : entries) {
-            String caller = entry.config().header().map(headers::get).filter(v -> !v.isBlank())
-                    .map(v -> "h:" + v).orElseGet(() -> "ip:" + clientAddress(headers, peer));
+            if (entry.buckets() == null) {
+                continue;
+            }
+            String caller = caller(entry, headers, peer);
             result = result.thenCompose(tightest -> tightest != null && !tightest.allowed()
                     ? CompletableFuture.completedFuture(tightest)
                     : entry.buckets().take(caller).thenApply(decision -> tighter(tightest, decision)));
         }
         return result.thenApply(decision -> {
-            if (!decision.allowed()) {
+            if (decision != null && !decision.allowed()) {
                 refusals.increment();
             }
             return decision;
         });
+    }
+
+    /** The token buckets of AI usage this caller falls under (one per entry with {@code tokens}). */
+    public List<TokenBucket> tokenBuckets(HttpHeaders headers, InetAddress peer) {
+        List<TokenBucket> buckets = new ArrayList<>(1);
+        for (Entry entry : entries) {
+            if (entry.tokens() != null) {
+                buckets.add(entry.tokens().bucket(caller(entry, headers, peer)));
+            }
+        }
+        return buckets;
+    }
+
+    private String caller(Entry entry, HttpHeaders headers, InetAddress peer) {
+        return entry.config().header().map(headers::get).filter(v -> !v.isBlank())
+                .map(v -> "h:" + v).orElseGet(() -> "ip:" + clientAddress(headers, peer));
     }
 
     private static RateLimitDecision tighter(RateLimitDecision so, RateLimitDecision decision) {

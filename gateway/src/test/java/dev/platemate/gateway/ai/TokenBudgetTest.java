@@ -71,9 +71,33 @@ class TokenBudgetTest {
     }
 
     private CompletableFuture<HttpResponse<String>> ask(TestGateway gateway, String query) {
+        return ask(gateway, query, "anyone");
+    }
+
+    private CompletableFuture<HttpResponse<String>> ask(TestGateway gateway, String query, String caller) {
         return http.sendAsync(HttpRequest.newBuilder(gateway.uri("/openai/v1/chat/completions" + query))
                 .timeout(Duration.ofSeconds(30)).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(ASK)).build(), HttpResponse.BodyHandlers.ofString());
+                .header("X-Client-Id", caller).POST(HttpRequest.BodyPublishers.ofString(ASK)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void eachCallerHasItsOwnTokensBesideItsRequests() throws Exception {
+        TestGateway gateway = gateway("tokens: 1000000, per: 1m", "",
+                "rate_limits: [{key: \"header:X-Client-Id\", tokens: 100, per: 1m}]");
+        assertThat(ask(gateway, "", "alice").get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        HttpResponse<String> aliceAgain = ask(gateway, "", "alice").get(30, TimeUnit.SECONDS);
+        HttpResponse<String> bob = ask(gateway, "", "bob").get(30, TimeUnit.SECONDS);
+
+        assertThat(aliceAgain.statusCode()).isEqualTo(429);
+        assertThat(JSON.readTree(aliceAgain.body()).path("error").path("message").asText()).contains("caller");
+        assertThat(aliceAgain.headers().firstValue("ratelimit-remaining")).hasValue("85");
+        assertThat(bob.statusCode()).isEqualTo(200);
+        // a tokens-only entry limits no requests: a GET that is not an AI body passes as often as it likes
+        for (int i = 0; i < 5; i++) {
+            assertThat(http.send(HttpRequest.newBuilder(gateway.uri("/openai/v1/models")).header("X-Client-Id",
+                    "alice").build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isNotEqualTo(429);
+        }
     }
 
     @Test

@@ -156,6 +156,14 @@ class ConfigLoaderTest {
         assertThat(config.ai().price("gpt-4o-mini-2024-07-18")).as("a dated answer takes its model's price")
                 .contains(new AiConfig.ModelPrice(0.15, 0.075, 0.60));
         assertThat(config.ai().price("gpt-4o")).isEmpty();
+        GatewayConfig limits = parse(MINIMAL + """
+                rate_limits:
+                  - {key: "header:X-Client-Id", tokens: 100000, per: 1m}
+                  - {key: ip, requests: 10, tokens: 500, per: 1s}
+                """, Map.of());
+        assertThat(limits.rateLimits()).extracting(CallerRateLimitConfig::requests, CallerRateLimitConfig::tokens)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, 100_000L),
+                        org.assertj.core.groups.Tuple.tuple(10L, 500L));
 
         assertThat(errors(MINIMAL + "    ai: {inject: true}\nai: {prices: {m: {prompt: -1}}}\n").errors())
                 .anySatisfy(e -> assertThat(e).startsWith("routes[0].ai.inject: unknown key"))

@@ -137,7 +137,7 @@ class ResilienceUnitsTest {
     @Test
     void callersAreLimitedApartByHeaderOrAddress() throws Exception {
         CallerRateLimits limits = new CallerRateLimits(List.of(
-                new CallerRateLimitConfig(Optional.of("X-Client-Id"), 2, Duration.ofMinutes(1))),
+                new CallerRateLimitConfig(Optional.of("X-Client-Id"), 2, Duration.ofMinutes(1), 0)),
                 List.of(Cidr.parse("10.0.0.0/8").orElseThrow()), ticker, null);
         InetAddress peer = InetAddress.getByName("192.0.2.1");
         DefaultHttpHeaders alice = new DefaultHttpHeaders();
