@@ -15,6 +15,7 @@ import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.LimiterStats;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.metrics.AccessLog;
+import dev.platemate.gateway.metrics.AiCallers;
 import dev.platemate.gateway.metrics.GatewayMetrics;
 import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.pool.PoolStats;
@@ -132,13 +133,14 @@ public final class Gateway implements AutoCloseable {
             metrics.redis(redis::stats);
         }
         RecentLatency latency = new RecentLatency();
+        AiCallers aiCallers = new AiCallers();
         AdminEndpoints endpoints = new AdminEndpoints(config.admin(), new AdminEndpoints.Sources(
                 () -> generation.proxy.parts(), latency, () -> server == null ? 0 : server.openConnections(),
-                lifecycle, this::redisStats), metrics::scrape, this::reload);
+                lifecycle, this::redisStats, aiCallers), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
-                metrics.requests().andThen(metrics.ai(() -> generation.config.ai())).andThen(latency)
-                        .andThen(new AccessLog()), lifecycle, probe);
+                metrics.requests().andThen(metrics.ai(() -> generation.config.ai())).andThen(aiCallers)
+                        .andThen(latency).andThen(new AccessLog()), lifecycle, probe);
         address = server.start();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AdminConfig;
+import dev.platemate.gateway.metrics.AiCallers;
 import dev.platemate.gateway.metrics.RecentLatency;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.redis.RedisStats;
@@ -48,7 +49,7 @@ public final class AdminEndpoints implements LocalEndpoints {
 
     /** What the endpoints report on; {@code redis} gives null when no redis.url is set. */
     public record Sources(Supplier<Proxy.Parts> parts, RecentLatency latency, IntSupplier clientConnections,
-                         Lifecycle lifecycle, Supplier<RedisStats> redis) {
+                         Lifecycle lifecycle, Supplier<RedisStats> redis, AiCallers aiCallers) {
     }
 
     /** @param metrics the Prometheus text of {@code GET /metrics} */

@@ -67,6 +67,7 @@ final class PerformanceReport {
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
                 "evictions", cached.evictions(), "shared_hits", cached.sharedHits(),
                 "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
+        report.put("ai_callers", sources.aiCallers().top(10));
         RedisStats redis = sources.redis().get();
         report.put("redis", redis == null ? ordered("configured", false)
                 : ordered("configured", true, "up", redis.up(), "errors", redis.errors(),

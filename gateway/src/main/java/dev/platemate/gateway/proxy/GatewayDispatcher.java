@@ -98,8 +98,11 @@ public final class GatewayDispatcher implements RequestDispatcher {
             return LocalExchange.respond(client, refused, true);
         }
         current.proxy().parts().probe().at(Probe.Stage.RATE_LIMIT);
-        List<TokenBucket> callerTokens = route.config().ai().isPresent()
-                ? current.callerLimits().tokenBuckets(request.headers(), client.remoteAddress()) : List.of();
+        List<TokenBucket> callerTokens = List.of();
+        if (route.config().ai().isPresent()) {
+            callerTokens = current.callerLimits().tokenBuckets(request.headers(), client.remoteAddress());
+            client.identified(current.callerLimits().callerName(request.headers(), client.remoteAddress()));
+        }
         return current.proxy().start(request, route, target, client, callerTokens);
     }
 

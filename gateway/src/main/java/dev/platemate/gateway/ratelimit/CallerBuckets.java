@@ -52,7 +52,7 @@ final class CallerBuckets {
                 : new TokenBucket(requests, per, ticker, shared, name + ":" + sha256(caller));
     }
 
-    private static String sha256(String text) {
+    static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(text.getBytes(StandardCharsets.UTF_8)));

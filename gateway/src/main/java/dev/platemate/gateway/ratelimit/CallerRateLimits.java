@@ -82,6 +82,20 @@ public final class CallerRateLimits {
         return buckets;
     }
 
+    /**
+     * How the first entry names this caller, for a report: its address, or the header and a hash of its value (a
+     * header may carry a key); "-" without rate limits.
+     */
+    public String callerName(HttpHeaders headers, InetAddress peer) {
+        if (entries.isEmpty()) {
+            return "-";
+        }
+        Entry first = entries.get(0);
+        String value = first.config().header().map(headers::get).filter(v -> !v.isBlank()).orElse(null);
+        return value == null ? clientAddress(headers, peer)
+                : first.config().header().get() + "#" + CallerBuckets.sha256(value).substring(0, 12);
+    }
+
     private String caller(Entry entry, HttpHeaders headers, InetAddress peer) {
         return entry.config().header().map(headers::get).filter(v -> !v.isBlank())
                 .map(v -> "h:" + v).orElseGet(() -> "ip:" + clientAddress(headers, peer));

@@ -63,6 +63,10 @@ public interface ClientSide {
     default void timed(long queueMillis, long upstreamMillis) {
     }
 
+    /** Who made the request, as the rate limits name callers (see {@link RequestSummary#caller}). */
+    default void identified(String caller) {
+    }
+
     /** The tokens an AI request used, told before its response completes (or when its client left). */
     default void metered(TokenUsage usage) {
     }

@@ -39,6 +39,7 @@ final class ObservedExchange implements ClientSide, Exchange {
     private long queueMillis = -1;
     private long upstreamMillis = -1;
     private TokenUsage usage = TokenUsage.NONE;
+    private String caller = "-";
     private String cache;
     private boolean ended;
     private boolean failed;
@@ -97,6 +98,11 @@ final class ObservedExchange implements ClientSide, Exchange {
         } finally {
             end(false);
         }
+    }
+
+    @Override
+    public void identified(String caller) {
+        this.caller = caller;
     }
 
     @Override
@@ -210,7 +216,7 @@ final class ObservedExchange implements ClientSide, Exchange {
             listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
                     status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
                     timing("queue;dur=", queueMillis), timing("upstream;dur=", upstreamMillis),
-                    cache == null ? "-" : cache, completed, usage));
+                    cache == null ? "-" : cache, completed, usage, caller));
         } catch (RuntimeException cause) {
             // the answer goes out all the same: the books are not worth a request
             log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),

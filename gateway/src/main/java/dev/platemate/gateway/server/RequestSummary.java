@@ -15,10 +15,11 @@ import java.net.InetAddress;
  * @param cache          the X-Cache result, or {@code "-"}
  * @param completed      false when the response was cut or the client left before its end
  * @param usage          the tokens of a request on an AI route, else {@link TokenUsage#NONE}
+ * @param caller         who made it as its rate limits name callers (a header's value only as a hash), or "-"
  */
 public record RequestSummary(InetAddress client, String method, String path, String route, String upstream,
                              int status, long bytes, long totalNanos, long queueMillis, long upstreamMillis,
-                             String cache, boolean completed, TokenUsage usage) {
+                             String cache, boolean completed, TokenUsage usage, String caller) {
 
     /** The status of a request whose client left before any response (nginx's convention). */
     public static final int CLIENT_CLOSED = 499;

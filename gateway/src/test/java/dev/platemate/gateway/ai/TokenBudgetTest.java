@@ -93,6 +93,14 @@ class TokenBudgetTest {
         assertThat(JSON.readTree(aliceAgain.body()).path("error").path("message").asText()).contains("caller");
         assertThat(aliceAgain.headers().firstValue("ratelimit-remaining")).hasValue("85");
         assertThat(bob.statusCode()).isEqualTo(200);
+        // the top list in /health/performance names callers by a hash of their header, never in clear
+        String report = gateway.get("/health/performance").body();
+        com.fasterxml.jackson.databind.JsonNode callers = JSON.readTree(report).path("ai_callers");
+        String alice = "X-Client-Id#" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                .getInstance("SHA-256").digest("alice".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .substring(0, 12);
+        assertThat(callers.findValuesAsText("caller")).contains(alice).hasSize(2);
+        assertThat(report).doesNotContain("alice").doesNotContain("bob");
         // a tokens-only entry limits no requests: a GET that is not an AI body passes as often as it likes
         for (int i = 0; i < 5; i++) {
             assertThat(http.send(HttpRequest.newBuilder(gateway.uri("/openai/v1/models")).header("X-Client-Id",
