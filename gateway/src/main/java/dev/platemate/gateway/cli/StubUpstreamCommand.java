@@ -35,13 +35,19 @@ final class StubUpstreamCommand implements Callable<Integer> {
             description = "chat completions at once before answering 429 (default: ${DEFAULT-VALUE})")
     int aiMaxConcurrent;
 
+    @Option(names = "--tpm", defaultValue = "0",
+            description = "tokens of chat completions a minute before answering 429 as OpenAI does, 0 for no limit "
+                    + "(default: ${DEFAULT-VALUE})")
+    long tokensPerMinute;
+
     @Option(names = "--food-latency", defaultValue = "20ms", converter = DurationConverter.class,
             description = "time a food search takes (default: ${DEFAULT-VALUE})")
     Duration foodLatency;
 
     @Override
     public Integer call() throws Exception {
-        StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency),
+        StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency,
+                tokensPerMinute),
                 Transport.detect());
         StopOnShutdown stopped = new StopOnShutdown("stub-shutdown", stub::close);
         InetSocketAddress[] bound = stub.start(host, port, plainPort);

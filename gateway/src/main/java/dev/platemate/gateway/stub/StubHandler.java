@@ -38,12 +38,15 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AtomicInteger aiActive;
     private final LongAdder aiRejected;
     private final LongAdder served;
+    private final TokensPerMinute tokens;
 
-    StubHandler(StubUpstream.Settings settings, AtomicInteger aiActive, LongAdder aiRejected, LongAdder served) {
+    StubHandler(StubUpstream.Settings settings, AtomicInteger aiActive, LongAdder aiRejected, LongAdder served,
+                TokensPerMinute tokens) {
         this.settings = settings;
         this.aiActive = aiActive;
         this.aiRejected = aiRejected;
         this.served = served;
+        this.tokens = tokens;
     }
 
     @Override
@@ -78,14 +81,38 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 : "stub";
         boolean stream = request.path("stream").asBoolean(false);
         boolean withUsage = request.path("stream_options").path("include_usage").asBoolean(false);
+        long cost = 9 + (stream ? 4 : 6);   // what its usage will say
+        if (tokens.limited() && !tokens.take(cost)) {
+            aiActive.decrementAndGet();
+            aiRejected.increment();
+            FullHttpResponse refused = json(HttpResponseStatus.TOO_MANY_REQUESTS, "{\"error\":{\"message\":"
+                    + "\"Rate limit reached for " + model + " on tokens per min (TPM): Limit " + tokens.limit()
+                    + ", Used " + (tokens.limit() - tokens.remaining()) + ", Requested " + cost + ".\","
+                    + "\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}");
+            rateLimitHeaders(refused);
+            refused.headers().set(HttpHeaderNames.RETRY_AFTER, tokens.retryAfterSeconds());
+            send(ctx, refused, keepAlive);
+            return;
+        }
         ctx.executor().schedule(() -> {
             aiActive.decrementAndGet();
             if (stream) {
                 streamChat(ctx, model, withUsage, keepAlive);
             } else {
-                send(ctx, json(HttpResponseStatus.OK, completion(model, "Here is a balanced meal plan.")), keepAlive);
+                FullHttpResponse answer = json(HttpResponseStatus.OK, completion(model, "Here is a balanced meal plan."));
+                rateLimitHeaders(answer);
+                send(ctx, answer, keepAlive);
             }
         }, settings.aiLatency().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** OpenAI's {@code x-ratelimit-*-tokens} headers, when the stub has a tokens-per-minute limit. */
+    private void rateLimitHeaders(HttpResponse response) {
+        if (tokens.limited()) {
+            response.headers().set("x-ratelimit-limit-tokens", tokens.limit())
+                    .set("x-ratelimit-remaining-tokens", tokens.remaining())
+                    .set("x-ratelimit-reset-tokens", tokens.reset());
+        }
     }
 
     private static JsonNode parsed(String body) {
@@ -101,6 +128,7 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
                 .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        rateLimitHeaders(head);
         ctx.write(head);
         String[] words = {"Here ", "is ", "a ", "plan."};
         for (String word : words) {

@@ -28,8 +28,17 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class StubUpstream implements AutoCloseable {
 
-    /** How it behaves. */
-    public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency) {
+    /**
+     * How it behaves.
+     *
+     * @param tokensPerMinute the tokens of chat completions it gives a minute before answering 429 as OpenAI does
+     *                        (with its {@code x-ratelimit-*} headers); 0 for no such limit
+     */
+    public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute) {
+
+        public Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency) {
+            this(aiLatency, aiMaxConcurrent, foodLatency, 0);
+        }
     }
 
     private final Settings settings;
@@ -37,11 +46,13 @@ public final class StubUpstream implements AutoCloseable {
     private final AtomicInteger aiActive = new AtomicInteger();
     private final LongAdder aiRejected = new LongAdder();
     private final LongAdder served = new LongAdder();
+    private final TokensPerMinute tokens;
     private EventLoopGroup group;
 
     public StubUpstream(Settings settings, Transport transport) {
         this.settings = settings;
         this.transport = transport;
+        this.tokens = new TokensPerMinute(settings.tokensPerMinute(), System::nanoTime);
     }
 
     /** The PEM certificate the HTTPS listener presents, for clients that should trust it. */
@@ -77,7 +88,7 @@ public final class StubUpstream implements AutoCloseable {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
-                                new StubHandler(settings, aiActive, aiRejected, served));
+                                new StubHandler(settings, aiActive, aiRejected, served, tokens));
                     }
                 }).bind(host, port).sync().channel();
         return (InetSocketAddress) channel.localAddress();
