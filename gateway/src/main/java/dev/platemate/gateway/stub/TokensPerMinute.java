@@ -3,7 +3,8 @@ package dev.platemate.gateway.stub;
 import java.util.function.LongSupplier;
 
 /**
- * The stand-in's own tokens-per-minute limit, as a provider keeps one: a window of a minute from its first use,
+ * The stand-in's own tokens-per-minute limit, as a provider keeps one: a window of a minute from its first use
+ * (and from the first use after each window ends),
  * counting the tokens of the answers it gave. A request that would go over is refused, as OpenAI refuses it, with
  * what is left and when the window starts again. Thread-safe.
  */
@@ -14,13 +15,13 @@ final class TokensPerMinute {
     private final long limit;
     private final LongSupplier nanos;
     private long windowStart;
+    private boolean started;
     private long used;
 
     /** @param limit tokens per minute; 0 for none */
     TokensPerMinute(long limit, LongSupplier nanos) {
         this.limit = limit;
         this.nanos = nanos;
-        this.windowStart = nanos.getAsLong();
     }
 
     boolean limited() {
@@ -60,7 +61,8 @@ final class TokensPerMinute {
 
     private void roll() {
         long now = nanos.getAsLong();
-        if (now - windowStart >= MINUTE) {
+        if (!started || now - windowStart >= MINUTE) {
+            started = true;
             windowStart = now;
             used = 0;
         }
