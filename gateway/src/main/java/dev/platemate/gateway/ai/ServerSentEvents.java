@@ -1,5 +1,7 @@
 package dev.platemate.gateway.ai;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +54,11 @@ final class ServerSentEvents {
      * @param last whether these are the stream's last bytes (a CR at the very end is then a line end)
      */
     List<Event> feed(byte[] bytes, boolean last) {
+        return feed(Unpooled.wrappedBuffer(bytes), last);
+    }
+
+    /** As {@link #feed(byte[], boolean)}, reading {@code bytes} (not consumed) straight into what is held. */
+    List<Event> feed(ByteBuf bytes, boolean last) {
         if (overflowed) {
             return null;
         }
@@ -87,12 +94,13 @@ final class ServerSentEvents {
         return rest;
     }
 
-    private void append(byte[] bytes) {
-        if (length + bytes.length > pending.length) {
-            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, length + bytes.length));
+    private void append(ByteBuf bytes) {
+        int n = bytes.readableBytes();
+        if (length + n > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, length + n));
         }
-        System.arraycopy(bytes, 0, pending, length, bytes.length);
-        length += bytes.length;
+        bytes.getBytes(bytes.readerIndex(), pending, length, n);
+        length += n;
     }
 
     /** Drops what whole events used, keeping the current event at the front. */

@@ -136,7 +136,7 @@ final class UsageMeter implements ClientSide {
     /** A part of a stream: read; passed on as it is, or as the whole events it completes, less the usage chunk. */
     private void streamed(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
-        List<ServerSentEvents.Event> complete = events.feed(ByteBufUtil.getBytes(content.content()), last);
+        List<ServerSentEvents.Event> complete = events.feed(content.content(), last);
         if (complete == null) {
             passAsItComes(content);
             return;

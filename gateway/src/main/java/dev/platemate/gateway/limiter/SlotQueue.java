@@ -287,13 +287,19 @@ final class SlotQueue implements Limiter {
             });
         }
 
+        /**
+         * Told on the waiter's loop after that loop's next read of its sockets, not at once: a waiter whose client
+         * left (its reset already here, not yet read, when the slot came) has then cancelled, and the slot goes
+         * back without anything reaching the upstream. (A task the loop schedules for now runs after its next
+         * pass over its sockets; one scheduled from another thread may run in the pass under way, hence the hop.)
+         */
         void grant() {
             OncePermit granted = permit;
             long waited = ticker.read() - queuedAt;
-            loop.execute(() -> {
+            loop.execute(() -> loop.schedule(() -> {
                 cancelTimeout();
                 listener.onSlot(granted, waited);
-            });
+            }, 0, TimeUnit.NANOSECONDS));
         }
 
         void refuse(Rejection rejection, long retryAfter) {

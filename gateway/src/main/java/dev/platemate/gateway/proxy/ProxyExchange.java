@@ -24,7 +24,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.FutureListener;
 import java.time.Duration;
 import java.time.ZonedDateTime;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One proxied request, through the phases of {@link Phase}. On a limited route it first waits, with its whole
@@ -140,15 +139,6 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         turn.granted(granted, waitedNanos);
-        // Dispatched after the loop's next read of its sockets, not now: a client that left while queued (its
-        // reset already here, not yet read, when the slot came) then leaves before anything goes upstream.
-        client.eventLoop().schedule(this::slotTaken, 0, TimeUnit.NANOSECONDS);
-    }
-
-    private void slotTaken() {
-        if (phase == Phase.ENDED) {
-            return;   // its client left meanwhile; the slot went back with everything else
-        }
         try {
             target.probe().at(Probe.Stage.LIMITER_GRANT);
             attempts.admit(this);

@@ -115,8 +115,11 @@ public final class TokenBucket {
     /**
      * Settles a take with what was really used: {@code delta} tokens more are taken, even past empty (the bucket
      * then owes them), or, when negative, given back. Both in the shared bucket (best effort) and this replica's.
+     * At most a bucketful either way: a usage an upstream reports is a number from the wire, and a bucket's worth
+     * is all it can owe at once.
      */
-    public void adjust(long delta) {
+    public void adjust(long change) {
+        long delta = Math.max(-limit, Math.min(limit, change));
         if (delta == 0) {
             return;
         }

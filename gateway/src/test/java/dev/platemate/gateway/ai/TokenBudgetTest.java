@@ -125,6 +125,19 @@ class TokenBudgetTest {
     }
 
     @Test
+    void anAbsurdUsageFromTheProviderIsClampedAndStillAnswered() throws Exception {
+        TestGateway gateway = gateway("tokens: 100, per: 1m", "", "");
+        HttpResponse<String> absurd = ask(gateway, "?huge").get(30, TimeUnit.SECONDS);
+        HttpResponse<String> next = ask(gateway, "").get(30, TimeUnit.SECONDS);
+
+        assertThat(absurd.statusCode()).isEqualTo(200);
+        assertThat(absurd.body()).contains("999999999999999999");
+        assertThat(next.statusCode()).isEqualTo(429);   // the bucket owes a bucketful, no more
+        assertThat(Long.parseLong(next.headers().firstValue("retry-after").orElseThrow()))
+                .isBetween(1L, Duration.ofMinutes(3).toSeconds());
+    }
+
+    @Test
     void onALimitedRouteARequestWithoutTokensWaitsForThemInsteadOfBeingRefused() throws Exception {
         TestGateway gateway = gateway("tokens: 100, per: 2s", "    limiter: ai\n",
                 "limiters:\n  ai: {max_concurrent: 4, max_queue: 10, queue_timeout: 10s}");

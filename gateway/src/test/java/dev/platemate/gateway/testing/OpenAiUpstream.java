@@ -22,7 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * completion is {@code words} words (query, default 4); the usage: 11 prompt tokens (4 of them cached) and one
  * completion token per word. Query {@code cut=N} cuts the connection after N chunks, {@code nousage} leaves usage
  * out of a JSON answer, {@code text} answers plain text, {@code length} sends a stream with a Content-Length,
- * {@code remaining=N} adds OpenAI's {@code x-ratelimit-remaining-tokens: N} to a JSON answer. It
+ * {@code huge} reports an absurd usage, {@code remaining=N} adds OpenAI's {@code x-ratelimit-remaining-tokens: N} to a JSON answer. It
  * keeps every request body it got. One request per connection.
  */
 public final class OpenAiUpstream implements AutoCloseable {
@@ -84,7 +84,8 @@ public final class OpenAiUpstream implements AutoCloseable {
             send(out, "200 OK", "text/plain", "not json at all");
             return;
         }
-        String usage = "{\"prompt_tokens\":11,\"completion_tokens\":" + words + ",\"total_tokens\":" + (11 + words)
+        String usage = query.contains("huge") ? "{\"prompt_tokens\":999999999999999999,\"completion_tokens\":1}"
+                : "{\"prompt_tokens\":11,\"completion_tokens\":" + words + ",\"total_tokens\":" + (11 + words)
                 + ",\"prompt_tokens_details\":{\"cached_tokens\":4}}";
         if (!request.path("stream").asBoolean(false)) {
             String remaining = param(query, "remaining", null);
