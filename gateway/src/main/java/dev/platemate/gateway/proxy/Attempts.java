@@ -1,5 +1,6 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.pool.PoolExhaustedException;
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.resilience.Backoff;
 import dev.platemate.gateway.resilience.CircuitBreaker;
@@ -151,6 +152,23 @@ final class Attempts {
     /** A request that never reached the upstream (connect failed): any method may go again. */
     boolean tryRetryUnsent() {
         return tryTake();
+    }
+
+    /**
+     * No connection could be had: an upstream fault (not an exhausted pool) counts against the breaker, and the
+     * request, which never reached the upstream, goes again whatever its method if a retry is left.
+     * @return whether it was scheduled to go again
+     */
+    boolean retryAfterConnectFailure(Throwable cause, Listener exchange) {
+        if (cause instanceof PoolExhaustedException) {
+            return false;
+        }
+        verdict(false);
+        if (!tryRetryUnsent()) {
+            return false;
+        }
+        retryLater(Duration.ZERO, exchange);
+        return true;
     }
 
     /** An answer of 502, 503 or 504 to an idempotent request that can be sent again, after at most a short wait. */

@@ -2,9 +2,11 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Permit;
+import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.limiter.SlotListener;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.limiter.Ticket;
+import dev.platemate.gateway.probe.Probe;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -12,44 +14,95 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One exchange's turn in its route's limiter: its place in the queue, then its slot, and the slot given back with
- * the same request first in line when the provider answers 429. Holds nothing once {@link #end()} ran.
- * Event-loop only.
+ * One exchange's turn in its route's limiter, a stage before its attempts: its place in the queue, then its slot
+ * (and the attempt admitted), and the slot given back with the same request first in line when the provider
+ * answers 429 or a token is not there yet. On a route without a limiter the attempt is admitted at once and the
+ * rest does nothing. Holds nothing once {@link #end()} ran. Event-loop only.
  */
-final class LimiterTurn {
+final class LimiterTurn implements SlotListener {
+
+    /** The exchange whose turn it is. */
+    interface Waiter extends Attempts.Listener {
+        /** The wait ended without a slot: answer the rejection (or what the upstream said before). */
+        void queueRefused(Rejection rejection, long retryAfterSeconds);
+    }
 
     private final Limiter limiter;
     private final Ticker ticker;
     private final EventLoop loop;
-    private final SlotListener exchange;
+    private final Attempts attempts;
+    private final Waiter exchange;
+    private final Probe probe;
     private Ticket ticket;
     private Permit permit;
     private long deadline;
     private long queueMillis = -1;
 
-    LimiterTurn(Limiter limiter, Ticker ticker, EventLoop loop, SlotListener exchange) {
+    LimiterTurn(Limiter limiter, Ticker ticker, EventLoop loop, Attempts attempts, Waiter exchange, Probe probe) {
         this.limiter = limiter;
         this.ticker = ticker;
         this.loop = loop;
+        this.attempts = attempts;
         this.exchange = exchange;
+        this.probe = probe;
     }
 
-    /** Joins the queue; the exchange hears onSlot or onRejected. The queue timeout starts now. */
-    void enqueue() {
+    /** The turn in {@code target}'s limiter, or an immediate one if it has none. */
+    static LimiterTurn of(ProxyTarget target, EventLoop loop, Attempts attempts, Waiter exchange) {
+        return new LimiterTurn(target.limiter(), target.ticker(), loop, attempts, exchange, target.probe());
+    }
+
+    boolean limited() {
+        return limiter != null;
+    }
+
+    /** The request's head is here: without a limiter, the attempt is admitted now. */
+    void start() {
+        if (limiter == null) {
+            attempts.admit(exchange);
+        }
+    }
+
+    /**
+     * The request's body is complete, and it went nowhere yet: it joins the queue; a slot admits the attempt, a
+     * rejection is the exchange's to answer. The queue timeout starts now.
+     */
+    void bodyComplete() {
+        if (limiter == null) {
+            return;
+        }
         deadline = ticker.read() + limiter.config().queueTimeout().toNanos();
-        ticket = limiter.acquire(loop, exchange, deadline);
+        ticket = limiter.acquire(loop, this, deadline);
     }
 
-    /** The exchange was given {@code granted} after waiting {@code waitedNanos} in all. */
-    void granted(Permit granted, long waitedNanos) {
+    @Override
+    public void onSlot(Permit granted, long waitedNanos) {
         ticket = null;
+        if (exchange.done()) {
+            granted.release();
+            return;
+        }
         permit = granted;
         queueMillis = TimeUnit.NANOSECONDS.toMillis(waitedNanos);
+        try {
+            probe.at(Probe.Stage.LIMITER_GRANT);
+            attempts.admit(exchange);
+        } catch (Throwable cause) {
+            exchange.failed(cause);
+        }
     }
 
-    /** The wait ended without a slot. */
-    void refused() {
+    @Override
+    public void onRejected(Rejection rejection, long retryAfterSeconds) {
         ticket = null;
+        if (exchange.done()) {
+            return;
+        }
+        try {
+            exchange.queueRefused(rejection, retryAfterSeconds);
+        } catch (Throwable cause) {
+            exchange.failed(cause);
+        }
     }
 
     /** Milliseconds spent queued, or -1 for a route without a limiter. */
@@ -73,7 +126,7 @@ final class LimiterTurn {
         long pause = Math.min(retryAfter.toNanos(), Math.max(0, deadline - now));
         Permit held = permit;
         permit = null;
-        ticket = held.releaseAndRetryFirst(now + pause, exchange);
+        ticket = held.releaseAndRetryFirst(now + pause, this);
     }
 
     /**

@@ -1,9 +1,6 @@
 package dev.platemate.gateway.proxy;
 
-import dev.platemate.gateway.limiter.Permit;
 import dev.platemate.gateway.limiter.Rejection;
-import dev.platemate.gateway.limiter.SlotListener;
-import dev.platemate.gateway.pool.PoolExhaustedException;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
 import dev.platemate.gateway.probe.Probe;
@@ -34,8 +31,8 @@ import java.time.ZonedDateTime;
  * upstream's response, a JSON error (if no response byte reached the client yet), or a cut client connection;
  * and every path gives back the slot, the connection and the buffers it held. Event-loop only.
  */
-final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>, SlotListener,
-        ResponseRelay.Owner, Attempts.Listener {
+final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<UpstreamConnection>,
+        ResponseRelay.Owner, LimiterTurn.Waiter {
 
     /** Where the exchange is; it only moves forward, but for a retry, which goes back to admission. */
     private enum Phase {
@@ -61,7 +58,6 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     private final boolean headRequest;
     private Phase phase = Phase.ADMITTING;
     private boolean requestComplete;
-    private boolean retried;
 
     /**
      * @param plainAllowed whether {@code client} takes plain responses relayed as bytes ({@code WireBytes}); a
@@ -73,109 +69,54 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         this.target = target;
         this.request = request;
         this.body = new RequestBody(target.limited());
-        this.turn = target.limited()
-                ? new LimiterTurn(target.limiter(), target.ticker(), client.eventLoop(), this) : null;
+        this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
+        this.turn = LimiterTurn.of(target, client.eventLoop(), attempts, this);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.relay = new ResponseRelay(client, target.rewriter(), headRequest, clientVersion, this, turn,
                 target.probe());
-        this.attempts = new Attempts(target.protection(), target.pool().name(), client.eventLoop(), request.method());
-        this.plain = plainAllowed && turn == null && clientVersion.equals(HttpVersion.HTTP_1_1);
+        this.plain = plainAllowed && !turn.limited() && clientVersion.equals(HttpVersion.HTTP_1_1);
         this.upstream = new UpstreamLeg(target.pool(), client.eventLoop(), body, this::responseTimedOut);
     }
 
     /** Unlimited requests go upstream at once; limited ones queue once their body is complete. */
     void start() {
-        if (!target.limited()) {
-            attempts.admit(this);
-        }
+        turn.start();
     }
 
     /** The breaker and the bucket let the attempt through. */
     @Override
     public void admitted() {
         if (phase != Phase.ENDED) {
-            try {
-                acquireConnection(false);
-            } catch (Throwable cause) {
-                failed(cause);
-            }
+            guarded(() -> {
+                phase = Phase.CONNECTING;
+                upstream.acquire(false, this);
+            });
         }
     }
 
     @Override
     public void refused(FullHttpResponse refusal) {
-        try {
-            refusedNow(refusal);
-        } catch (Throwable cause) {
-            failed(cause);
-        }
-    }
-
-    private void refusedNow(FullHttpResponse refusal) {
         if (phase == Phase.ENDED) {
             refusal.release();
-        } else if (relay.hasHeldAnswer()) {
-            refusal.release();
-            respondAbsorbed(); // the upstream's own answer says more than the refusal of a retry
         } else {
-            failWith(refusal);
+            guarded(() -> fail(refusal));
         }
     }
 
     @Override
     public boolean waitForTokenInQueue(Duration wait) {
-        return turn != null && turn.waitForToken(wait);
-    }
-
-    private void acquireConnection(boolean fresh) {
-        phase = Phase.CONNECTING;
-        upstream.acquire(fresh, this);
+        return turn.waitForToken(wait);
     }
 
     @Override
-    public void onSlot(Permit granted, long waitedNanos) {
-        if (phase == Phase.ENDED) {
-            granted.release();
-            return;
-        }
-        turn.granted(granted, waitedNanos);
-        try {
-            target.probe().at(Probe.Stage.LIMITER_GRANT);
-            attempts.admit(this);
-        } catch (Throwable cause) {
-            failed(cause);
-        }
-    }
-
-    @Override
-    public void onRejected(Rejection rejection, long retryAfterSeconds) {
-        try {
-            rejectedNow(rejection, retryAfterSeconds);
-        } catch (Throwable cause) {
-            failed(cause);
-        }
-    }
-
-    private void rejectedNow(Rejection rejection, long retryAfterSeconds) {
-        turn.refused();
-        if (phase == Phase.ENDED) {
-            return;
-        }
-        if (relay.hasHeldAnswer() && rejection == Rejection.QUEUE_TIMEOUT) {
-            respondAbsorbed(); // its time ran out: the client sees the provider's own 429
-            return;
-        }
+    public void queueRefused(Rejection rejection, long retryAfterSeconds) {
         fail(Failures.errorFor(rejection), Failures.describe(target.limiter().name(), rejection), retryAfterSeconds);
     }
 
     /** The upstream connection arrived, or could not be had. */
     @Override
     public void operationComplete(Future<UpstreamConnection> future) {
-        try {
-            connectionArrived(future);
-        } catch (Throwable cause) {
-            failed(cause);
-        }
+        guarded(() -> connectionArrived(future));
     }
 
     private void connectionArrived(Future<UpstreamConnection> future) {
@@ -187,14 +128,9 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             return;
         }
         if (!future.isSuccess()) {
-            boolean upstreamFault = !(future.cause() instanceof PoolExhaustedException);
-            if (upstreamFault) {
-                attempts.verdict(false);
-                if (attempts.tryRetryUnsent()) {
-                    phase = Phase.ADMITTING;
-                    attempts.retryLater(Duration.ZERO, this); // it never reached the upstream: any method may go again
-                    return;
-                }
+            if (attempts.retryAfterConnectFailure(future.cause(), this)) {
+                phase = Phase.ADMITTING;
+                return;
             }
             fail(Failures.errorFor(future.cause()), Failures.describe(target.pool().name(), future.cause()), 1);
             return;
@@ -203,7 +139,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         upstream.take(leased, this, plain, headRequest);
         phase = Phase.EXCHANGING;
         target.probe().at(Probe.Stage.UPSTREAM_CONNECT);
-        body.keepCopies(target.limited() || attempts.mayResendAfterSending() || (leased.reused() && !retried));
+        body.keepCopies(turn.limited() || attempts.mayResendAfterSending() || upstream.mayRetryOnFresh(leased));
         relay.requestSent();
         boolean writable = upstream.send(request);
         target.probe().at(Probe.Stage.REQUEST_WRITE);
@@ -231,8 +167,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             requestComplete = true;
             if (upstream.connected()) {
                 armResponseTimer();
-            } else if (target.limited()) {
-                turn.enqueue();
+            } else {
+                turn.bodyComplete();
             }
         }
     }
@@ -255,7 +191,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
                 AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO))) {
             return HeldResponses.Kind.RETRY;
         }
-        if (turn != null && body.canResend() && turn.absorbs(response)) {
+        if (body.canResend() && turn.absorbs(response)) {
             return HeldResponses.Kind.PROVIDER_429;
         }
         body.release(); // the response has begun: the request will not be sent again
@@ -342,9 +278,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (phase == Phase.ENDED) {
             return;
         }
-        if (!relay.started() && !relay.hasHeldAnswer() && body.canResend() && !retried) {
-            retryOnFreshConnection(); // a stale pooled connection says nothing about the upstream's health
-            return;
+        if (!relay.started() && !relay.hasHeldAnswer() && body.canResend()) {
+            phase = Phase.CONNECTING;
+            if (upstream.retryOnFresh(this)) {
+                return; // a stale pooled connection says nothing about the upstream's health
+            }
         }
         if (!relay.started()) {
             attempts.verdict(false);
@@ -392,14 +330,6 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
     }
 
-    /** A connection that served requests before went stale: send the same request once more, on a new one. */
-    private void retryOnFreshConnection() {
-        retried = true;
-        upstream.release(false);
-        body.rewind();
-        acquireConnection(true);
-    }
-
     /** Something broke: answer with an error if nothing was sent yet, else cut the client connection. */
     private void upstreamBroke(GatewayError error, String message) {
         if (relay.started()) {
@@ -411,19 +341,23 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
     }
 
-    /** Answers with an error; if an upstream answer was held back (a 429 or 5xx meant for a retry), that instead. */
     private void fail(GatewayError error, String message, long retryAfterSeconds) {
-        if (relay.hasHeldAnswer()) {
-            respondAbsorbed();
-        } else {
-            failWith(Responses.error(error, message, retryAfterSeconds));
-        }
+        fail(Responses.error(error, message, retryAfterSeconds));
     }
 
-    private void failWith(FullHttpResponse response) {
+    /**
+     * Answers with {@code error}; if an upstream answer was held back (a 429 or 5xx meant for a retry), that instead:
+     * the upstream's own answer says more than a refused retry or a queue time run out.
+     */
+    private void fail(FullHttpResponse error) {
+        if (relay.hasHeldAnswer()) {
+            error.release();
+            respondAbsorbed();
+            return;
+        }
         phase = Phase.ENDED;
         cleanUp(false);
-        client.respond(response, requestComplete);
+        client.respond(error, requestComplete);
     }
 
     /** Gives back everything held: queue place, slot, connection, timers, buffers. Safe to call on any path. */
@@ -432,9 +366,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
             upstream.release(true);
         }
         upstream.end();
-        if (turn != null) {
-            turn.end();
-        }
+        turn.end();
         body.release();
         client.suspendReading(false);
         attempts.end();
@@ -447,12 +379,19 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
     }
 
     private void responseTimedOut() {
-        try {
-            if (phase != Phase.ENDED && !relay.started()) {
+        if (phase != Phase.ENDED && !relay.started()) {
+            guarded(() -> {
                 attempts.verdict(false);
                 fail(GatewayError.UPSTREAM_TIMEOUT, target.pool().name() + " sent no response within "
                         + target.pool().config().responseTimeout().toMillis() + "ms", 1);
-            }
+            });
+        }
+    }
+
+    /** A step called from outside the exchange's own events (a future, a timer): if it throws, the exchange ends. */
+    private void guarded(Runnable step) {
+        try {
+            step.run();
         } catch (Throwable cause) {
             failed(cause);
         }

@@ -58,7 +58,7 @@ final class ResponseRelay {
     private boolean upstreamKeepAlive;
     private boolean clientKeepAlive;
 
-    /** @param turn the exchange's place in its limiter, for Server-Timing; null on a route without one */
+    /** @param turn the exchange's place in its limiter, for Server-Timing */
     ResponseRelay(ClientSide client, HeaderRewriter rewriter, boolean headRequest, HttpVersion clientVersion,
                   Owner exchange, LimiterTurn turn, Probe probe) {
         this.client = client;
@@ -163,7 +163,7 @@ final class ResponseRelay {
     }
 
     private long queueMillis() {
-        return turn == null ? -1 : turn.queueMillis();
+        return turn.queueMillis();
     }
 
     /** The client left: tells it what the request spent queued and upstream until then, for the access log. */

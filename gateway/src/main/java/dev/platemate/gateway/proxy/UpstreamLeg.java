@@ -23,6 +23,7 @@ final class UpstreamLeg {
     private final OneShotTimer responseTimer;
     private Future<UpstreamConnection> acquiring;
     private UpstreamConnection connection;
+    private boolean retriedFresh;
 
     /** @param onResponseTimeout runs when no response head came within the upstream's response_timeout */
     UpstreamLeg(UpstreamPool pool, EventLoop loop, RequestBody body, Runnable onResponseTimeout) {
@@ -36,6 +37,26 @@ final class UpstreamLeg {
     void acquire(boolean fresh, FutureListener<UpstreamConnection> then) {
         acquiring = pool.acquire(loop, fresh);
         acquiring.addListener(then);
+    }
+
+    /**
+     * A pooled connection that served requests before went stale (it closed before any response): the request goes
+     * once more, on a new connection. {@code then} hears. @return false if it already did once
+     */
+    boolean retryOnFresh(FutureListener<UpstreamConnection> then) {
+        if (retriedFresh) {
+            return false;
+        }
+        retriedFresh = true;
+        release(false);
+        body.rewind();
+        acquire(true, then);
+        return true;
+    }
+
+    /** Whether the request may go once more on a fresh connection, should {@code leased} turn out stale. */
+    boolean mayRetryOnFresh(UpstreamConnection leased) {
+        return leased.reused() && !retriedFresh;
     }
 
     /** The acquisition {@link #acquire} started has finished, either way. */
