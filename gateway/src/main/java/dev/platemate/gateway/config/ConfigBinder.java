@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -208,13 +210,31 @@ final class ConfigBinder {
     }
 
     private LimiterConfig limiter(String name, ConfigNode n) {
-        LimiterConfig limiter = new LimiterConfig(name,
-                n.integer("max_concurrent", 5, 1, 100_000),
+        int maxConcurrent = n.integer("max_concurrent", 5, 1, 100_000);
+        LimiterConfig limiter = new LimiterConfig(name, maxConcurrent,
                 n.integer("max_queue", 200, 0, 1_000_000),
                 n.positiveDuration("queue_timeout", Duration.ofSeconds(30)),
-                n.bool("pause_on_429", true));
+                n.bool("pause_on_429", true),
+                adaptive(n, maxConcurrent));
         n.rejectUnknownKeys();
         return limiter;
+    }
+
+    private static Optional<LimiterConfig.Adaptive> adaptive(ConfigNode limiter, int maxConcurrent) {
+        if (!limiter.has("adaptive")) {
+            return Optional.empty();
+        }
+        ConfigNode n = limiter.child("adaptive");
+        int min = n.integer("min", 1, 1, 100_000);
+        int max = n.integer("max", Math.max(maxConcurrent, 100), 1, 100_000);
+        if (min > maxConcurrent) {
+            n.error("min", min, "at most max_concurrent (" + maxConcurrent + "), where the count starts");
+        }
+        if (max < maxConcurrent) {
+            n.error("max", max, "at least max_concurrent (" + maxConcurrent + "), where the count starts");
+        }
+        n.rejectUnknownKeys();
+        return Optional.of(new LimiterConfig.Adaptive(min, max));
     }
 
     private CacheConfig cache(ConfigNode n) {
@@ -277,13 +297,52 @@ final class ConfigBinder {
             limiter.filter(l -> !limiters.contains(l)).ifPresent(l -> n.error("limiter", l,
                     limiters.isEmpty() ? "a limiter defined under limiters:" : "one of " + String.join(", ", limiters)));
             routes.add(new RouteConfig(path, upstream, n.bool("strip_prefix", true), limiter, routeCache(n),
-                    AiConfigBinder.route(n)));
+                    AiConfigBinder.route(n), fallback(n, upstream, upstreams)));
             n.rejectUnknownKeys();
         }
         if (routes.isEmpty()) {
             root.error("routes", "", "at least one route");
         }
         return routes;
+    }
+
+    /** {@code fallback: [names]}, its {@code model_map} and {@code fallback_on}. */
+    private static Optional<FallbackConfig> fallback(ConfigNode route, String own, Set<String> upstreams) {
+        if (!route.has("fallback")) {
+            if (route.has("model_map") || route.has("fallback_on")) {
+                route.error(route.has("model_map") ? "model_map" : "fallback_on", "",
+                        "a fallback: list of upstreams to go with it");
+            }
+            return Optional.empty();
+        }
+        List<String> names = route.strings("fallback", List.of());
+        Set<String> seen = new HashSet<>(Set.of(own));
+        for (String name : names) {
+            if (!upstreams.contains(name)) {
+                route.error("fallback", name, "one of " + String.join(", ", upstreams));
+            } else if (!seen.add(name)) {
+                route.error("fallback", name, "an upstream not named before on this route (" + own + " is its own)");
+            }
+        }
+        if (names.isEmpty()) {
+            route.error("fallback", "[]", "at least one upstream");
+        }
+        Map<String, Map<String, String>> modelMap = new LinkedHashMap<>();
+        ConfigNode mapNode = route.child("model_map");
+        for (String upstream : mapNode.keys()) {
+            if (!names.contains(upstream)) {
+                mapNode.error(upstream, upstream, "one of this route's fallback upstreams " + names);
+            }
+            modelMap.put(upstream, mapNode.stringMap(upstream));
+        }
+        Set<FallbackConfig.Trigger> on = EnumSet.noneOf(FallbackConfig.Trigger.class);
+        List<String> all = Arrays.stream(FallbackConfig.Trigger.values()).map(FallbackConfig.Trigger::key)
+                .toList();
+        for (String key : route.strings("fallback_on", all)) {
+            FallbackConfig.Trigger.of(key).ifPresentOrElse(on::add,
+                    () -> route.error("fallback_on", key, "some of " + String.join(", ", all)));
+        }
+        return Optional.of(new FallbackConfig(names, modelMap, on));
     }
 
     private static Optional<RouteCacheConfig> routeCache(ConfigNode route) {

@@ -12,9 +12,11 @@ import java.util.Optional;
  * @param limiter     the name of the limiter that guards it, if any
  * @param cache       how its responses are cached, if at all
  * @param ai          whether its bodies are OpenAI-compatible, their usage counted, and how
+ * @param fallback    the upstreams tried after its own, if any
  */
 public record RouteConfig(String path, String upstream, boolean stripPrefix, Optional<String> limiter,
-                          Optional<RouteCacheConfig> cache, Optional<AiRouteConfig> ai) {
+                          Optional<RouteCacheConfig> cache, Optional<AiRouteConfig> ai,
+                          Optional<FallbackConfig> fallback) {
 
     /** A route's {@code cache:}. */
     public record RouteCacheConfig(Duration ttl, List<String> methods, Duration staleWhileRevalidate,

@@ -37,6 +37,11 @@ public final class AccessLog implements RequestListener {
         line.append(",\"upstream_ms\":").append(r.upstreamMillis());
         text(line, "cache", r.cache());
         line.append(",\"completed\":").append(r.completed());
+        if (!r.fallbacks().isEmpty()) {   // every upstream tried, in order, and why each did not serve
+            StringBuilder tried = new StringBuilder();
+            r.fallbacks().forEach(step -> tried.append(step.from()).append(':').append(step.reason()).append(','));
+            text(line, "tried", tried.append(r.upstream()).toString());
+        }
         if (r.usage() != TokenUsage.NONE) {
             text(line, "model", r.usage().model());
             line.append(",\"prompt_tokens\":").append(r.usage().prompt());

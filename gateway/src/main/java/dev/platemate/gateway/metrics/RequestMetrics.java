@@ -38,6 +38,10 @@ final class RequestMetrics implements RequestListener {
     public void requestEnded(RequestSummary summary) {
         timers.computeIfAbsent(new Key(summary.route(), summary.upstream(), summary.status()), newTimer)
                 .record(summary.totalNanos(), TimeUnit.NANOSECONDS);
+        for (RequestSummary.Fallback step : summary.fallbacks()) {   // routes x upstreams x triggers: bounded
+            registry.counter("gateway.fallbacks", "route", summary.route(), "from", step.from(), "to", step.to(),
+                    "reason", step.reason()).increment();
+        }
     }
 
     private Timer timer(Key key) {

@@ -7,8 +7,10 @@ import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AiRouteConfig;
 import dev.platemate.gateway.config.CacheConfig;
 import dev.platemate.gateway.config.Cidr;
+import dev.platemate.gateway.config.FallbackConfig;
 import dev.platemate.gateway.config.RouteConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.fallback.FallbackExchange;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
@@ -27,7 +29,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,8 +43,8 @@ import java.util.function.UnaryOperator;
 public final class Proxy {
 
     private final Parts parts;
-    private final Map<String, ProxyTarget> targets = new HashMap<>();
-    private final Map<String, CachingExchange.CachedRoute> cachedRoutes = new HashMap<>();
+    /** Per route prefix, per upstream (its own first, then its fallbacks): what an attempt there uses. */
+    private final Map<String, Map<String, Leg>> legs = new HashMap<>();
     private final Backstop backstop;
 
     /** Everything routes may use, by name. */
@@ -49,46 +53,76 @@ public final class Proxy {
                         List<Cidr> trustedProxies, Ticker ticker, Probe probe) {
     }
 
+    /** What a route's attempt on one upstream uses: its target, and its cache when the route has one (or null). */
+    private record Leg(ProxyTarget target, CachingExchange.CachedRoute cached, Optional<String> limiter) {
+    }
+
     public Proxy(List<RouteConfig> routes, Parts parts) {
         this.parts = parts;
         Map<String, HeaderRewriter> rewriters = new HashMap<>();
         parts.pools().forEach((name, pool) -> rewriters.put(name,
                 new HeaderRewriter(pool.config(), parts.trustedProxies())));
+        Map<String, Optional<String>> limiterOf = new HashMap<>();   // a fallback waits where the upstream's routes do
+        routes.forEach(route -> limiterOf.putIfAbsent(route.upstream(), route.limiter()));
         for (RouteConfig route : routes) {
-            UpstreamPool pool = parts.pools().get(route.upstream());
-            Limiter limiter = route.limiter().map(parts.limiters()::get).orElse(null);
-            targets.put(route.path(), new ProxyTarget(pool, rewriters.get(route.upstream()), limiter,
-                    parts.protections().get(route.upstream()), parts.ticker(), parts.probe()));
-            route.cache().ifPresent(cache -> cachedRoutes.put(route.path(), new CachingExchange.CachedRoute(
-                    parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
-                    route.upstream(), origin(pool.config()), pool.config().responseTimeout().toNanos(),
-                    parts.probe())));
+            Map<String, Leg> byUpstream = new LinkedHashMap<>();
+            for (String upstream : upstreamsOf(route)) {
+                Optional<String> limiterName = upstream.equals(route.upstream()) ? route.limiter()
+                        : limiterOf.getOrDefault(upstream, Optional.empty());
+                UpstreamPool pool = parts.pools().get(upstream);
+                ProxyTarget target = new ProxyTarget(pool, rewriters.get(upstream),
+                        limiterName.map(parts.limiters()::get).orElse(null), parts.protections().get(upstream),
+                        parts.ticker(), parts.probe());
+                CachingExchange.CachedRoute cached = route.cache().map(cache -> new CachingExchange.CachedRoute(
+                        parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
+                        upstream, origin(pool.config()), pool.config().responseTimeout().toNanos(), parts.probe()))
+                        .orElse(null);
+                byUpstream.put(upstream, new Leg(target, cached, limiterName));
+            }
+            legs.put(route.path(), byUpstream);
         }
         this.backstop = backstopFor(routes, parts);
     }
 
+    /** The route's own upstream, then those it falls back to, in order. */
+    private static List<String> upstreamsOf(RouteConfig route) {
+        List<String> upstreams = new ArrayList<>();
+        upstreams.add(route.upstream());
+        route.fallback().ifPresent(fallback -> upstreams.addAll(fallback.upstreams()));
+        return upstreams;
+    }
+
     /**
      * The backstop bounds for these routes: the longest any of them may wait before its response makes progress,
-     * every attempt counted, and the longest upstream silence, each with {@link Backstop#MARGIN}.
+     * every attempt on every upstream it may try counted, and the longest upstream silence, each with
+     * {@link Backstop#MARGIN}.
      */
-    private static Backstop backstopFor(List<RouteConfig> routes, Parts parts) {
+    private Backstop backstopFor(List<RouteConfig> routes, Parts parts) {
         Duration longestWait = Duration.ZERO;
         Duration longestIdle = Duration.ZERO;
         for (RouteConfig route : routes) {
-            UpstreamConfig upstream = parts.pools().get(route.upstream()).config();
-            Duration attempt = upstream.connectTimeout().multipliedBy(2) // waiting for a pooled one, then connecting
-                    .plus(upstream.responseTimeout()).plus(Attempts.MAX_HONOURED_WAIT).plus(Backoff.MAX);
-            Duration queue = route.limiter().map(name -> parts.limiters().get(name).config().queueTimeout())
-                    .orElse(Duration.ZERO);
-            boolean waitsForTokens = route.ai().isPresent() && upstream.tokenLimit().isPresent();
-            Duration wait = attempt.multipliedBy(upstream.retries() + 2L) // and once more for a stale connection
-                    .plus(upstream.rateLimit().map(limit -> limit.maxWait()).orElse(Duration.ZERO))
-                    .plus(queue).plus(waitsForTokens ? queue : Duration.ZERO) // its tokens, then its slot
-                    .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO); // a fill's wait
+            Duration wait = Duration.ZERO;
+            for (Leg leg : legs.get(route.path()).values()) {
+                wait = wait.plus(waitOn(route, leg, parts));
+                longestIdle = max(longestIdle, leg.target().pool().config().idleTimeout());
+            }
             longestWait = max(longestWait, wait);
-            longestIdle = max(longestIdle, upstream.idleTimeout());
         }
         return new Backstop(longestWait.plus(Backstop.MARGIN).toNanos(), longestIdle.plus(Backstop.MARGIN).toNanos());
+    }
+
+    /** The longest a request of {@code route} may wait on one upstream before its response makes progress. */
+    private static Duration waitOn(RouteConfig route, Leg leg, Parts parts) {
+        UpstreamConfig upstream = leg.target().pool().config();
+        Duration attempt = upstream.connectTimeout().multipliedBy(2) // waiting for a pooled one, then connecting
+                .plus(upstream.responseTimeout()).plus(Attempts.MAX_HONOURED_WAIT).plus(Backoff.MAX);
+        Duration queue = leg.limiter().map(name -> parts.limiters().get(name).config().queueTimeout())
+                .orElse(Duration.ZERO);
+        boolean waitsForTokens = route.ai().isPresent() && upstream.tokenLimit().isPresent();
+        return attempt.multipliedBy(upstream.retries() + 2L) // and once more for a stale connection
+                .plus(upstream.rateLimit().map(limit -> limit.maxWait()).orElse(Duration.ZERO))
+                .plus(queue).plus(waitsForTokens ? queue : Duration.ZERO) // its tokens, then its slot
+                .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO); // a fill's wait
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -119,21 +153,41 @@ public final class Proxy {
         return start(request, route, target, client, List.of());
     }
 
-    /** @param callerTokens the caller's token buckets (its {@code rate_limits} with tokens), for an AI route */
+    /**
+     * @param callerTokens the caller's token buckets (its {@code rate_limits} with tokens), for an AI route
+     */
     Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client,
                    List<TokenBucket> callerTokens) {
-        String upstreamTarget = route.upstreamTarget(target.path(), target.query());
+        Map<String, Leg> byUpstream = legs.get(route.prefix());
+        Optional<FallbackConfig> fallback = route.config().fallback();
+        if (fallback.isEmpty()) {
+            return attempt(request, route, target, byUpstream.get(route.upstream()), client, callerTokens, true);
+        }
+        return FallbackExchange.open(client, request, route.prefix(), upstreamsOf(route.config()), fallback.get(),
+                (upstream, copy, side) -> attempt(copy, route, target, byUpstream.get(upstream), side, callerTokens,
+                        false));
+    }
+
+    /**
+     * Serves the request on one upstream, through the stages its route has: the AI meter and budget, the cache.
+     *
+     * @param plainAllowed whether the answer may be relayed as bytes (not to a stage that reads its head)
+     */
+    private Exchange attempt(HttpRequest request, Route route, RequestTarget target, Leg leg, ClientSide client,
+                             List<TokenBucket> callerTokens, boolean plainAllowed) {
+        String upstreamTarget = route.upstreamTarget(leg.target().pool().config().basePath(), target.path(),
+                target.query());
         Optional<AiRouteConfig> ai = route.config().ai();
         if (ai.isPresent() && HttpMethod.POST.equals(request.method())) {
             return AiExchange.open(client, request, ai.get(),
-                    (req, metered) -> serve(req, route, upstreamTarget, client, metered), budget(route, callerTokens));
+                    (req, metered) -> serve(req, leg, upstreamTarget, client, metered, false),
+                    budget(leg.target(), callerTokens));
         }
-        return serve(request, route, upstreamTarget, client, null);
+        return serve(request, leg, upstreamTarget, client, UnaryOperator.identity(), plainAllowed);
     }
 
-    /** The token limits an AI request on the route meets: waited for on a limited route, else not; or null. */
-    private TokenBudget budget(Route route, List<TokenBucket> callerTokens) {
-        ProxyTarget target = targets.get(route.prefix());
+    /** The token limits an AI request on the upstream meets: waited for on a limited route, else not; or null. */
+    private static TokenBudget budget(ProxyTarget target, List<TokenBucket> callerTokens) {
         TokenBucket upstream = target.protection().aiTokens();
         if (upstream == null && callerTokens.isEmpty()) {
             return null;
@@ -144,18 +198,15 @@ public final class Proxy {
 
     /**
      * @param metered wraps the client side the upstream answers to (a usage meter; the plain-bytes path is then
-     *                off, as the meter reads objects), or null
+     *                off, as the meter reads objects)
      */
-    private Exchange serve(HttpRequest request, Route route, String upstreamTarget, ClientSide client,
-                           UnaryOperator<ClientSide> metered) {
-        ProxyTarget proxyTarget = targets.get(route.prefix());
-        UnaryOperator<ClientSide> around = metered == null ? UnaryOperator.identity() : metered;
-        CachingExchange.CachedRoute cached = cachedRoutes.get(route.prefix());
-        if (cached != null) {
-            return new CachingExchange(client, request, upstreamTarget, cached,
-                    (req, to) -> open(proxyTarget, req, upstreamTarget, around.apply(to), false));
+    private static Exchange serve(HttpRequest request, Leg leg, String upstreamTarget, ClientSide client,
+                                  UnaryOperator<ClientSide> metered, boolean plainAllowed) {
+        if (leg.cached() != null) {
+            return new CachingExchange(client, request, upstreamTarget, leg.cached(),
+                    (req, to) -> open(leg.target(), req, upstreamTarget, metered.apply(to), false));
         }
-        return open(proxyTarget, request, upstreamTarget, around.apply(client), metered == null);
+        return open(leg.target(), request, upstreamTarget, metered.apply(client), plainAllowed);
     }
 
     /** @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects */

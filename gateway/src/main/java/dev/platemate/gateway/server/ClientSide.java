@@ -63,6 +63,10 @@ public interface ClientSide {
     default void timed(long queueMillis, long upstreamMillis) {
     }
 
+    /** {@code from} did not serve the request (for {@code reason}, a fallback trigger); {@code to} is tried next. */
+    default void fellBack(String from, String to, String reason) {
+    }
+
     /** Who made the request, as the rate limits name callers (see {@link RequestSummary#caller}). */
     default void identified(String caller) {
     }

@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,7 @@ final class ObservedExchange implements ClientSide, Exchange {
     private long upstreamMillis = -1;
     private TokenUsage usage = TokenUsage.NONE;
     private String caller = "-";
+    private List<RequestSummary.Fallback> fallbacks = List.of();
     private String cache;
     private boolean ended;
     private boolean failed;
@@ -57,6 +60,13 @@ final class ObservedExchange implements ClientSide, Exchange {
     public void routed(String route, String upstream) {
         this.route = route;
         this.upstream = upstream;
+    }
+
+    @Override
+    public void fellBack(String from, String to, String reason) {
+        List<RequestSummary.Fallback> more = new ArrayList<>(fallbacks);
+        more.add(new RequestSummary.Fallback(from, to, reason));
+        fallbacks = more;
     }
 
     /** The exchange that serves the request; returns this, which stands for it towards the connection. */
@@ -216,7 +226,7 @@ final class ObservedExchange implements ClientSide, Exchange {
             listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
                     status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
                     timing("queue;dur=", queueMillis), timing("upstream;dur=", upstreamMillis),
-                    cache == null ? "-" : cache, completed, usage, caller));
+                    cache == null ? "-" : cache, completed, usage, caller, fallbacks));
         } catch (RuntimeException cause) {
             // the answer goes out all the same: the books are not worth a request
             log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),

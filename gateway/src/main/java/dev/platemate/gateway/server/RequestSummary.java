@@ -1,6 +1,7 @@
 package dev.platemate.gateway.server;
 
 import java.net.InetAddress;
+import java.util.List;
 
 /**
  * One finished request, as the access log and the request metrics see it. Holds no header and no query string, so
@@ -19,7 +20,16 @@ import java.net.InetAddress;
  */
 public record RequestSummary(InetAddress client, String method, String path, String route, String upstream,
                              int status, long bytes, long totalNanos, long queueMillis, long upstreamMillis,
-                             String cache, boolean completed, TokenUsage usage, String caller) {
+                             String cache, boolean completed, TokenUsage usage, String caller,
+                             List<Fallback> fallbacks) {
+
+    /** One step of a route's fallback: {@code from} did not serve the request, for {@code reason}, {@code to} was tried. */
+    public record Fallback(String from, String to, String reason) {
+    }
+
+    public RequestSummary {
+        fallbacks = List.copyOf(fallbacks);
+    }
 
     /** The status of a request whose client left before any response (nginx's convention). */
     public static final int CLIENT_CLOSED = 499;

@@ -19,7 +19,9 @@ public final class Responses {
     public static FullHttpResponse error(GatewayError error, String message, long retryAfterSeconds) {
         String body = "{\"error\":{\"message\":\"" + escape(message) + "\",\"type\":\"" + error.type()
                 + "\",\"code\":" + error.status().code() + "}}";
-        FullHttpResponse response = json(error.status(), body.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = ownHeaders(new ErrorResponse(error, Unpooled.wrappedBuffer(bytes)), bytes.length,
+                HttpHeaderValues.APPLICATION_JSON);
         if (error.needsRetryAfter()) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
         }
@@ -36,11 +38,14 @@ public final class Responses {
 
     /** A complete, uncacheable response of the gateway's own. */
     public static FullHttpResponse of(HttpResponseStatus status, byte[] body, CharSequence contentType) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                Unpooled.wrappedBuffer(body));
+        return ownHeaders(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body)),
+                body.length, contentType);
+    }
+
+    private static FullHttpResponse ownHeaders(FullHttpResponse response, int length, CharSequence contentType) {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, contentType)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         return response;
     }

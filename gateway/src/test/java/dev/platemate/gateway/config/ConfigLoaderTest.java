@@ -171,6 +171,58 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void fallbackAndAdaptiveSlotsAreParsedAndTheirMistakesNamed() throws Exception {
+        GatewayConfig config = parse("""
+                upstreams:
+                  openai: {url: https://api.openai.com}
+                  deepseek: {url: https://api.deepseek.com}
+                limiters:
+                  ai:
+                    max_concurrent: 8
+                    adaptive: {min: 2, max: 32}
+                routes:
+                  - path: /openai/
+                    upstream: openai
+                    limiter: ai
+                    fallback: [deepseek]
+                    model_map:
+                      deepseek: {gpt-4o-mini: deepseek-chat}
+                    fallback_on: [connect, 5xx]
+                """, Map.of());
+        FallbackConfig fallback = config.routes().get(0).fallback().orElseThrow();
+        assertThat(fallback.upstreams()).containsExactly("deepseek");
+        assertThat(fallback.modelFor("deepseek", "gpt-4o-mini")).isEqualTo("deepseek-chat");
+        assertThat(fallback.modelFor("deepseek", "o3")).isEqualTo("o3");
+        assertThat(fallback.on()).containsExactlyInAnyOrder(FallbackConfig.Trigger.CONNECT,
+                FallbackConfig.Trigger.SERVER_ERROR);
+        assertThat(config.limiters().get("ai").adaptive()).contains(new LimiterConfig.Adaptive(2, 32));
+
+        assertThat(errors("""
+                upstreams:
+                  openai: {url: https://api.openai.com}
+                  deepseek: {url: https://api.deepseek.com}
+                limiters:
+                  ai: {max_concurrent: 4, adaptive: {min: 5, max: 3}}
+                routes:
+                  - path: /openai/
+                    upstream: openai
+                    fallback: [openai, nowhere]
+                    model_map: {fatsecret: {a: b}}
+                    fallback_on: [sometimes]
+                  - path: /other/
+                    upstream: openai
+                    model_map: {deepseek: {a: b}}
+                """).errors())
+                .anySatisfy(e -> assertThat(e).startsWith("limiters.ai.adaptive.min: '5'"))
+                .anySatisfy(e -> assertThat(e).startsWith("limiters.ai.adaptive.max: '3'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].fallback: 'openai'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].fallback: 'nowhere'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].model_map.fatsecret: 'fatsecret'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].fallback_on: 'sometimes'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[1].model_map:"));
+    }
+
+    @Test
     void environmentReferencesAreReplaced() throws Exception {
         GatewayConfig config = parse("""
                 server:

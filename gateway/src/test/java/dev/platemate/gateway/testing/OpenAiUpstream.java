@@ -23,7 +23,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * completion token per word. Query {@code cut=N} cuts the connection after N chunks, {@code nousage} leaves usage
  * out of a JSON answer, {@code text} answers plain text, {@code length} sends a stream with a Content-Length,
  * {@code huge} reports an absurd usage, {@code remaining=N} adds OpenAI's {@code x-ratelimit-remaining-tokens: N} to a JSON answer. It
- * keeps every request body it got. One request per connection.
+ * keeps every request body it got. {@link #failing} makes it fail every request in one way until it is reset. One
+ * request per connection.
  */
 public final class OpenAiUpstream implements AutoCloseable {
 
@@ -38,6 +39,12 @@ public final class OpenAiUpstream implements AutoCloseable {
         return t;
     });
     public final LinkedBlockingQueue<JsonNode> bodies = new LinkedBlockingQueue<>();
+    /**
+     * How every request fails, until set back to null: a status such as {@code "503"} or {@code "429"} (an OpenAI
+     * error with a Content-Length), the same with {@code "-chunked"} (its body chunked), or {@code "stall"} (no answer
+     * at all, the connection held open).
+     */
+    public volatile String failing;
 
     public OpenAiUpstream() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -70,6 +77,11 @@ public final class OpenAiUpstream implements AutoCloseable {
             }
             JsonNode body = JSON.readTree(in.readNBytes(length));
             bodies.add(body);
+            String failure = failing;
+            if (failure != null) {
+                fail(socket, failure);
+                return;
+            }
             String query = target.contains("?") ? target.substring(target.indexOf('?') + 1) : "";
             answer(socket.getOutputStream(), body, query);
         } catch (IOException ignored) {
@@ -128,6 +140,31 @@ public final class OpenAiUpstream implements AutoCloseable {
             out.flush();
         }
         out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static void fail(Socket socket, String failure) throws IOException {
+        if (failure.equals("stall")) {
+            while (socket.getInputStream().read() >= 0) {
+                // held open, unanswered, until the gateway gives up
+            }
+            return;
+        }
+        String status = failure.substring(0, 3);
+        byte[] body = ("{\"error\":{\"message\":\"failing on purpose\",\"type\":\"server_error\",\"code\":"
+                + status + "}}").getBytes(StandardCharsets.UTF_8);
+        OutputStream out = socket.getOutputStream();
+        String head = "HTTP/1.1 " + status + " Failing\r\ncontent-type: application/json\r\nretry-after: 0\r\n"
+                + "connection: close\r\n";
+        if (failure.endsWith("-chunked")) {
+            out.write((head + "transfer-encoding: chunked\r\n\r\n" + Integer.toHexString(body.length) + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } else {
+            out.write((head + "content-length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+        }
         out.flush();
     }
 

@@ -1,0 +1,165 @@
+package dev.platemate.gateway.fallback;
+
+import dev.platemate.gateway.config.FallbackConfig;
+import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.Exchange;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.Responses;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A request on a route with fallback upstreams, in front of the exchanges that try them (a stage, like the AI
+ * meter and the cache). The body is held whole; then the route's own upstream is tried with a copy of the request.
+ * When its answer is one of the route's triggers and nothing of it reached the client, that answer is dropped and
+ * the next upstream is tried, with the body's {@code model} rewritten for it. Each attempt is a whole exchange of
+ * that upstream's own (pool, breaker, buckets, limiter, meter), so it waits in that upstream's limiter like any
+ * request. The answer that passes, whichever it is, names its upstream in {@code X-Gateway-Upstream} and the
+ * attempts before it in {@code Server-Timing}; once it passes there is no going back. Event-loop only.
+ */
+public final class FallbackExchange implements Exchange {
+
+    /** Opens the exchange that tries {@code upstream} with {@code request} (a copy), answering to {@code side}. */
+    public interface Opener {
+        Exchange open(String upstream, HttpRequest request, ClientSide side);
+    }
+
+    static final String UPSTREAM_HEADER = "x-gateway-upstream";
+
+    private final ClientSide client;
+    private final HttpRequest request;
+    private final String route;
+    private final List<String> upstreams;
+    private final FallbackConfig config;
+    private final Opener opener;
+    private final List<HttpContent> body = new ArrayList<>();
+    private final List<String> timings = new ArrayList<>();
+    private Exchange current;
+    private int attempt = -1;
+    private long attemptStarted;
+    private boolean over;
+
+    private FallbackExchange(ClientSide client, HttpRequest request, String route, List<String> upstreams,
+                             FallbackConfig config, Opener opener) {
+        this.client = client;
+        this.request = request;
+        this.route = route;
+        this.upstreams = List.copyOf(upstreams);
+        this.config = config;
+        this.opener = opener;
+    }
+
+    /** @param upstreams the route's own upstream, then its fallbacks */
+    public static Exchange open(ClientSide client, HttpRequest request, String route, List<String> upstreams,
+                                FallbackConfig config, Opener opener) {
+        return new FallbackExchange(client, request, route, upstreams, config, opener);
+    }
+
+    @Override
+    public void onRequestContent(HttpContent content) {
+        if (over || current != null) {
+            content.release();   // nothing comes after the last part; a later part has no one to go to
+            return;
+        }
+        body.add(content);
+        if (content instanceof LastHttpContent) {
+            tryNext();
+        }
+    }
+
+    /** Opens the next upstream's exchange, and gives it the request's body (its own copy). */
+    private void tryNext() {
+        attempt++;
+        String upstream = upstreams.get(attempt);
+        attemptStarted = System.nanoTime();
+        HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                request.headers().copy());
+        List<HttpContent> parts = bodyFor(upstream, copy);
+        boolean last = attempt == upstreams.size() - 1;
+        Exchange opened;
+        try {
+            opened = opener.open(upstream, copy, new AttemptSide(client, this, last ? Set.of() : config.on()));
+        } catch (RuntimeException e) {
+            parts.forEach(HttpContent::release);
+            throw e;
+        }
+        current = opened;
+        parts.forEach(opened::onRequestContent);
+    }
+
+    /** The body as {@code upstream} gets it: the client's, or with its model mapped (the head then says its length). */
+    private List<HttpContent> bodyFor(String upstream, HttpRequest copy) {
+        byte[] mapped = ModelRewrite.rewritten(copy.headers(), body, config, upstream);
+        if (mapped == null) {
+            return body.stream().map(HttpContent::retainedDuplicate).toList();
+        }
+        copy.headers().remove(HttpHeaderNames.TRANSFER_ENCODING).setInt(HttpHeaderNames.CONTENT_LENGTH, mapped.length);
+        return List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(mapped)));
+    }
+
+    /** The current attempt's answer goes to the client: it says who served it, and what was tried before. */
+    void passing(HttpHeaders head) {
+        String upstream = upstreams.get(attempt);
+        client.routed(route, upstream);
+        if (head != null) {
+            head.set(UPSTREAM_HEADER, upstream);
+            timings.forEach(timing -> head.add("server-timing", timing));
+        }
+        releaseBody();   // it will not be sent again
+    }
+
+    /** The current attempt ended with an answer that is a trigger, dropped: the next upstream is tried. */
+    void declined(FallbackConfig.Trigger reason) {
+        String from = upstreams.get(attempt);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attemptStarted);
+        timings.add("fallback;desc=\"" + from + " " + reason.key() + "\";dur=" + millis);
+        client.fellBack(from, upstreams.get(attempt + 1), reason.key());
+        client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned
+            if (!over) {
+                tryNext();
+            }
+        }));
+    }
+
+    @Override
+    public void abort(GatewayError error, String message) {
+        if (current != null) {
+            current.abort(error, message);
+        } else if (!over) {
+            over = true;
+            releaseBody();
+            client.respond(Responses.error(error, message), false);
+        }
+    }
+
+    @Override
+    public void onClientWritabilityChanged() {
+        if (current != null) {
+            current.onClientWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void onClientClosed() {
+        over = true;
+        releaseBody();
+        if (current != null) {
+            current.onClientClosed();
+        }
+    }
+
+    private void releaseBody() {
+        body.forEach(HttpContent::release);
+        body.clear();
+    }
+}
