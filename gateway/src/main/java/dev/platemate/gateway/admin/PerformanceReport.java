@@ -91,11 +91,19 @@ final class PerformanceReport {
     }
 
     private static Map<String, Object> limiter(LimiterStats stats) {
-        return ordered("max_concurrent", stats.maxConcurrent(), "active_operations", stats.active(),
+        Map<String, Object> limiter = ordered("max_concurrent", stats.maxConcurrent(),
+                "active_operations", stats.active(),
                 "total_operations", stats.total(), "available_slots", stats.availableSlots(),
                 "queued", stats.queued(), "rejected", stats.rejected(), "timed_out", stats.timedOut(),
                 "cancelled", stats.cancelled(), "wait_p50_ms", stats.waitP50Millis(),
                 "wait_p99_ms", stats.waitP99Millis(), "paused", stats.paused());
+        LimiterStats.Adaptive adaptive = stats.adaptive();
+        if (adaptive != null) {   // the last change's fields are null before any
+            Map<String, Object> last = ordered("at", adaptive.changedAt(), "from", adaptive.changedFrom(),
+                    "to", adaptive.changedTo(), "reason", adaptive.reason());
+            limiter.put("adaptive", ordered("min", adaptive.min(), "max", adaptive.max(), "last_change", last));
+        }
+        return limiter;
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues) {

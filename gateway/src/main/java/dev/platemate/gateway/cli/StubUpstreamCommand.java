@@ -1,12 +1,14 @@
 package dev.platemate.gateway.cli;
 
 import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.stub.StubControls;
 import dev.platemate.gateway.stub.StubUpstream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,15 +42,23 @@ final class StubUpstreamCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     long tokensPerMinute;
 
+    @Option(names = "--fail", defaultValue = "none",
+            description = "how chat completions fail: none, refuse (a reset), 5xx (503) or stall (never answered); "
+                    + "while it runs: POST /stub/fail?mode=... and POST /stub/limit?max_concurrent=N "
+                    + "(default: ${DEFAULT-VALUE})")
+    String fail;
+
     @Option(names = "--food-latency", defaultValue = "20ms", converter = DurationConverter.class,
             description = "time a food search takes (default: ${DEFAULT-VALUE})")
     Duration foodLatency;
 
     @Override
     public Integer call() throws Exception {
+        StubControls.Failure failure = StubControls.Failure.of(fail).orElseThrow(() ->
+                new CommandLine.ParameterException(new CommandLine(this), "--fail: '" + fail
+                        + "' (expected: none, refuse, 5xx or stall)"));
         StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency,
-                tokensPerMinute),
-                Transport.detect());
+                tokensPerMinute, failure), Transport.detect());
         StopOnShutdown stopped = new StopOnShutdown("stub-shutdown", stub::close);
         InetSocketAddress[] bound = stub.start(host, port, plainPort);
         log.info("Stub upstream listening on https://{}:{}{} (chat completions take {}, 429 above {} at once)",

@@ -6,6 +6,13 @@ public interface Permit {
     void release();
 
     /**
+     * The upstream answered {@code status} to the request holding the slot (an adaptive limiter shrinks on 429 and
+     * 503, and counts the rest as clean completions when the slot is released).
+     */
+    default void answered(int status) {
+    }
+
+    /**
      * Gives the slot back because the upstream answered 429: the limiter holds every dispatch until
      * {@code untilNanos} (ticker time), then this request goes again first, with its original deadline.
      *

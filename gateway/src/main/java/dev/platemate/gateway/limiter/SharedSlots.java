@@ -19,6 +19,23 @@ public interface SharedSlots {
      */
     CompletableFuture<Lease> tryAcquire(String limiter, int max);
 
+    /**
+     * The same for an adaptive limiter ({@code adaptive}): the count all replicas hold to, when one has been
+     * published ({@link #publishLimit}), stands in for {@code max}, and is heard ({@link #sharedLimit}).
+     */
+    default CompletableFuture<Lease> tryAcquire(String limiter, int max, boolean adaptive) {
+        return tryAcquire(limiter, max);
+    }
+
+    /** The adaptive count all replicas hold {@code limiter} to, as last heard; -1 when none is known. */
+    default int sharedLimit(String limiter) {
+        return -1;
+    }
+
+    /** This replica moved {@code limiter}'s adaptive count to {@code limit}: every replica holds to it from now on. */
+    default void publishLimit(String limiter, int limit) {
+    }
+
     /** How many of {@code max} slots a replica uses on its own while the shared count cannot be reached. */
     int fallbackShareOf(int max);
 

@@ -4,18 +4,17 @@ import dev.platemate.gateway.config.LimiterConfig;
 import dev.platemate.gateway.measure.RecentSamples;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A limiter as a FIFO queue in front of a slot count. Every change happens under the queue's lock and decides a
  * waiter's fate by taking it out of the queue, so each waiter gets exactly one outcome; listeners are called after
  * the lock, on the waiter's own event loop. A permit releases once. A pause (an upstream 429) holds all dispatch
- * until it ends; the request that met it goes first afterwards.
+ * until it ends; the request that met it goes first afterwards. An adaptive count ({@link AdaptiveLimit}) does not
+ * pause: the 429 halves it, and the request that met it goes first when a slot of the smaller count frees.
  *
  * <p>With {@link SharedSlots}, the head of the queue also needs a lease from the count all replicas share: one
  * request for a lease is in flight at a time, so the queue stays FIFO. When every shared slot is taken, the queue
@@ -29,12 +28,14 @@ final class SlotQueue implements Limiter {
 
     private final Ticker ticker;
     private final EventExecutor timer;
-    private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
+    private final ArrayDeque<SlotWaiter> queue = new ArrayDeque<>();
     private final DrainRate drainRate = new DrainRate();
     /** The most recent queue waits, in milliseconds, for p50 and p99. */
     private final RecentSamples waits = new RecentSamples(1024);
     private final SharedSlots shared;
     private volatile LimiterConfig config;
+    /** The moving slot count, for {@code adaptive:}; null for a fixed one. */
+    private AdaptiveLimit adaptive;
     private int active;
     private long total;
     private long rejected;
@@ -52,6 +53,7 @@ final class SlotQueue implements Limiter {
      */
     SlotQueue(LimiterConfig config, Ticker ticker, EventExecutor timer, SharedSlots shared) {
         this.config = config;
+        this.adaptive = config.adaptive().map(bounds -> new AdaptiveLimit(bounds, config.maxConcurrent())).orElse(null);
         this.ticker = ticker;
         this.timer = timer;
         this.shared = shared;
@@ -67,6 +69,11 @@ final class SlotQueue implements Limiter {
         return config;
     }
 
+    /** Ticker time now. */
+    long now() {
+        return ticker.read();
+    }
+
     /** The fallback Retry-After, when nothing has drained lately. */
     private long queueTimeoutSeconds() {
         return Math.max(1, config.queueTimeout().toSeconds());
@@ -74,8 +81,8 @@ final class SlotQueue implements Limiter {
 
     @Override
     public Ticket acquire(EventLoop loop, SlotListener listener, long deadlineNanos) {
-        Waiter waiter = new Waiter(loop, listener, deadlineNanos, ticker.read());
-        List<Waiter> granted = new ArrayList<>(1);
+        SlotWaiter waiter = new SlotWaiter(this, loop, listener, deadlineNanos, ticker.read());
+        List<SlotWaiter> granted = new ArrayList<>(1);
         long retryAfter = 0;
         boolean ask = false;
         synchronized (this) {
@@ -92,27 +99,35 @@ final class SlotQueue implements Limiter {
             waiter.refuse(Rejection.QUEUE_FULL, retryAfter);
             return waiter;
         }
-        waiter.armTimeout(this);
+        waiter.armTimeout();
         afterLock(granted, ask);
         return waiter;
     }
 
     /** Outside the lock: tells the granted waiters, and asks the shared count for a lease if dispatch wants one. */
-    private void afterLock(List<Waiter> granted, boolean ask) {
-        granted.forEach(Waiter::grant);
+    private void afterLock(List<SlotWaiter> granted, boolean ask) {
+        granted.forEach(SlotWaiter::grant);
         if (ask) {
-            shared.tryAcquire(config.name(), config.maxConcurrent()).whenComplete(this::leaseAnswered);
+            int slots;
+            synchronized (this) {
+                slots = slots();
+            }
+            shared.tryAcquire(config.name(), slots, adaptive != null).whenComplete(this::leaseAnswered);
         }
     }
 
     /** The shared count answered: a lease for the head of the queue, null when all are taken, or an error. */
     private void leaseAnswered(SharedSlots.Lease lease, Throwable error) {
-        List<Waiter> granted = new ArrayList<>(1);
+        List<SlotWaiter> granted = new ArrayList<>(1);
         SharedSlots.Lease unused = null;
         boolean ask = false;
         synchronized (this) {
             asking = false;
             long now = ticker.read();
+            int sharedLimit = shared.sharedLimit(config.name());
+            if (adaptive != null && sharedLimit > 0) {
+                adaptive.adopt(sharedLimit);   // another replica may have moved the count all of them share
+            }
             if (error != null) {
                 alone = now + FALLBACK;
                 ask = dispatch(now, granted);
@@ -141,7 +156,7 @@ final class SlotQueue implements Limiter {
 
     /** Makes {@code change} and dispatches, under the lock; then tells whom it concerns. */
     private void dispatchAfter(Runnable change) {
-        List<Waiter> granted = new ArrayList<>(1);
+        List<SlotWaiter> granted = new ArrayList<>(1);
         boolean ask;
         synchronized (this) {
             change.run();
@@ -156,7 +171,7 @@ final class SlotQueue implements Limiter {
      *
      * @return whether to ask the shared count for a lease (the caller does, after the lock)
      */
-    private boolean dispatch(long now, List<Waiter> granted) {
+    private boolean dispatch(long now, List<SlotWaiter> granted) {
         boolean ask = false;
         while (!queue.isEmpty() && canDispatch(now)) {
             if (shared != null && now >= alone) {
@@ -174,12 +189,12 @@ final class SlotQueue implements Limiter {
     }
 
     /** Under the lock: the head of the queue gets a slot, with its shared lease if it has one. */
-    private void grantHead(long now, List<Waiter> granted, SharedSlots.Lease lease) {
-        Waiter waiter = queue.poll();
+    private void grantHead(long now, List<SlotWaiter> granted, SharedSlots.Lease lease) {
+        SlotWaiter waiter = queue.poll();
         active++;
         total++;
         waits.add((now - waiter.queuedAt) / 1_000_000L);
-        waiter.permit = waiter.new OncePermit(lease);
+        waiter.permit = waiter.new OncePermit(lease, adaptive == null ? 0 : adaptive.epoch());
         granted.add(waiter);
         if (shared != null && lease == null) {
             shared.fellBack();
@@ -187,39 +202,69 @@ final class SlotQueue implements Limiter {
     }
 
     private boolean canDispatch(long now) {
-        int slots = shared != null && now < alone ? shared.fallbackShareOf(config.maxConcurrent())
-                : config.maxConcurrent();
+        int slots = shared != null && now < alone ? shared.fallbackShareOf(slots()) : slots();
         return active < slots && now >= pausedUntil;
+    }
+
+    /** Under the lock: the slot count now, fixed or adaptive. */
+    private int slots() {
+        return adaptive == null ? config.maxConcurrent() : adaptive.limit();
+    }
+
+    /** The upstream's answer to a request granted at {@code epoch}: a 429 or 503 shrinks an adaptive count. */
+    void providerAnswered(int epoch, int status) {
+        if (status == 429 || status == 503) {
+            int moved;
+            synchronized (this) {
+                moved = adaptive != null && adaptive.overloaded(epoch, status) ? adaptive.limit() : -1;
+            }
+            publish(moved);
+        }
+    }
+
+    /** Tells the other replicas the adaptive count moved to {@code limit} (-1: it did not). */
+    private void publish(int limit) {
+        if (limit > 0 && shared != null) {
+            shared.publishLimit(config.name(), limit);
+        }
     }
 
     private void pauseEnded() {
         dispatchAfter(() -> pauseWakeUpScheduled = false);
     }
 
-    private void released(long pauseUntil, Waiter retry, SharedSlots.Lease lease) {
+    /** @param clean whether the request completed without the provider's 429 or 503 (an adaptive count grows) */
+    void released(long pauseUntil, SlotWaiter retry, SharedSlots.Lease lease, boolean clean) {
         if (lease != null) {
             lease.release();
         }
-        List<Waiter> granted = new ArrayList<>();
+        List<SlotWaiter> granted = new ArrayList<>();
         boolean ask;
+        int moved = -1;
         synchronized (this) {
             long now = ticker.read();
             active--;
             drainRate.record(now);
+            if (clean && adaptive != null && adaptive.completed(!queue.isEmpty())) {
+                moved = adaptive.limit();
+            }
             if (retry != null) {
-                pausedUntil = Math.max(pausedUntil, pauseUntil);
+                if (adaptive == null) {   // an adaptive count answers the 429 by shrinking, not by pausing everyone
+                    pausedUntil = Math.max(pausedUntil, pauseUntil);
+                }
                 queue.addFirst(retry);
             }
             ask = dispatch(now, granted);
         }
         if (retry != null) {
-            retry.armTimeout(this);
+            retry.armTimeout();
         }
+        publish(moved);
         afterLock(granted, ask);
     }
 
     /** @return whether the waiter was still queued (and so is now this caller's to settle) */
-    private synchronized boolean cancelWaiting(Waiter waiter) {
+    synchronized boolean cancelWaiting(SlotWaiter waiter) {
         if (!queue.remove(waiter)) {
             return false;
         }
@@ -227,7 +272,7 @@ final class SlotQueue implements Limiter {
         return true;
     }
 
-    private void timedOut(Waiter waiter) {
+    void timedOut(SlotWaiter waiter) {
         long retryAfter;
         synchronized (this) {
             if (!queue.remove(waiter)) {
@@ -241,12 +286,20 @@ final class SlotQueue implements Limiter {
 
     @Override
     public void reconfigure(LimiterConfig newConfig) {
-        dispatchAfter(() -> config = newConfig);
+        dispatchAfter(() -> {
+            boolean sameCount = newConfig.adaptive().equals(config.adaptive())
+                    && newConfig.maxConcurrent() == config.maxConcurrent();
+            config = newConfig;
+            if (!sameCount) {   // a new count to start from; an unchanged one keeps where it has moved to
+                adaptive = newConfig.adaptive().map(bounds -> new AdaptiveLimit(bounds, newConfig.maxConcurrent()))
+                        .orElse(null);
+            }
+        });
     }
 
     @Override
     public void rejectQueued() {
-        List<Waiter> refused;
+        List<SlotWaiter> refused;
         synchronized (this) {
             refused = new ArrayList<>(queue);
             queue.clear();
@@ -257,97 +310,17 @@ final class SlotQueue implements Limiter {
 
     @Override
     public synchronized LimiterStats stats() {
-        return new LimiterStats(config.maxConcurrent(), active, total, queue.size(), rejected, timedOut, cancelled,
-                waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil);
+        return new LimiterStats(slots(), active, total, queue.size(), rejected, timedOut, cancelled,
+                waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil, adaptiveStats());
     }
 
-    /** One request's place in the queue, and later its slot. */
-    private final class Waiter implements Ticket {
-        private final EventLoop loop;
-        private final SlotListener listener;
-        private final long deadline;
-        private final long queuedAt;
-        private ScheduledFuture<?> timeout;
-        /** Set under the queue's lock when granted; read on the loop. */
-        private volatile OncePermit permit;
-
-        Waiter(EventLoop loop, SlotListener listener, long deadline, long queuedAt) {
-            this.loop = loop;
-            this.listener = listener;
-            this.deadline = deadline;
-            this.queuedAt = queuedAt;
+    private LimiterStats.Adaptive adaptiveStats() {
+        if (adaptive == null) {
+            return null;
         }
-
-        void armTimeout(SlotQueue owner) {
-            long delay = deadline - ticker.read();
-            loop.execute(() -> {
-                if (permit == null && timeout == null) {
-                    timeout = loop.schedule(() -> owner.timedOut(this), Math.max(0, delay), TimeUnit.NANOSECONDS);
-                }
-            });
-        }
-
-        /**
-         * Told on the waiter's loop after that loop's next read of its sockets, not at once: a waiter whose client
-         * left (its reset already here, not yet read, when the slot came) has then cancelled, and the slot goes
-         * back without anything reaching the upstream. (A task the loop schedules for now runs after its next
-         * pass over its sockets; one scheduled from another thread may run in the pass under way, hence the hop.)
-         */
-        void grant() {
-            OncePermit granted = permit;
-            long waited = ticker.read() - queuedAt;
-            loop.execute(() -> loop.schedule(() -> {
-                cancelTimeout();
-                listener.onSlot(granted, waited);
-            }, 0, TimeUnit.NANOSECONDS));
-        }
-
-        void refuse(Rejection rejection, long retryAfter) {
-            loop.execute(() -> {
-                cancelTimeout();
-                listener.onRejected(rejection, retryAfter);
-            });
-        }
-
-        @Override
-        public void cancel() {
-            if (cancelWaiting(this)) {
-                loop.execute(this::cancelTimeout);
-            }
-        }
-
-        /** On the waiter's loop: its outcome is decided, so the deadline no longer matters. */
-        private void cancelTimeout() {
-            if (timeout != null) {
-                timeout.cancel(false);
-                timeout = null;
-            }
-        }
-
-        /** A slot that gives itself back once. */
-        private final class OncePermit implements Permit {
-            private final AtomicBoolean released = new AtomicBoolean();
-            private final SharedSlots.Lease lease;
-
-            OncePermit(SharedSlots.Lease lease) {
-                this.lease = lease;
-            }
-
-            @Override
-            public void release() {
-                if (released.compareAndSet(false, true)) {
-                    released(0, null, lease);
-                }
-            }
-
-            @Override
-            public Ticket releaseAndRetryFirst(long untilNanos, SlotListener retryListener) {
-                Waiter retry = new Waiter(loop, retryListener, deadline, queuedAt);
-                if (released.compareAndSet(false, true)) {
-                    released(untilNanos, retry, lease);
-                }
-                return retry;
-            }
-        }
+        AdaptiveLimit.Change last = adaptive.last();
+        return last == null ? new LimiterStats.Adaptive(adaptive.min(), adaptive.max(), null, null, null, null)
+                : new LimiterStats.Adaptive(adaptive.min(), adaptive.max(), last.at().toString(), last.from(),
+                last.to(), last.reason());
     }
 }

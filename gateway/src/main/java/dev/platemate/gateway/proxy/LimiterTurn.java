@@ -110,6 +110,13 @@ final class LimiterTurn implements SlotListener {
         return queueMillis;
     }
 
+    /** The upstream answered {@code status} to the request holding the slot (an adaptive count follows it). */
+    void answered(int status) {
+        if (permit != null) {
+            permit.answered(status);
+        }
+    }
+
     /** Whether a provider's 429 is to be absorbed: pause_on_429, a slot held, and queue time left. */
     boolean absorbs(HttpResponse response) {
         return permit != null && limiter.config().pauseOn429()

@@ -187,6 +187,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         upstream.responseBegan();
         int status = response.status().code();
         attempts.verdict(status < 500);
+        turn.answered(status);
         if (status >= 502 && status <= 504 && attempts.tryRetryResponse(status, body.canResend(),
                 AbsorbedResponse.retryAfter(response.headers(), ZonedDateTime.now(), Duration.ZERO))) {
             return HeldResponses.Kind.RETRY;

@@ -20,21 +20,30 @@ import java.util.concurrent.atomic.AtomicLong;
  * by when they expire, on Redis's own clock (so replicas' clocks need not agree). Taking a slot drops expired
  * leases and adds one if fewer than max are left, in one script; releasing removes it. This replica renews the
  * leases it holds every third of {@code redis.slot_lease}; a replica that dies stops renewing, and its slots come
- * back when they expire.
+ * back when they expire. An adaptive limiter's count is shared too: {@code gw:slots-limit:<limiter>} holds the last
+ * count a replica moved it to (for ten leases unless moved again), taking a slot holds to it, and every replica
+ * adopts it.
  */
 public final class RedisSlots implements SharedSlots, AutoCloseable {
 
     private static final String ACQUIRE = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local max = tonumber(ARGV[1])
+            if ARGV[4] == '1' then
+              local shared = redis.call('GET', KEYS[2])
+              if shared then max = tonumber(shared) end
+            end
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-            if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+            if redis.call('ZCARD', KEYS[1]) < max then
               redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return 1
+              return {1, max}
             end
-            return 0
+            return {0, max}
             """;
+    /** A published adaptive count lasts this many leases unless moved again: a stale one fades. */
+    private static final int LIMIT_LEASES = 10;
     private static final String RENEW = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -50,6 +59,7 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final long leaseMillis;
     private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
+    private final Map<String, Integer> heardLimits = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> renewal;
 
     /** @param timer runs the renewals */
@@ -64,17 +74,30 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
         return ("gw:slots:" + limiter).getBytes(StandardCharsets.UTF_8);
     }
 
+    private static byte[] limitKey(String limiter) {
+        return ("gw:slots-limit:" + limiter).getBytes(StandardCharsets.UTF_8);
+    }
+
     private static byte[] bytes(Object value) {
         return String.valueOf(value).getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
     public CompletableFuture<Lease> tryAcquire(String limiter, int max) {
+        return tryAcquire(limiter, max, false);
+    }
+
+    @Override
+    public CompletableFuture<Lease> tryAcquire(String limiter, int max, boolean adaptive) {
         String id = replica + ":" + sequence.incrementAndGet();
         Set<String> mine = held.computeIfAbsent(limiter, name -> ConcurrentHashMap.newKeySet());
-        return link.<Long>call(redis -> redis.eval(ACQUIRE, ScriptOutputType.INTEGER, new byte[][] {key(limiter)},
-                bytes(max), bytes(leaseMillis), bytes(id))).thenApply(taken -> {
-                    if (taken != 1L) {
+        return link.<List<Object>>call(redis -> redis.eval(ACQUIRE, ScriptOutputType.MULTI,
+                new byte[][] {key(limiter), limitKey(limiter)}, bytes(max), bytes(leaseMillis), bytes(id),
+                bytes(adaptive ? 1 : 0))).thenApply(answer -> {
+                    if (adaptive) {
+                        heardLimits.put(limiter, (int) Math.max(1, Math.min(1_000_000, (Long) answer.get(1))));
+                    }
+                    if (!Long.valueOf(1).equals(answer.get(0))) {
                         return null;
                     }
                     mine.add(id);
@@ -83,6 +106,17 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
                         link.call(redis -> redis.zrem(key(limiter), bytes(id)));
                     };
                 });
+    }
+
+    @Override
+    public int sharedLimit(String limiter) {
+        return heardLimits.getOrDefault(limiter, -1);
+    }
+
+    @Override
+    public void publishLimit(String limiter, int limit) {
+        heardLimits.put(limiter, limit);
+        link.call(redis -> redis.psetex(limitKey(limiter), leaseMillis * LIMIT_LEASES, bytes(limit)));
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -34,18 +36,25 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** What all channels count together. */
+    record Counts(AtomicInteger aiActive, LongAdder aiRejected, LongAdder served, LongAdder aiServed) {
+    }
+
     private final StubUpstream.Settings settings;
+    private final StubControls controls;
     private final AtomicInteger aiActive;
     private final LongAdder aiRejected;
     private final LongAdder served;
+    private final LongAdder aiServed;
     private final TokensPerMinute tokens;
 
-    StubHandler(StubUpstream.Settings settings, AtomicInteger aiActive, LongAdder aiRejected, LongAdder served,
-                TokensPerMinute tokens) {
+    StubHandler(StubUpstream.Settings settings, StubControls controls, Counts counts, TokensPerMinute tokens) {
         this.settings = settings;
-        this.aiActive = aiActive;
-        this.aiRejected = aiRejected;
-        this.served = served;
+        this.controls = controls;
+        this.aiActive = counts.aiActive();
+        this.aiRejected = counts.aiRejected();
+        this.served = counts.served();
+        this.aiServed = counts.aiServed();
         this.tokens = tokens;
     }
 
@@ -54,9 +63,14 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         switch (uri.path()) {
-            case "/v1/chat/completions" -> chat(ctx, request.content().toString(StandardCharsets.UTF_8), keepAlive);
+            case "/v1/chat/completions" -> {
+                if (!failed(ctx, keepAlive)) {
+                    chat(ctx, request.content().toString(StandardCharsets.UTF_8), keepAlive);
+                }
+            }
+            case "/stub/limit", "/stub/fail" -> control(ctx, request, uri, keepAlive);
             case "/food/search" -> {
-                String query = uri.parameters().getOrDefault("q", java.util.List.of("apple")).get(0);
+                String query = uri.parameters().getOrDefault("q", List.of("apple")).get(0);
                 ctx.executor().schedule(() -> send(ctx, json(HttpResponseStatus.OK, food(query)), keepAlive),
                         settings.foodLatency().toNanos(), TimeUnit.NANOSECONDS);
             }
@@ -66,8 +80,49 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /** Fails the completion as the controls say. @return whether it did */
+    private boolean failed(ChannelHandlerContext ctx, boolean keepAlive) {
+        switch (controls.failure()) {
+            case REFUSE -> {
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                ctx.close();   // a reset, nothing answered
+            }
+            case ERROR_5XX -> {
+                FullHttpResponse failing = json(HttpResponseStatus.SERVICE_UNAVAILABLE, "{\"error\":{\"message\":"
+                        + "\"The server is overloaded or not ready yet.\",\"type\":\"server_error\",\"code\":503}}");
+                send(ctx, failing, keepAlive);
+            }
+            case STALL -> {
+                // read, never answered: the connection stays open until the caller gives up
+            }
+            case NONE -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code POST /stub/limit?max_concurrent=N}, {@code POST /stub/fail?mode=none|refuse|5xx|stall}. */
+    private void control(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri,
+                         boolean keepAlive) {
+        String value = uri.parameters().getOrDefault(uri.path().equals("/stub/limit") ? "max_concurrent" : "mode",
+                List.of("")).get(0);
+        boolean done = false;
+        if (request.method().name().equals("POST") && uri.path().equals("/stub/limit") && value.matches("\\d{1,6}")) {
+            controls.maxConcurrent(Integer.parseInt(value));
+            done = true;
+        } else if (request.method().name().equals("POST") && uri.path().equals("/stub/fail")) {
+            var failure = StubControls.Failure.of(value);
+            failure.ifPresent(controls::failure);
+            done = failure.isPresent();
+        }
+        send(ctx, done ? json(HttpResponseStatus.OK, controls.json()) : json(HttpResponseStatus.BAD_REQUEST,
+                "{\"error\":{\"message\":\"POST /stub/limit?max_concurrent=N or /stub/fail?mode=none|refuse|5xx|stall\","
+                        + "\"type\":\"bad_request\",\"code\":400}}"), keepAlive);
+    }
+
     private void chat(ChannelHandlerContext ctx, String body, boolean keepAlive) {
-        if (aiActive.incrementAndGet() > settings.aiMaxConcurrent()) {
+        if (aiActive.incrementAndGet() > controls.maxConcurrent()) {
             aiActive.decrementAndGet();
             aiRejected.increment();
             FullHttpResponse refused = json(HttpResponseStatus.TOO_MANY_REQUESTS, "{\"error\":{\"message\":"
@@ -96,6 +151,7 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         ctx.executor().schedule(() -> {
             aiActive.decrementAndGet();
+            aiServed.increment();
             if (stream) {
                 streamChat(ctx, model, withUsage, keepAlive);
             } else {

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  * A stand-in for the backend's providers, for {@code gateway bench}, docker compose and demos, with no network
  * needed: HTTPS with a self-signed certificate (the one in {@code config/stub-upstream-cert.pem}) and, optionally,
  * plain HTTP. It serves an OpenAI-style chat completion that takes {@code aiLatency} and answers 429 with
- * {@code Retry-After: 1} above {@code aiMaxConcurrent} requests at once, and a food search.
+ * {@code Retry-After: 1} above {@code aiMaxConcurrent} requests at once, and a food search. Its
+ * {@link StubControls} change the concurrency limit and make completions fail while it runs.
  */
 public final class StubUpstream implements AutoCloseable {
 
@@ -34,7 +35,12 @@ public final class StubUpstream implements AutoCloseable {
      * @param tokensPerMinute the tokens of chat completions it gives a minute before answering 429 as OpenAI does
      *                        (with its {@code x-ratelimit-*} headers); 0 for no such limit
      */
-    public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute) {
+    public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute,
+                           StubControls.Failure failure) {
+
+        public Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute) {
+            this(aiLatency, aiMaxConcurrent, foodLatency, tokensPerMinute, StubControls.Failure.NONE);
+        }
 
         public Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency) {
             this(aiLatency, aiMaxConcurrent, foodLatency, 0);
@@ -46,6 +52,8 @@ public final class StubUpstream implements AutoCloseable {
     private final AtomicInteger aiActive = new AtomicInteger();
     private final LongAdder aiRejected = new LongAdder();
     private final LongAdder served = new LongAdder();
+    private final LongAdder aiServed = new LongAdder();
+    private final StubControls controls;
     private final TokensPerMinute tokens;
     private EventLoopGroup group;
 
@@ -53,6 +61,7 @@ public final class StubUpstream implements AutoCloseable {
         this.settings = settings;
         this.transport = transport;
         this.tokens = new TokensPerMinute(settings.tokensPerMinute(), System::nanoTime);
+        this.controls = new StubControls(settings.aiMaxConcurrent(), settings.failure());
     }
 
     /** The PEM certificate the HTTPS listener presents, for clients that should trust it. */
@@ -88,7 +97,8 @@ public final class StubUpstream implements AutoCloseable {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
-                                new StubHandler(settings, aiActive, aiRejected, served, tokens));
+                                new StubHandler(settings, controls, new StubHandler.Counts(aiActive, aiRejected, served, aiServed),
+                                        tokens));
                     }
                 }).bind(host, port).sync().channel();
         return (InetSocketAddress) channel.localAddress();
@@ -97,6 +107,16 @@ public final class StubUpstream implements AutoCloseable {
     /** Chat completions refused with 429 so far. */
     public long aiRejected() {
         return aiRejected.sum();
+    }
+
+    /** What can change while it runs: its concurrency limit and how it fails. */
+    public StubControls controls() {
+        return controls;
+    }
+
+    /** Chat completions answered 200 so far. */
+    public long aiServed() {
+        return aiServed.sum();
     }
 
     /** Requests answered so far. */

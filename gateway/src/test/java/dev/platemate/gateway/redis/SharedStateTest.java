@@ -261,6 +261,30 @@ class SharedStateTest {
     }
 
     @Test
+    void anAdaptiveCountMovedByOneReplicaIsTheCountOfBoth() throws Exception {
+        upstream.aiLimit.set(2);
+        List<TestGateway> pair = replicas("max_concurrent: 8, max_queue: 100, queue_timeout: 30s, "
+                + "adaptive: {min: 1, max: 16}", "", "");
+        List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            burst.add(send(pair.get(0), "/ai/ai?ms=80", "a"));
+        }
+        for (CompletableFuture<HttpResponse<String>> response : burst) {
+            assertThat(response.get(30, TimeUnit.SECONDS).statusCode()).as("the provider's 429s absorbed")
+                    .isEqualTo(200);
+        }
+        assertThat(upstream.aiRefused.get()).as("the burst met the provider's limit").isPositive();
+        int shared = Integer.parseInt(redis.reply("GET gw:slots-limit:ai").get(0));
+        assertThat(shared).as("halved from 8 by replica 0").isLessThan(8);
+
+        assertThat(get(pair.get(1), "/ai/ai?ms=10", "b").statusCode()).isEqualTo(200);
+        JsonNode other = performance(pair.get(1)).path("limiters").path("ai");
+        assertThat(other.path("max_concurrent").asInt()).as("replica 1 holds to the shared count").isEqualTo(shared);
+        assertThat(other.path("adaptive").path("last_change").path("reason").asText())
+                .isEqualTo("another replica moved the shared count");
+    }
+
+    @Test
     void aSlotHeldLongerThanItsLeaseIsRenewedSoNobodyElseGetsIt() throws Exception {
         upstream.aiLimit.set(5);
         List<TestGateway> pair = replicas("max_concurrent: 1, max_queue: 10, queue_timeout: 30s", "",
