@@ -6,10 +6,14 @@ public interface Permit {
     void release();
 
     /**
-     * The upstream answered {@code status} to the request holding the slot (an adaptive limiter shrinks on 429 and
-     * 503, and counts the rest as clean completions when the slot is released).
+     * The upstream answered {@code status} to the request holding the slot: an adaptive limiter shrinks on 429 and
+     * 503, and counts the rest as clean completions when the slot is released.
+     *
+     * @return whether its count answers this 429 or 503 (it shrank, or is still above its min), so that the request
+     *     may go again without pausing everyone for the provider's Retry-After
      */
-    default void answered(int status) {
+    default boolean answered(int status) {
+        return false;
     }
 
     /**

@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
  * A limiter as a FIFO queue in front of a slot count. Every change happens under the queue's lock and decides a
  * waiter's fate by taking it out of the queue, so each waiter gets exactly one outcome; listeners are called after
  * the lock, on the waiter's own event loop. A permit releases once. A pause (an upstream 429) holds all dispatch
- * until it ends; the request that met it goes first afterwards. An adaptive count ({@link AdaptiveLimit}) does not
- * pause: the 429 halves it, and the request that met it goes first when a slot of the smaller count frees.
+ * until it ends; the request that met it goes first afterwards. An adaptive count ({@link AdaptiveLimit}) answers
+ * a 429 by shrinking (see {@link Permit#answered}), so the turn need not ask for a pause.
  *
  * <p>With {@link SharedSlots}, the head of the queue also needs a lease from the count all replicas share: one
  * request for a lease is in flight at a time, so the queue stays FIFO. When every shared slot is taken, the queue
@@ -211,15 +211,22 @@ final class SlotQueue implements Limiter {
         return adaptive == null ? config.maxConcurrent() : adaptive.limit();
     }
 
-    /** The upstream's answer to a request granted at {@code epoch}: a 429 or 503 shrinks an adaptive count. */
-    void providerAnswered(int epoch, int status) {
-        if (status == 429 || status == 503) {
-            int moved;
-            synchronized (this) {
-                moved = adaptive != null && adaptive.overloaded(epoch, status) ? adaptive.limit() : -1;
-            }
-            publish(moved);
+    /**
+     * The upstream's answer to a request granted at {@code epoch}: a 429 or 503 shrinks an adaptive count.
+     * @return whether the count answers it (it shrank for it, or had already shrunk and is above its min)
+     */
+    boolean providerAnswered(int epoch, int status) {
+        if (status != 429 && status != 503) {
+            return false;
         }
+        int moved;
+        boolean answered;
+        synchronized (this) {
+            moved = adaptive != null && adaptive.overloaded(epoch, status) ? adaptive.limit() : -1;
+            answered = moved > 0 || adaptive != null && adaptive.limit() > adaptive.min();
+        }
+        publish(moved);
+        return answered;
     }
 
     /** Tells the other replicas the adaptive count moved to {@code limit} (-1: it did not). */
@@ -249,9 +256,7 @@ final class SlotQueue implements Limiter {
                 moved = adaptive.limit();
             }
             if (retry != null) {
-                if (adaptive == null) {   // an adaptive count answers the 429 by shrinking, not by pausing everyone
-                    pausedUntil = Math.max(pausedUntil, pauseUntil);
-                }
+                pausedUntil = Math.max(pausedUntil, pauseUntil);
                 queue.addFirst(retry);
             }
             ask = dispatch(now, granted);

@@ -94,9 +94,9 @@ final class SlotWaiter implements Ticket {
         }
 
         @Override
-        public void answered(int status) {
+        public boolean answered(int status) {
             overloaded |= status == 429 || status == 503;
-            owner.providerAnswered(epoch, status);
+            return owner.providerAnswered(epoch, status);
         }
 
         @Override

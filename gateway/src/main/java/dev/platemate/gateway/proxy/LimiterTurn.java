@@ -37,6 +37,7 @@ final class LimiterTurn implements SlotListener {
     private Permit permit;
     private long deadline;
     private long queueMillis = -1;
+    private boolean countAnswered;
 
     LimiterTurn(Limiter limiter, Ticker ticker, EventLoop loop, Attempts attempts, Waiter exchange, Probe probe) {
         this.limiter = limiter;
@@ -112,9 +113,7 @@ final class LimiterTurn implements SlotListener {
 
     /** The upstream answered {@code status} to the request holding the slot (an adaptive count follows it). */
     void answered(int status) {
-        if (permit != null) {
-            permit.answered(status);
-        }
+        countAnswered = permit != null && permit.answered(status);
     }
 
     /** Whether a provider's 429 is to be absorbed: pause_on_429, a slot held, and queue time left. */
@@ -126,9 +125,14 @@ final class LimiterTurn implements SlotListener {
 
     /**
      * Gives the slot back after a provider 429: the limiter holds dispatch for the provider's Retry-After (at most
-     * what is left of the queue time), then this request goes first.
+     * what is left of the queue time), then this request goes first. An adaptive count that answered the 429 by
+     * shrinking holds nothing: the request goes first when a slot of the smaller count frees.
      */
-    void retryFirstAfter(Duration retryAfter) {
+    void retryFirstAfter429(Duration retryAfter) {
+        requeueFirst(countAnswered ? Duration.ZERO : retryAfter);
+    }
+
+    private void requeueFirst(Duration retryAfter) {
         long now = ticker.read();
         long pause = Math.min(retryAfter.toNanos(), Math.max(0, deadline - now));
         Permit held = permit;
@@ -145,7 +149,7 @@ final class LimiterTurn implements SlotListener {
         if (permit == null || ticker.read() + wait.toNanos() >= deadline) {
             return false;
         }
-        retryFirstAfter(wait);
+        requeueFirst(wait);
         return true;
     }
 

@@ -218,7 +218,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (ended == HeldResponses.Kind.RETRY) {
             attempts.retryLater(relay.heldResponse().retryAfter(ZonedDateTime.now(), Duration.ZERO), this);
         } else {
-            turn.retryFirstAfter(relay.heldResponse().retryAfter(ZonedDateTime.now()));
+            turn.retryFirstAfter429(relay.heldResponse().retryAfter(ZonedDateTime.now()));
         }
     }
 

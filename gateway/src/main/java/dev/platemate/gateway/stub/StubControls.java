@@ -61,8 +61,4 @@ public final class StubControls {
     public void failure(Failure next) {
         failure = next;
     }
-
-    String json() {
-        return "{\"max_concurrent\":" + maxConcurrent() + ",\"fail\":\"" + failure.key() + "\"}";
-    }
 }

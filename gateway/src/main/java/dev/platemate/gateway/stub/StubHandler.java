@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The stand-in upstream's endpoints: {@code POST /v1/chat/completions} (streamed as server-sent events when the
  * body asks for {@code "stream": true}; answering with the body's {@code model} and its usage, in a stream as a last
- * usage-only chunk when {@code stream_options.include_usage} asks, as OpenAI does), {@code GET /food/search?q=} and {@code GET /health}. Per channel.
+ * usage-only chunk when {@code stream_options.include_usage} asks, as OpenAI does; failing as {@link StubControls}
+ * say), {@code GET /food/search?q=}, {@code GET /health}, and its admin path: {@code GET /stub} (its state and
+ * counts), {@code POST /stub/limit?max_concurrent=N}, {@code POST /stub/fail?mode=none|refuse|5xx|stall}. Per channel.
  */
 final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -69,6 +71,7 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
             }
             case "/stub/limit", "/stub/fail" -> control(ctx, request, uri, keepAlive);
+            case "/stub" -> send(ctx, json(HttpResponseStatus.OK, state()), keepAlive);
             case "/food/search" -> {
                 String query = uri.parameters().getOrDefault("q", List.of("apple")).get(0);
                 ctx.executor().schedule(() -> send(ctx, json(HttpResponseStatus.OK, food(query)), keepAlive),
@@ -116,9 +119,15 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             failure.ifPresent(controls::failure);
             done = failure.isPresent();
         }
-        send(ctx, done ? json(HttpResponseStatus.OK, controls.json()) : json(HttpResponseStatus.BAD_REQUEST,
+        send(ctx, done ? json(HttpResponseStatus.OK, state()) : json(HttpResponseStatus.BAD_REQUEST,
                 "{\"error\":{\"message\":\"POST /stub/limit?max_concurrent=N or /stub/fail?mode=none|refuse|5xx|stall\","
                         + "\"type\":\"bad_request\",\"code\":400}}"), keepAlive);
+    }
+
+    /** Its controls, and the chat completions it served and refused so far. */
+    private String state() {
+        return "{\"max_concurrent\":" + controls.maxConcurrent() + ",\"fail\":\"" + controls.failure().key()
+                + "\",\"ai_served\":" + aiServed.sum() + ",\"ai_rejected\":" + aiRejected.sum() + "}";
     }
 
     private void chat(ChannelHandlerContext ctx, String body, boolean keepAlive) {

@@ -59,6 +59,35 @@ class AiLimiterTest {
     }
 
     @Test
+    void anAdaptiveCountAtItsMinPausesForTheProvidersRetryAfterRatherThanHammerIt() throws Exception {
+        TestGateway gateway = limited("max_concurrent: 1, max_queue: 10, queue_timeout: 2500ms, "
+                + "adaptive: {min: 1, max: 4}");
+        fixture.upstream().aiRefuseNext.set(1000);   // every answer a 429 with Retry-After: 1
+
+        HttpResponse<String> answer = send(gateway, "/api/ai?ms=1", 0).get(30, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).as("its queue time ran out: the provider's own 429").isEqualTo(429);
+        assertThat(fixture.upstream().aiRefused.get()).as("about one try per Retry-After, not a storm")
+                .isBetween(1, 4);
+    }
+
+    @Test
+    void anAdaptiveCountAboveItsMinGoesOnAtOnceAfterA429() throws Exception {
+        TestGateway gateway = limited("max_concurrent: 4, max_queue: 10, queue_timeout: 30s, "
+                + "adaptive: {min: 1, max: 4}");
+        fixture.upstream().aiRefuseNext.set(1);
+        fixture.upstream().aiRetryAfter.set(20);
+
+        HttpResponse<String> answer = send(gateway, "/api/ai?ms=1", 0).get(30, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(gateway.gateway().limiterStats().get("ai").maxConcurrent()).as("halved for the 429").isEqualTo(2);
+        assertThat(fixture.upstream().aiArrivals).hasSize(2);
+        long[] first = fixture.upstream().aiArrivals.poll();
+        long[] second = fixture.upstream().aiArrivals.poll();
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(second[1] - first[1]))
+                .as("no pause of 20 s for the Retry-After: the halving was the answer").isLessThan(10);
+    }
+
+    @Test
     void queuedRequestsAreDispatchedInArrivalOrder() throws Exception {
         TestGateway gateway = limited("max_concurrent: 1, max_queue: 20, queue_timeout: 30s");
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();

@@ -42,7 +42,8 @@ class StubControlsTest {
             assertThat(failing.statusCode()).isEqualTo(503);
             assertThat(failing.body()).contains("server_error");
 
-            assertThat(control(base, "/stub/fail?mode=none").body()).isEqualTo("{\"max_concurrent\":5,\"fail\":\"none\"}");
+            assertThat(control(base, "/stub/fail?mode=none").body())
+                    .isEqualTo("{\"max_concurrent\":5,\"fail\":\"none\",\"ai_served\":0,\"ai_rejected\":0}");
             assertThat(ask(base, patient).statusCode()).isEqualTo(200);
 
             assertThat(control(base, "/stub/limit?max_concurrent=0").statusCode()).isEqualTo(200);
@@ -59,6 +60,8 @@ class StubControlsTest {
             assertThat(control(base, "/stub/limit?max_concurrent=-3").statusCode()).isEqualTo(400);
             assertThat(stub.controls().failure()).isEqualTo(StubControls.Failure.STALL);
             assertThat(stub.aiServed()).isEqualTo(1);
+            assertThat(http.send(HttpRequest.newBuilder(base.resolve("/stub")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()).contains("\"ai_served\":1,\"ai_rejected\":1");
         }
     }
 }

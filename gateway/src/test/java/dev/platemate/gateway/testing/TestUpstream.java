@@ -85,8 +85,10 @@ public final class TestUpstream implements AutoCloseable {
     public final AtomicInteger flakyServed = new AtomicInteger();
     /** {@code /ai}: more than this many at once are answered 429, as a provider would. */
     public final AtomicInteger aiLimit = new AtomicInteger(5);
-    /** {@code /ai}: this many next requests are answered 429 with Retry-After: 1, whatever the load. */
+    /** {@code /ai}: this many next requests are answered 429 (with {@link #aiRetryAfter}), whatever the load. */
     public final AtomicInteger aiRefuseNext = new AtomicInteger();
+    /** {@code /ai}: the Retry-After of its 429s, in seconds. */
+    public final AtomicInteger aiRetryAfter = new AtomicInteger(1);
     public final AtomicInteger aiInFlight = new AtomicInteger();
     public final AtomicInteger aiMaxInFlight = new AtomicInteger();
     public final AtomicInteger aiRefused = new AtomicInteger();
@@ -382,7 +384,7 @@ public final class TestUpstream implements AutoCloseable {
                 FullHttpResponse tooMany = full(HttpResponseStatus.TOO_MANY_REQUESTS,
                         "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}"
                                 .getBytes(StandardCharsets.UTF_8), "application/json");
-                tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+                tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, aiRetryAfter.get());
                 send(ctx, tooMany, keepAlive);
                 return;
             }
