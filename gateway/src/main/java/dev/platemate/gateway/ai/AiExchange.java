@@ -103,8 +103,11 @@ public final class AiExchange extends HoldingExchange {
             decided(ai, i, want, decision.getNow(null));
             return;
         }
-        decision.whenComplete((answer, error) -> client.eventLoop().execute(client.guard(
-                () -> decided(ai, i, want, answer))));
+        budget.waiting(true);
+        decision.whenComplete((answer, error) -> {
+            budget.waiting(false);
+            client.eventLoop().execute(client.guard(() -> decided(ai, i, want, answer)));
+        });
     }
 
     private void decided(AiRequest ai, int i, long want, RateLimitDecision answer) {

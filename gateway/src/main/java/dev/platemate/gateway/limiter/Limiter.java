@@ -28,6 +28,13 @@ public interface Limiter {
      */
     void reconfigure(LimiterConfig config);
 
+    /**
+     * A request of this limiter starts ({@code true}) or stops waiting for its AI tokens before it joins the queue:
+     * it counts as queued meanwhile. Any thread.
+     */
+    default void waitingForTokens(boolean waiting) {
+    }
+
     /** Refuses everyone still queued with {@link Rejection#SHUTTING_DOWN}. */
     void rejectQueued();
 

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A limiter as a FIFO queue in front of a slot count. Every change happens under the queue's lock and decides a
@@ -33,6 +34,8 @@ final class SlotQueue implements Limiter {
     /** The most recent queue waits, in milliseconds, for p50 and p99. */
     private final RecentSamples waits = new RecentSamples(1024);
     private final SharedSlots shared;
+    /** Requests waiting for their AI tokens before they join the queue: queued all the same. */
+    private final AtomicInteger tokenWaiters = new AtomicInteger();
     private volatile LimiterConfig config;
     /** The moving slot count, for {@code adaptive:}; null for a fixed one. */
     private AdaptiveLimit adaptive;
@@ -303,6 +306,11 @@ final class SlotQueue implements Limiter {
     }
 
     @Override
+    public void waitingForTokens(boolean waiting) {
+        tokenWaiters.addAndGet(waiting ? 1 : -1);
+    }
+
+    @Override
     public void rejectQueued() {
         List<SlotWaiter> refused;
         synchronized (this) {
@@ -315,7 +323,7 @@ final class SlotQueue implements Limiter {
 
     @Override
     public synchronized LimiterStats stats() {
-        return new LimiterStats(slots(), active, total, queue.size(), rejected, timedOut, cancelled,
+        return new LimiterStats(slots(), active, total, queue.size() + tokenWaiters.get(), rejected, timedOut, cancelled,
                 waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil, adaptiveStats());
     }
 

@@ -192,8 +192,7 @@ public final class Proxy {
         if (upstream == null && callerTokens.isEmpty()) {
             return null;
         }
-        return new TokenBudget(upstream, callerTokens,
-                target.limited() ? target.limiter().config().queueTimeout() : Duration.ZERO);
+        return new TokenBudget(upstream, callerTokens, target.limiter());
     }
 
     /**

@@ -145,10 +145,13 @@ class TokenBudgetTest {
         for (int i = 0; i < 3; i++) {
             asked.add(ask(gateway, ""));
         }
+        await().atMost(Duration.ofSeconds(10)).until(() -> JSON.readTree(gateway.get("/health/performance").body())
+                .path("limiters").path("ai").path("queued").asInt() >= 1);   // waiting for tokens is being queued
         for (CompletableFuture<HttpResponse<String>> answer : asked) {
             assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
         assertThat(provider.bodies).hasSize(3);
+        assertThat(gateway.gateway().limiterStats().get("ai").queued()).isZero();
     }
 
     @Test
