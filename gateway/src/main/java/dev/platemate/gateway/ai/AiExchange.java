@@ -122,9 +122,12 @@ public final class AiExchange extends HoldingExchange {
         if (!allowed) {
             giveBack();
             release();
-            FullHttpResponse refused = Responses.error(GatewayError.TOKEN_LIMIT, i == 0 && budget.upstream() != null
-                    ? "the token limit of this route's upstream is reached"
-                    : "this caller's token limit is reached", answer == null ? 1 : answer.retryAfterSeconds());
+            long retryAfter = answer == null ? 1 : answer.retryAfterSeconds();
+            FullHttpResponse refused = i == 0 && budget.upstream() != null
+                    ? Responses.error(GatewayError.TOKEN_LIMIT, "the token limit of this route's upstream is reached",
+                            retryAfter)
+                    : Responses.callerError(GatewayError.TOKEN_LIMIT, "this caller's token limit is reached",
+                            retryAfter);
             if (answer != null) {
                 answer.addHeaders(refused.headers());
             }

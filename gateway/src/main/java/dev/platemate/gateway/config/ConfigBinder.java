@@ -338,9 +338,13 @@ final class ConfigBinder {
         Set<FallbackConfig.Trigger> on = EnumSet.noneOf(FallbackConfig.Trigger.class);
         List<String> all = Arrays.stream(FallbackConfig.Trigger.values()).map(FallbackConfig.Trigger::key)
                 .toList();
-        for (String key : route.strings("fallback_on", all)) {
+        List<String> keys = route.strings("fallback_on", all);
+        for (String key : keys) {
             FallbackConfig.Trigger.of(key).ifPresentOrElse(on::add,
                     () -> route.error("fallback_on", key, "some of " + String.join(", ", all)));
+        }
+        if (keys.isEmpty()) {
+            route.error("fallback_on", "[]", "at least one of " + String.join(", ", all));
         }
         return Optional.of(new FallbackConfig(names, modelMap, on));
     }

@@ -16,12 +16,13 @@ import java.util.Set;
  * Where one fallback attempt's exchange answers: the client, unless its answer's head is one of the triggers. The
  * head decides, before any byte of it is passed: a trigger drops the whole answer (read to its end, so its
  * connection goes back) and the fallback goes on when the attempt ends; anything else passes, and from then on
- * everything passes as it comes, a cut included. The usage an attempt books is held until it is known whether its
- * answer counts. Event-loop only.
+ * everything passes as it comes, a cut included. Once a declined attempt ends, whatever it still says is ignored
+ * (the next attempt is the request's now). The usage an attempt books is held until it is known whether its answer
+ * counts. Event-loop only.
  */
 final class AttemptSide implements ClientSide {
 
-    private enum Mode { UNDECIDED, PASSING, DECLINED }
+    private enum Mode { UNDECIDED, PASSING, DECLINED, DECLINED_AND_ENDED }
 
     private final ClientSide real;
     private final FallbackExchange fallback;
@@ -40,6 +41,9 @@ final class AttemptSide implements ClientSide {
     /** What an answer's head says about the upstream, as a trigger; null when it is an answer to pass. */
     static Trigger triggerOf(HttpResponse head) {
         if (head instanceof ErrorResponse own) {
+            if (own.aboutCaller()) {
+                return null;   // the caller's own limit: every upstream would say the same
+            }
             return switch (own.error()) {
                 case UPSTREAM_UNAVAILABLE, POOL_EXHAUSTED -> Trigger.CONNECT;
                 case CIRCUIT_OPEN -> Trigger.CIRCUIT_OPEN;
@@ -75,11 +79,19 @@ final class AttemptSide implements ClientSide {
         if (mode == Mode.UNDECIDED) {
             decide(part);
         }
-        if (mode == Mode.DECLINED) {
+        if (mode == Mode.PASSING) {
+            real.write(part);
+        } else {
             ReferenceCountUtil.release(part);
             real.progressed();   // the attempt moves on, though nothing reaches the client
-        } else {
-            real.write(part);
+        }
+    }
+
+    /** The declined attempt is over: the fallback goes on, once. */
+    private void ended() {
+        if (mode == Mode.DECLINED) {
+            mode = Mode.DECLINED_AND_ENDED;
+            fallback.declined(declinedFor);
         }
     }
 
@@ -88,36 +100,41 @@ final class AttemptSide implements ClientSide {
         if (mode == Mode.UNDECIDED) {
             decide(response);
         }
-        if (mode == Mode.DECLINED) {
-            response.release();
-            fallback.declined(declinedFor);
-        } else {
+        if (mode == Mode.PASSING) {
             real.respond(response, keepAlive);
+        } else {
+            response.release();
+            ended();
         }
     }
 
     @Override
     public void responseComplete(boolean keepAlive) {
-        if (mode == Mode.DECLINED) {
-            fallback.declined(declinedFor);
-        } else {
+        if (mode == Mode.PASSING || mode == Mode.UNDECIDED) {
             real.responseComplete(keepAlive);
+        } else {
+            ended();
         }
     }
 
     /** A cut while a dropped answer was read: nothing of it reached the client, so the fallback goes on. */
     @Override
     public void abort() {
-        if (mode == Mode.DECLINED) {
-            fallback.declined(declinedFor);
-        } else {
+        if (mode == Mode.PASSING || mode == Mode.UNDECIDED) {
             real.abort();
+        } else {
+            ended();
         }
     }
 
+    /** Something threw on the attempt: the request ends, unless it was a declined attempt, which just ends. */
     @Override
     public void fail(Throwable cause) {
-        real.fail(cause);
+        if (mode == Mode.PASSING || mode == Mode.UNDECIDED) {
+            real.fail(cause);
+        } else {
+            ended();
+        }
     }
 
     @Override
@@ -125,21 +142,21 @@ final class AttemptSide implements ClientSide {
         switch (mode) {
             case PASSING -> real.metered(booked);
             case UNDECIDED -> usage = booked;   // booked just before the answer it is for
-            case DECLINED -> {
+            case DECLINED, DECLINED_AND_ENDED -> {
             }
         }
     }
 
     @Override
     public void flush() {
-        if (mode != Mode.DECLINED) {
+        if (mode == Mode.PASSING) {
             real.flush();
         }
     }
 
     @Override
     public boolean isWritable() {
-        return mode == Mode.DECLINED || real.isWritable();
+        return mode != Mode.PASSING || real.isWritable();
     }
 
     @Override

@@ -86,15 +86,17 @@ public final class FallbackExchange implements Exchange {
                 request.headers().copy());
         List<HttpContent> parts = bodyFor(upstream, copy);
         boolean last = attempt == upstreams.size() - 1;
-        Exchange opened;
+        client.routed(route, upstream);   // the one being tried, should the client leave meanwhile
+        int handed = 0;
         try {
-            opened = opener.open(upstream, copy, new AttemptSide(client, this, last ? Set.of() : config.on()));
-        } catch (RuntimeException e) {
-            parts.forEach(HttpContent::release);
-            throw e;
+            current = opener.open(upstream, copy, new AttemptSide(client, this, last ? Set.of() : config.on()));
+            for (HttpContent part : parts) {
+                handed++;
+                current.onRequestContent(part);
+            }
+        } finally {
+            parts.subList(handed, parts.size()).forEach(HttpContent::release);   // what it never got
         }
-        current = opened;
-        parts.forEach(opened::onRequestContent);
     }
 
     /** The body as {@code upstream} gets it: the client's, or with its model mapped (the head then says its length). */
@@ -109,10 +111,8 @@ public final class FallbackExchange implements Exchange {
 
     /** The current attempt's answer goes to the client: it says who served it, and what was tried before. */
     void passing(HttpHeaders head) {
-        String upstream = upstreams.get(attempt);
-        client.routed(route, upstream);
         if (head != null) {
-            head.set(UPSTREAM_HEADER, upstream);
+            head.set(UPSTREAM_HEADER, upstreams.get(attempt));
             timings.forEach(timing -> head.add("server-timing", timing));
         }
         releaseBody();   // it will not be sent again
@@ -131,6 +131,7 @@ public final class FallbackExchange implements Exchange {
         }));
     }
 
+    /** Before the body is whole (a broken or too large one): nothing went anywhere yet. */
     @Override
     public void abort(GatewayError error, String message) {
         if (current != null) {

@@ -1,7 +1,10 @@
 package dev.platemate.gateway.fallback;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.platemate.gateway.config.FallbackConfig;
 import io.netty.buffer.ByteBufUtil;
@@ -11,11 +14,15 @@ import io.netty.handler.codec.http.HttpHeaders;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 
 /** A JSON body's {@code model}, as a fallback upstream names it ({@code model_map}). */
 final class ModelRewrite {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Numbers kept exactly as they were written (a float is not passed through a double). */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true)).build();
 
     private ModelRewrite() {
     }
@@ -26,7 +33,7 @@ final class ModelRewrite {
      */
     static byte[] rewritten(HttpHeaders head, List<HttpContent> body, FallbackConfig config, String upstream) {
         if (!config.modelMap().containsKey(upstream) || head.contains(HttpHeaderNames.CONTENT_ENCODING)
-                || !head.get(HttpHeaderNames.CONTENT_TYPE, "").contains("json")) {
+                || !head.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT).contains("json")) {
             return null;
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

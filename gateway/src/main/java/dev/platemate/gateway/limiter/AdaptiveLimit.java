@@ -31,10 +31,12 @@ final class AdaptiveLimit {
     private int refusedAt;
     private Change last;
 
-    AdaptiveLimit(LimiterConfig.Adaptive bounds, int start) {
+    /** @param epoch where the generations of grants start (past those of the count it replaces) */
+    AdaptiveLimit(LimiterConfig.Adaptive bounds, int start, int epoch) {
         this.min = bounds.min();
         this.max = bounds.max();
         this.limit = Math.max(min, Math.min(max, start));
+        this.epoch = epoch;
     }
 
     int limit() {
@@ -94,9 +96,12 @@ final class AdaptiveLimit {
         if (!queued) {
             return false;   // the count is not what holds anyone back: no evidence it could be higher
         }
+        if (limit >= max) {
+            return false;
+        }
         boolean probing = limit + 1 == refusedAt;
         int window = probing ? limit * PROBE : limit;
-        if (++cleanCompletions >= window && limit < max) {
+        if (++cleanCompletions >= window) {
             cleanCompletions = 0;
             if (probing) {
                 refusedAt = 0;   // it took the count that was refused before: the provider has moved

@@ -21,14 +21,17 @@ public interface SharedSlots {
 
     /**
      * The same for an adaptive limiter ({@code adaptive}): the count all replicas hold to, when one has been
-     * published ({@link #publishLimit}), stands in for {@code max}, and is heard ({@link #sharedLimit}).
+     * published ({@link #publishLimit}), stands in for {@code max}, and is heard ({@link #takeSharedLimit}).
      */
     default CompletableFuture<Lease> tryAcquire(String limiter, int max, boolean adaptive) {
         return tryAcquire(limiter, max);
     }
 
-    /** The adaptive count all replicas hold {@code limiter} to, as last heard; -1 when none is known. */
-    default int sharedLimit(String limiter) {
+    /**
+     * An adaptive count another replica moved {@code limiter} to, newer than any this replica heard or published
+     * before; each is told once. -1 when there is none new.
+     */
+    default int takeSharedLimit(String limiter) {
         return -1;
     }
 

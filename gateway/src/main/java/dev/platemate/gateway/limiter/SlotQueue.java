@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -36,6 +37,8 @@ final class SlotQueue implements Limiter {
     private final SharedSlots shared;
     /** Requests waiting for their AI tokens before they join the queue: queued all the same. */
     private final AtomicInteger tokenWaiters = new AtomicInteger();
+    /** Set under the lock by a reconfigure that gave the adaptive count a new start, to publish after it. */
+    private final AtomicBoolean restarted = new AtomicBoolean();
     private volatile LimiterConfig config;
     /** The moving slot count, for {@code adaptive:}; null for a fixed one. */
     private AdaptiveLimit adaptive;
@@ -56,7 +59,8 @@ final class SlotQueue implements Limiter {
      */
     SlotQueue(LimiterConfig config, Ticker ticker, EventExecutor timer, SharedSlots shared) {
         this.config = config;
-        this.adaptive = config.adaptive().map(bounds -> new AdaptiveLimit(bounds, config.maxConcurrent())).orElse(null);
+        this.adaptive = config.adaptive().map(bounds -> new AdaptiveLimit(bounds, config.maxConcurrent(), 0))
+                .orElse(null);
         this.ticker = ticker;
         this.timer = timer;
         this.shared = shared;
@@ -112,10 +116,12 @@ final class SlotQueue implements Limiter {
         granted.forEach(SlotWaiter::grant);
         if (ask) {
             int slots;
+            boolean adapts;
             synchronized (this) {
                 slots = slots();
+                adapts = adaptive != null;
             }
-            shared.tryAcquire(config.name(), slots, adaptive != null).whenComplete(this::leaseAnswered);
+            shared.tryAcquire(config.name(), slots, adapts).whenComplete(this::leaseAnswered);
         }
     }
 
@@ -124,10 +130,10 @@ final class SlotQueue implements Limiter {
         List<SlotWaiter> granted = new ArrayList<>(1);
         SharedSlots.Lease unused = null;
         boolean ask = false;
+        int sharedLimit = shared.takeSharedLimit(config.name());
         synchronized (this) {
             asking = false;
             long now = ticker.read();
-            int sharedLimit = shared.sharedLimit(config.name());
             if (adaptive != null && sharedLimit > 0) {
                 adaptive.adopt(sharedLimit);   // another replica may have moved the count all of them share
             }
@@ -299,10 +305,15 @@ final class SlotQueue implements Limiter {
                     && newConfig.maxConcurrent() == config.maxConcurrent();
             config = newConfig;
             if (!sameCount) {   // a new count to start from; an unchanged one keeps where it has moved to
-                adaptive = newConfig.adaptive().map(bounds -> new AdaptiveLimit(bounds, newConfig.maxConcurrent()))
-                        .orElse(null);
+                int epoch = adaptive == null ? 0 : adaptive.epoch() + 1;   // signals of grants before it do not count
+                adaptive = newConfig.adaptive().map(bounds -> new AdaptiveLimit(bounds, newConfig.maxConcurrent(),
+                        epoch)).orElse(null);
+                restarted.set(adaptive != null);
             }
         });
+        if (restarted.getAndSet(false)) {
+            publish(newConfig.maxConcurrent());   // the new start is every replica's
+        }
     }
 
     @Override

@@ -80,6 +80,7 @@ final class SlotWaiter implements Ticket {
         private final SharedSlots.Lease lease;
         private final int epoch;
         private volatile boolean overloaded;
+        private volatile boolean answered;
 
         OncePermit(SharedSlots.Lease lease, int epoch) {
             this.lease = lease;
@@ -89,12 +90,13 @@ final class SlotWaiter implements Ticket {
         @Override
         public void release() {
             if (released.compareAndSet(false, true)) {
-                owner.released(0, null, lease, !overloaded);
+                owner.released(0, null, lease, answered && !overloaded);   // clean: answered, not 429 or 503
             }
         }
 
         @Override
         public boolean answered(int status) {
+            answered = true;
             overloaded |= status == 429 || status == 503;
             return owner.providerAnswered(epoch, status);
         }

@@ -92,7 +92,7 @@ public final class GatewayDispatcher implements RequestDispatcher {
     private static Exchange admitted(RateLimitDecision decision, Routes current, HttpRequest request, Route route,
                                      RequestTarget target, ClientSide client) {
         if (decision != null && !decision.allowed()) {
-            FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED,
+            FullHttpResponse refused = Responses.callerError(GatewayError.RATE_LIMITED,
                     "too many requests from this caller; try again later", decision.retryAfterSeconds());
             decision.addHeaders(refused.headers());
             return LocalExchange.respond(client, refused, true);

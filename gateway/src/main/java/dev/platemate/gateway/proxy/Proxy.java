@@ -63,7 +63,8 @@ public final class Proxy {
         parts.pools().forEach((name, pool) -> rewriters.put(name,
                 new HeaderRewriter(pool.config(), parts.trustedProxies())));
         Map<String, Optional<String>> limiterOf = new HashMap<>();   // a fallback waits where the upstream's routes do
-        routes.forEach(route -> limiterOf.putIfAbsent(route.upstream(), route.limiter()));
+        routes.forEach(route -> route.limiter().ifPresent(name -> limiterOf.putIfAbsent(route.upstream(),
+                Optional.of(name))));
         for (RouteConfig route : routes) {
             Map<String, Leg> byUpstream = new LinkedHashMap<>();
             for (String upstream : upstreamsOf(route)) {

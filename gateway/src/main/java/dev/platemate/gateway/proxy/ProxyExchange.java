@@ -389,7 +389,7 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         }
     }
 
-    /** A step called from outside the exchange's own events (a future, a timer): if it throws, the exchange ends. */
+    /** A step taken from a callback (a future, a timer, an admission): if it throws, the exchange ends. */
     private void guarded(Runnable step) {
         try {
             step.run();

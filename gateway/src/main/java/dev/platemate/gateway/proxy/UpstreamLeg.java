@@ -40,8 +40,8 @@ final class UpstreamLeg {
     }
 
     /**
-     * A pooled connection that served requests before went stale (it closed before any response): the request goes
-     * once more, on a new connection. {@code then} hears. @return false if it already did once
+     * The connection closed before any response (a pooled one gone stale, most likely): the request goes once more,
+     * on a new connection. {@code then} hears. @return false if it already did once
      */
     boolean retryOnFresh(FutureListener<UpstreamConnection> then) {
         if (retriedFresh) {

@@ -30,17 +30,30 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local max = tonumber(ARGV[1])
+            local limit, stamp = -1, 0
             if ARGV[4] == '1' then
-              local shared = redis.call('GET', KEYS[2])
-              if shared then max = tonumber(shared) end
+              local shared = redis.call('HMGET', KEYS[2], 'limit', 'stamp')
+              if shared[1] then
+                limit, stamp = tonumber(shared[1]), tonumber(shared[2])
+                max = limit
+              end
             end
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+            local taken = 0
             if redis.call('ZCARD', KEYS[1]) < max then
               redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return {1, max}
+              taken = 1
             end
-            return {0, max}
+            return {taken, limit, stamp}
+            """;
+    /** Sets the shared adaptive count, stamped with Redis's own clock in microseconds (one clock for all). */
+    private static final String PUBLISH = """
+            local t = redis.call('TIME')
+            local stamp = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            redis.call('HSET', KEYS[1], 'limit', ARGV[1], 'stamp', stamp)
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return stamp
             """;
     /** A published adaptive count lasts this many leases unless moved again: a stale one fades. */
     private static final int LIMIT_LEASES = 10;
@@ -59,7 +72,41 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final long leaseMillis;
     private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
-    private final Map<String, Integer> heardLimits = new ConcurrentHashMap<>();
+    private final Map<String, SharedCount> counts = new ConcurrentHashMap<>();
+
+    /**
+     * What this replica knows of one limiter's shared adaptive count: the newest stamp it heard or published, a
+     * count newer than that not yet taken, and how many of its own publications are still on their way (while one
+     * is, an answer from before it could carry an older count, so none is taken).
+     */
+    private static final class SharedCount {
+        long stamp;
+        int news = -1;
+        int publishing;
+
+        synchronized void heard(int limit, long at) {
+            if (limit > 0 && at > stamp && publishing == 0) {
+                stamp = at;
+                news = limit;
+            }
+        }
+
+        synchronized int take() {
+            int taken = news;
+            news = -1;
+            return taken;
+        }
+
+        synchronized void publishing() {
+            publishing++;
+            news = -1;   // this replica's own count is the newer
+        }
+
+        synchronized void published(long at) {
+            publishing--;
+            stamp = Math.max(stamp, at);
+        }
+    }
     private final ScheduledFuture<?> renewal;
 
     /** @param timer runs the renewals */
@@ -94,8 +141,9 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
         return link.<List<Object>>call(redis -> redis.eval(ACQUIRE, ScriptOutputType.MULTI,
                 new byte[][] {key(limiter), limitKey(limiter)}, bytes(max), bytes(leaseMillis), bytes(id),
                 bytes(adaptive ? 1 : 0))).thenApply(answer -> {
-                    if (adaptive) {
-                        heardLimits.put(limiter, (int) Math.max(1, Math.min(1_000_000, (Long) answer.get(1))));
+                    if (adaptive) {   // a number from Redis, which anyone could have written: clamped
+                        long limit = Math.max(-1, Math.min(100_000, (Long) answer.get(1)));
+                        count(limiter).heard((int) limit, (Long) answer.get(2));
                     }
                     if (!Long.valueOf(1).equals(answer.get(0))) {
                         return null;
@@ -108,15 +156,22 @@ public final class RedisSlots implements SharedSlots, AutoCloseable {
                 });
     }
 
+    private SharedCount count(String limiter) {
+        return counts.computeIfAbsent(limiter, name -> new SharedCount());
+    }
+
     @Override
-    public int sharedLimit(String limiter) {
-        return heardLimits.getOrDefault(limiter, -1);
+    public int takeSharedLimit(String limiter) {
+        return count(limiter).take();
     }
 
     @Override
     public void publishLimit(String limiter, int limit) {
-        heardLimits.put(limiter, limit);
-        link.call(redis -> redis.psetex(limitKey(limiter), leaseMillis * LIMIT_LEASES, bytes(limit)));
+        SharedCount count = count(limiter);
+        count.publishing();
+        link.<Long>call(redis -> redis.eval(PUBLISH, ScriptOutputType.INTEGER, new byte[][] {limitKey(limiter)},
+                bytes(limit), bytes(leaseMillis * LIMIT_LEASES)))
+                .whenComplete((stamp, error) -> count.published(stamp == null ? 0 : stamp));
     }
 
     @Override

@@ -11,13 +11,20 @@ import io.netty.handler.codec.http.HttpVersion;
 public final class ErrorResponse extends DefaultFullHttpResponse {
 
     private final GatewayError error;
+    private final boolean aboutCaller;
 
-    ErrorResponse(GatewayError error, ByteBuf body) {
+    ErrorResponse(GatewayError error, ByteBuf body, boolean aboutCaller) {
         super(HttpVersion.HTTP_1_1, error.status(), body);
         this.error = error;
+        this.aboutCaller = aboutCaller;
     }
 
     public GatewayError error() {
         return error;
+    }
+
+    /** Whether it is the caller's own limit (its rate or tokens), not the upstream's. */
+    public boolean aboutCaller() {
+        return aboutCaller;
     }
 }

@@ -17,10 +17,20 @@ public final class Responses {
 
     /** The JSON error of DESIGN.md; 429 and 503 get a Retry-After of {@code retryAfterSeconds} (at least 1). */
     public static FullHttpResponse error(GatewayError error, String message, long retryAfterSeconds) {
+        return error(error, message, retryAfterSeconds, false);
+    }
+
+    /** The same, for a limit of the caller's own (see {@link ErrorResponse#aboutCaller}). */
+    public static FullHttpResponse callerError(GatewayError error, String message, long retryAfterSeconds) {
+        return error(error, message, retryAfterSeconds, true);
+    }
+
+    private static FullHttpResponse error(GatewayError error, String message, long retryAfterSeconds,
+                                          boolean aboutCaller) {
         String body = "{\"error\":{\"message\":\"" + escape(message) + "\",\"type\":\"" + error.type()
                 + "\",\"code\":" + error.status().code() + "}}";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = ownHeaders(new ErrorResponse(error, Unpooled.wrappedBuffer(bytes)), bytes.length,
+        FullHttpResponse response = ownHeaders(new ErrorResponse(error, Unpooled.wrappedBuffer(bytes), aboutCaller), bytes.length,
                 HttpHeaderValues.APPLICATION_JSON);
         if (error.needsRetryAfter()) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));

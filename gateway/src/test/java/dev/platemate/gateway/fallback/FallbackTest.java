@@ -203,6 +203,38 @@ class FallbackTest {
     }
 
     @Test
+    void theMappedBodyKeepsEveryOtherFieldAndEveryDigit() throws Exception {
+        gateway();
+        openai.failing = "503";
+        String body = "{\"model\":\"gpt-4o-mini\",\"temperature\":0.1000000000000000055511,\"n\":1,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"h\\u00e9\"}]}";
+        assertThat(ask("", body).headers().firstValue("x-gateway-upstream")).hasValue("deepseek");
+
+        JsonNode sent = deepseek.bodies.poll(5, TimeUnit.SECONDS);
+        assertThat(sent.get("model").asText()).isEqualTo("deepseek-chat");
+        assertThat(sent.get("temperature").decimalValue()).isEqualByComparingTo("0.1000000000000000055511");
+        assertThat(sent.get("messages").get(0).get("content").asText()).isEqualTo("h\u00e9");
+        assertThat(sent.get("n").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void theCallersOwnTokenLimitIsNoReasonToTryAnotherUpstream() throws Exception {
+        gateway(openai.url(), "", "", """
+                rate_limits:
+                  - {key: ip, tokens: 10, per: 1m}
+                """);
+        assertThat(ask().statusCode()).as("the first spends the caller's minute").isEqualTo(200);
+        openai.bodies.clear();
+        HttpResponse<String> answer = ask();
+
+        assertThat(answer.statusCode()).isEqualTo(429);
+        assertThat(answer.body()).contains("token_limit").contains("caller");
+        assertThat(answer.headers().firstValue("x-gateway-upstream")).hasValue("openai");
+        assertThat(openai.bodies).isEmpty();
+        assertThat(deepseek.bodies).as("every upstream would refuse it the same").isEmpty();
+    }
+
+    @Test
     void aTriggerLeftOutOfFallbackOnIsRelayed() throws Exception {
         gateway(openai.url(), "", "fallback_on: [connect, timeout]", "");
         openai.failing = "503";

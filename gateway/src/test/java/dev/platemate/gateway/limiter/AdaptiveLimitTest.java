@@ -27,7 +27,7 @@ class AdaptiveLimitTest {
 
     @Test
     void aBurstOf429sToOneGenerationHalvesOnceAndNeverBelowMin() {
-        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(3, 32), 16);
+        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(3, 32), 16, 0);
         int granted = limit.epoch();
 
         limit.overloaded(granted, 429);
@@ -45,7 +45,7 @@ class AdaptiveLimitTest {
 
     @Test
     void itGrowsByOneAfterAWindowOfCleanCompletionsOnlyWhileRequestsQueue() {
-        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(1, 5), 4);
+        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(1, 5), 4, 0);
         for (int i = 0; i < 100; i++) {
             limit.completed(false);
         }
@@ -66,7 +66,7 @@ class AdaptiveLimitTest {
 
     @Test
     void theStepThatWasRefusedLastIsProbedSlowlyAndOnceItPassesGrowthIsQuickAgain() {
-        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(1, 32), 8);
+        AdaptiveLimit limit = new AdaptiveLimit(new LimiterConfig.Adaptive(1, 32), 8, 0);
         limit.overloaded(limit.epoch(), 429);
         assertThat(limit.limit()).isEqualTo(4);
         completeQueued(limit, 4 + 5 + 6);
@@ -90,8 +90,26 @@ class AdaptiveLimitTest {
 
     @Test
     void theStartIsMaxConcurrentClampedIntoTheBounds() {
-        assertThat(new AdaptiveLimit(new LimiterConfig.Adaptive(2, 8), 20).limit()).isEqualTo(8);
-        assertThat(new AdaptiveLimit(new LimiterConfig.Adaptive(2, 8), 1).limit()).isEqualTo(2);
+        assertThat(new AdaptiveLimit(new LimiterConfig.Adaptive(2, 8), 20, 0).limit()).isEqualTo(8);
+        assertThat(new AdaptiveLimit(new LimiterConfig.Adaptive(2, 8), 1, 0).limit()).isEqualTo(2);
+    }
+
+    @Test
+    void aSlotThatNeverGotAnAnswerIsNoEvidenceForMore() throws Exception {
+        Limiter limiter = Limiters.slotQueue(new LimiterConfig("ai", 2, 50, Duration.ofMinutes(1), false,
+                Optional.of(new LimiterConfig.Adaptive(1, 8))), Ticker.system(), loop);
+        List<Waiter> waiters = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Waiter waiter = new Waiter();
+            limiter.acquire(loop, waiter, Long.MAX_VALUE);
+            waiters.add(waiter);
+        }
+        Awaitility.await().until(() -> {   // a provider down: every slot given back without an answer
+            waiters.stream().filter(w -> w.granted.isDone()).forEach(w -> w.granted.join().release());
+            return waiters.stream().allMatch(w -> w.granted.isDone());
+        });
+        assertThat(limiter.stats().maxConcurrent()).isEqualTo(2);
+        waiters.forEach(w -> w.granted.join().release());
     }
 
     /** Records the slot one waiter got. */
@@ -134,7 +152,10 @@ class AdaptiveLimitTest {
         assertThat(limiter.stats().queued()).isEqualTo(14);
 
         Awaitility.await().until(() -> {   // each release is a clean completion while others queue: it grows back
-            waiters.stream().filter(w -> w.granted.isDone()).forEach(w -> w.granted.join().release());
+            waiters.stream().filter(w -> w.granted.isDone()).forEach(w -> {
+                w.granted.join().answered(200);
+                w.granted.join().release();
+            });
             return waiters.stream().allMatch(w -> w.granted.isDone());
         });
         assertThat(waiters).noneMatch(w -> w.refused.isDone());

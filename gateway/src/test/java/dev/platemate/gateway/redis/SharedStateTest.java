@@ -274,7 +274,7 @@ class SharedStateTest {
                     .isEqualTo(200);
         }
         assertThat(upstream.aiRefused.get()).as("the burst met the provider's limit").isPositive();
-        int shared = Integer.parseInt(redis.reply("GET gw:slots-limit:ai").get(0));
+        int shared = Integer.parseInt(redis.reply("HGET gw:slots-limit:ai limit").get(0));
         assertThat(shared).as("halved from 8 by replica 0").isLessThan(8);
 
         assertThat(get(pair.get(1), "/ai/ai?ms=10", "b").statusCode()).isEqualTo(200);
