@@ -2,6 +2,7 @@ package dev.platemate.gateway;
 
 import dev.platemate.gateway.admin.AdminEndpoints;
 import dev.platemate.gateway.admin.ReloadResult;
+import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.CacheSweeper;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
@@ -179,6 +180,7 @@ public final class Gateway implements AutoCloseable {
         generation = built;
         dispatcher.swap(built.routes());
         startSweeperIfCached(next);
+        built.retiredCredentialsFrom(previous).forEach(TokenSource::close);
         List<UpstreamPool> unused = built.retiredFrom(previous);
         unused.forEach(UpstreamPool::retire);
         synchronized (retired) {
@@ -219,6 +221,7 @@ public final class Gateway implements AutoCloseable {
                     () -> generation.limiters.values().forEach(Limiter::rejectQueued));
         }
         if (generation != null) {
+            generation.credentials.values().forEach(TokenSource::close);
             generation.pools.values().forEach(UpstreamPool::closeIdle);
         }
         synchronized (retired) {

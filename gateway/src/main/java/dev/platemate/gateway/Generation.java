@@ -1,9 +1,11 @@
 package dev.platemate.gateway;
 
+import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.config.LimiterConfig;
+import dev.platemate.gateway.config.OAuthConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Limiters;
@@ -36,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything requests use that one config describes: pools, protections, limiters, routes and caller limits.
@@ -57,6 +60,8 @@ final class Generation {
     final GatewayConfig config;
     final Map<String, UpstreamPool> pools;
     final Map<String, UpstreamProtection> protections;
+    /** The managed tokens of upstreams with {@code auth}, by upstream. */
+    final Map<String, TokenSource> credentials;
     final Map<String, Limiter> limiters;
     final CallerRateLimits callerLimits;
     final Proxy proxy;
@@ -64,14 +69,16 @@ final class Generation {
     final List<String> changes;
 
     private Generation(GatewayConfig config, Map<String, UpstreamPool> pools,
-                       Map<String, UpstreamProtection> protections, Map<String, Limiter> limiters,
-                       CallerRateLimits callerLimits, Shared shared, List<String> changes) {
+                       Map<String, UpstreamProtection> protections, Map<String, TokenSource> credentials,
+                       Map<String, Limiter> limiters, CallerRateLimits callerLimits, Shared shared,
+                       List<String> changes) {
         this.config = config;
         this.pools = Collections.unmodifiableMap(pools);
         this.protections = Collections.unmodifiableMap(protections);
+        this.credentials = Collections.unmodifiableMap(credentials);
         this.limiters = Collections.unmodifiableMap(limiters);
         this.callerLimits = callerLimits;
-        this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.limiters,
+        this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.credentials, this.limiters,
                 shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(), shared.ticker(),
                 shared.probe()));
         this.changes = List.copyOf(changes);
@@ -89,17 +96,25 @@ final class Generation {
         List<String> changes = new ArrayList<>();
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         Map<String, UpstreamProtection> protections = new LinkedHashMap<>();
+        Map<String, TokenSource> credentials = new LinkedHashMap<>();
         for (UpstreamConfig upstream : config.upstreams().values()) {
             UpstreamPool old = previous == null ? null : previous.pools.get(upstream.name());
             if (old != null && old.config().equals(upstream)) {
                 pools.put(upstream.name(), old);
                 protections.put(upstream.name(), previous.protections.get(upstream.name()));
+                if (previous.credentials.containsKey(upstream.name())) {
+                    credentials.put(upstream.name(), previous.credentials.get(upstream.name()));
+                }
                 continue;
             }
-            SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
-            UpstreamConnector connector = new UpstreamConnector(upstream, shared.transport(), ssl, shared.resolver());
-            pools.put(upstream.name(), new UpstreamPool(upstream, shared.workers(), connector));
+            pools.put(upstream.name(), new UpstreamPool(upstream, shared.workers(), connector(upstream, shared)));
             protections.put(upstream.name(), protection(upstream, shared));
+            if (upstream.auth().isPresent()) {
+                UpstreamConfig endpoint = tokenEndpoint(upstream, upstream.auth().get());
+                credentials.put(upstream.name(), new TokenSource(upstream.name(), upstream.auth().get(),
+                        new UpstreamPool(endpoint, shared.workers(), connector(endpoint, shared)),
+                        shared.workers().next()).start());
+            }
             if (previous != null) {
                 changes.add("upstreams." + upstream.name());
             }
@@ -145,7 +160,32 @@ final class Generation {
                 changes.add("server.trusted_proxies");
             }
         }
-        return new Generation(config, pools, protections, limiters, callerLimits, shared, changes);
+        return new Generation(config, pools, protections, credentials, limiters, callerLimits, shared, changes);
+    }
+
+    private static UpstreamConnector connector(UpstreamConfig upstream, Shared shared)
+            throws IOException, GeneralSecurityException {
+        SslContext ssl = upstream.secure() ? TlsContexts.forUpstream(upstream.tls()) : null;
+        return new UpstreamConnector(upstream, shared.transport(), ssl, shared.resolver());
+    }
+
+    /** Where an upstream's token comes from, reached as the upstream is: its TLS settings, egress proxy, timeouts. */
+    private static UpstreamConfig tokenEndpoint(UpstreamConfig upstream, OAuthConfig auth) {
+        return new UpstreamConfig(upstream.name() + "-token", auth.scheme(), auth.host(), auth.port(), "",
+                upstream.connectTimeout(), upstream.responseTimeout(), upstream.idleTimeout(), Map.of(),
+                upstream.tls(), upstream.egressProxy(), upstream.pool(), Optional.empty(), Optional.empty(),
+                upstream.circuitBreaker(), 0, Optional.empty());
+    }
+
+    /** The managed tokens of {@code previous} this generation no longer uses. */
+    List<TokenSource> retiredCredentialsFrom(Generation previous) {
+        List<TokenSource> retired = new ArrayList<>();
+        previous.credentials.forEach((name, source) -> {
+            if (!Objects.equals(credentials.get(name), source)) {
+                retired.add(source);
+            }
+        });
+        return retired;
     }
 
     private static UpstreamProtection protection(UpstreamConfig upstream, Shared shared) {

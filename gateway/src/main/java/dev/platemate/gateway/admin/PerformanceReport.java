@@ -1,5 +1,6 @@
 package dev.platemate.gateway.admin;
 
+import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.CacheStats;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.limiter.Limiter;
@@ -45,14 +46,22 @@ final class PerformanceReport {
             PoolStats stats = pool.stats();
             active += stats.active();
             idle += stats.idle();
-            upstreams.put(pool.name(), ordered("active", stats.active(), "idle", stats.idle(),
+            UpstreamProtection protection = protections.get(pool.name());
+            Map<String, Object> upstream = ordered("active", stats.active(), "idle", stats.idle(),
                     "pending", stats.pending(), "opened", stats.opened(), "closed", stats.closed(),
-                    "connect_failures", stats.connectFailures(), "circuit", circuit(protections.get(pool.name())),
-                    "retrying", protections.containsKey(pool.name()) ? protections.get(pool.name()).budget().retrying() : 0,
+                    "connect_failures", stats.connectFailures(), "circuit", circuit(protection),
+                    "retrying", protection == null ? 0 : protection.budget().retrying(),
                     "latency_p50_ms", rounded(latency.millis(pool.name(), 0.5)),
                     "latency_p95_ms", rounded(latency.millis(pool.name(), 0.95)),
                     "end_to_end_p50_ms", rounded(latency.endToEndMillis(pool.name(), 0.5)),
-                    "end_to_end_p95_ms", rounded(latency.endToEndMillis(pool.name(), 0.95))));
+                    "end_to_end_p95_ms", rounded(latency.endToEndMillis(pool.name(), 0.95)));
+            TokenSource credentials = parts.credentials().get(pool.name());
+            if (credentials != null) {   // its state, never the token
+                TokenSource.Status auth = credentials.status();
+                upstream.put("auth", ordered("state", auth.state(), "expires_at", auth.expiresAt(),
+                        "last_error", auth.lastError()));
+            }
+            upstreams.put(pool.name(), upstream);
         }
         CacheStats cached = cache.stats();
         Map<String, Object> report = new LinkedHashMap<>();

@@ -183,7 +183,8 @@ final class ConfigBinder {
                 n.positiveDuration("connect_timeout", Duration.ofSeconds(5)),
                 n.positiveDuration("response_timeout", Duration.ofSeconds(120)),
                 n.positiveDuration("idle_timeout", Duration.ofSeconds(60)),
-                headers, tls, egress, pool, rateLimit, tokenLimit, breaker, n.integer("retries", 1, 0, 10));
+                headers, tls, egress, pool, rateLimit, tokenLimit, breaker, n.integer("retries", 1, 0, 10),
+                AuthConfigBinder.auth(n, headers));
         n.rejectUnknownKeys();
         return upstream;
     }

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param egressProxy     the HTTP CONNECT or SOCKS5 proxy to reach the upstream through, if any
  * @param rateLimit       the token bucket protecting the provider, if any
  * @param retries         extra attempts for requests that may be retried
+ * @param auth            where the upstream's OAuth 2.0 token comes from, if the gateway manages one
  */
 public record UpstreamConfig(
         String name,
@@ -30,7 +31,8 @@ public record UpstreamConfig(
         Optional<RateLimitConfig> rateLimit,
         Optional<TokenLimitConfig> tokenLimit,
         CircuitBreakerConfig circuitBreaker,
-        int retries) {
+        int retries,
+        Optional<OAuthConfig> auth) {
 
     public UpstreamConfig {
         headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
@@ -65,7 +67,7 @@ public record UpstreamConfig(
     @Override
     public String toString() {
         return "UpstreamConfig[" + name + " " + scheme + "://" + authority() + basePath + ", headers="
-                + headers.keySet() + "]";
+                + headers.keySet() + auth.map(a -> ", auth=" + a).orElse("") + "]";
     }
 
     /** {@code tls:}. {@code caFile} empty means the JDK's trust anchors only. */

@@ -1,9 +1,11 @@
 package dev.platemate.gateway.fallback;
 
 import dev.platemate.gateway.config.FallbackConfig;
+import dev.platemate.gateway.server.AttemptSide;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.HeldBody;
 import dev.platemate.gateway.server.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -12,7 +14,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -27,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * request. The answer that passes, whichever it is, names its upstream in {@code X-Gateway-Upstream} and the
  * attempts before it in {@code Server-Timing}; once it passes there is no going back. Event-loop only.
  */
-public final class FallbackExchange implements Exchange {
+public final class FallbackExchange implements Exchange, AttemptSide.Owner {
 
     /** Opens the exchange that tries {@code upstream} with {@code request} (a copy), answering to {@code side}. */
     public interface Opener {
@@ -42,7 +43,7 @@ public final class FallbackExchange implements Exchange {
     private final List<String> upstreams;
     private final FallbackConfig config;
     private final Opener opener;
-    private final List<HttpContent> body = new ArrayList<>();
+    private final HeldBody body = new HeldBody();
     private final List<String> timings = new ArrayList<>();
     private Exchange current;
     private int attempt = -1;
@@ -71,8 +72,7 @@ public final class FallbackExchange implements Exchange {
             content.release();   // nothing comes after the last part; a later part has no one to go to
             return;
         }
-        body.add(content);
-        if (content instanceof LastHttpContent) {
+        if (body.hold(content)) {
             tryNext();
         }
     }
@@ -87,43 +87,37 @@ public final class FallbackExchange implements Exchange {
         List<HttpContent> parts = bodyFor(upstream, copy);
         boolean last = attempt == upstreams.size() - 1;
         client.routed(route, upstream);   // the one being tried, should the client leave meanwhile
-        int handed = 0;
-        try {
-            current = opener.open(upstream, copy, new AttemptSide(client, this, last ? Set.of() : config.on()));
-            for (HttpContent part : parts) {
-                handed++;
-                current.onRequestContent(part);
-            }
-        } finally {
-            parts.subList(handed, parts.size()).forEach(HttpContent::release);   // what it never got
-        }
+        AttemptSide side = new AttemptSide(client, this, new Triggers(last ? Set.of() : config.on()));
+        HeldBody.openWith(() -> opener.open(upstream, copy, side), opened -> current = opened, parts);
     }
 
     /** The body as {@code upstream} gets it: the client's, or with its model mapped (the head then says its length). */
     private List<HttpContent> bodyFor(String upstream, HttpRequest copy) {
-        byte[] mapped = ModelRewrite.rewritten(copy.headers(), body, config, upstream);
+        byte[] mapped = ModelRewrite.rewritten(copy.headers(), body.parts(), config, upstream);
         if (mapped == null) {
-            return body.stream().map(HttpContent::retainedDuplicate).toList();
+            return body.copies();
         }
         copy.headers().remove(HttpHeaderNames.TRANSFER_ENCODING).setInt(HttpHeaderNames.CONTENT_LENGTH, mapped.length);
         return List.of(new DefaultLastHttpContent(Unpooled.wrappedBuffer(mapped)));
     }
 
     /** The current attempt's answer goes to the client: it says who served it, and what was tried before. */
-    void passing(HttpHeaders head) {
+    @Override
+    public void passing(HttpHeaders head) {
         if (head != null) {
             head.set(UPSTREAM_HEADER, upstreams.get(attempt));
             timings.forEach(timing -> head.add("server-timing", timing));
         }
-        releaseBody();   // it will not be sent again
+        body.release();   // it will not be sent again
     }
 
-    /** The current attempt ended with an answer that is a trigger, dropped: the next upstream is tried. */
-    void declined(FallbackConfig.Trigger reason) {
+    /** The current attempt ended with an answer that is a trigger ({@code reason}), dropped: the next is tried. */
+    @Override
+    public void declined(String reason) {
         String from = upstreams.get(attempt);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attemptStarted);
-        timings.add("fallback;desc=\"" + from + " " + reason.key() + "\";dur=" + millis);
-        client.fellBack(from, upstreams.get(attempt + 1), reason.key());
+        timings.add("fallback;desc=\"" + from + " " + reason + "\";dur=" + millis);
+        client.fellBack(from, upstreams.get(attempt + 1), reason);
         client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned
             if (!over) {
                 tryNext();
@@ -138,7 +132,7 @@ public final class FallbackExchange implements Exchange {
             current.abort(error, message);
         } else if (!over) {
             over = true;
-            releaseBody();
+            body.release();
             client.respond(Responses.error(error, message), false);
         }
     }
@@ -153,14 +147,9 @@ public final class FallbackExchange implements Exchange {
     @Override
     public void onClientClosed() {
         over = true;
-        releaseBody();
+        body.release();
         if (current != null) {
             current.onClientClosed();
         }
-    }
-
-    private void releaseBody() {
-        body.forEach(HttpContent::release);
-        body.clear();
     }
 }

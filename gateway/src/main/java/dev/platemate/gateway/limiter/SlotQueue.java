@@ -334,8 +334,8 @@ final class SlotQueue implements Limiter {
 
     @Override
     public synchronized LimiterStats stats() {
-        return new LimiterStats(slots(), active, total, queue.size() + tokenWaiters.get(), rejected, timedOut, cancelled,
-                waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil, adaptiveStats());
+        return new LimiterStats(slots(), active, total, queue.size() + tokenWaiters.get(), rejected, timedOut,
+                cancelled, waits.quantile(0.5), waits.quantile(0.99), ticker.read() < pausedUntil, adaptiveStats());
     }
 
     private LimiterStats.Adaptive adaptiveStats() {

@@ -45,7 +45,7 @@ final class CachingExchange implements Exchange {
 
     /** Opens the proxied exchange that goes upstream, answering to {@code client}. */
     interface Upstream {
-        ProxyExchange open(HttpRequest request, ClientSide client);
+        Exchange open(HttpRequest request, ClientSide client);
     }
 
     private static final ResponseCache.Lookup MISS = new ResponseCache.Lookup(ResponseCache.State.MISS, null);
@@ -57,7 +57,7 @@ final class CachingExchange implements Exchange {
     private final Upstream upstream;
     private final boolean headRequest;
     private final List<HttpContent> body = new ArrayList<>();
-    private ProxyExchange inner;
+    private Exchange inner;
     private CacheFiller filler;
     private Runnable stopWaiting;
     private boolean done;
@@ -205,7 +205,7 @@ final class CachingExchange implements Exchange {
             filler.onSuccessfulResponse(this::invalidate);
         }
         inner = upstream.open(request, filler);
-        ProxyExchange opened = inner;
+        Exchange opened = inner;
         filler.onNobodyListening(opened::onClientClosed);
         List<HttpContent> parts = new ArrayList<>(body);
         body.clear();
@@ -228,7 +228,7 @@ final class CachingExchange implements Exchange {
         copy.headers().set(SurrogateControl.CAPABILITY_NAME, SurrogateControl.CAPABILITY);
         conditionalFor(copy.headers(), refill);
         CacheFiller detached = new CacheFiller(null, client.eventLoop(), client.remoteAddress(), "MISS", refill);
-        ProxyExchange refresh = upstream.open(copy, detached);
+        Exchange refresh = upstream.open(copy, detached);
         detached.onNobodyListening(refresh::onClientClosed);
         refresh.onRequestContent(LastHttpContent.EMPTY_LAST_CONTENT);
     }

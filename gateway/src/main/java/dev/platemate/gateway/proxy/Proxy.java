@@ -2,6 +2,8 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.ai.AiExchange;
 import dev.platemate.gateway.ai.TokenBudget;
+import dev.platemate.gateway.auth.AuthorizedExchange;
+import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
 import dev.platemate.gateway.config.AiRouteConfig;
@@ -49,8 +51,8 @@ public final class Proxy {
 
     /** Everything routes may use, by name. */
     public record Parts(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
-                        Map<String, Limiter> limiters, ResponseCache cache, Fills fills, CacheConfig cacheConfig,
-                        List<Cidr> trustedProxies, Ticker ticker, Probe probe) {
+                        Map<String, TokenSource> credentials, Map<String, Limiter> limiters, ResponseCache cache,
+                        Fills fills, CacheConfig cacheConfig, List<Cidr> trustedProxies, Ticker ticker, Probe probe) {
     }
 
     /** What a route's attempt on one upstream uses: its target, and its cache when the route has one (or null). */
@@ -73,7 +75,7 @@ public final class Proxy {
                 UpstreamPool pool = parts.pools().get(upstream);
                 ProxyTarget target = new ProxyTarget(pool, rewriters.get(upstream),
                         limiterName.map(parts.limiters()::get).orElse(null), parts.protections().get(upstream),
-                        parts.ticker(), parts.probe());
+                        parts.credentials().get(upstream), parts.ticker(), parts.probe());
                 CachingExchange.CachedRoute cached = route.cache().map(cache -> new CachingExchange.CachedRoute(
                         parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
                         upstream, origin(pool.config()), pool.config().responseTimeout().toNanos(), parts.probe()))
@@ -209,8 +211,22 @@ public final class Proxy {
         return open(leg.target(), request, upstreamTarget, metered.apply(client), plainAllowed);
     }
 
-    /** @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects */
-    private static ProxyExchange open(ProxyTarget target, HttpRequest request, String upstreamTarget,
+    /**
+     * The exchange that sends the request upstream, behind the stage that puts the upstream's managed token on it
+     * when it has one.
+     *
+     * @param plainAllowed whether {@code client} takes plain responses as bytes; a cache fill reads objects
+     */
+    private static Exchange open(ProxyTarget target, HttpRequest request, String upstreamTarget, ClientSide client,
+                                 boolean plainAllowed) {
+        if (target.credentials() != null) {
+            return new AuthorizedExchange(client, request, target.credentials(),
+                    (copy, side) -> send(target, copy, upstreamTarget, side, false));
+        }
+        return send(target, request, upstreamTarget, client, plainAllowed);
+    }
+
+    private static ProxyExchange send(ProxyTarget target, HttpRequest request, String upstreamTarget,
                                       ClientSide client, boolean plainAllowed) {
         HttpVersion clientVersion = request.protocolVersion();
         target.rewriter().prepareRequest(request, upstreamTarget, client.remoteAddress());

@@ -139,7 +139,8 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         upstream.take(leased, this, plain, headRequest);
         phase = Phase.EXCHANGING;
         target.probe().at(Probe.Stage.UPSTREAM_CONNECT);
-        body.keepCopies(turn.limited() || attempts.mayResendAfterSending() || upstream.mayRetryOnFresh(leased));
+        boolean mayGoStale = leased.reused() && upstream.mayRetryOnFresh();
+        body.keepCopies(turn.limited() || attempts.mayResendAfterSending() || mayGoStale);
         relay.requestSent();
         boolean writable = upstream.send(request);
         target.probe().at(Probe.Stage.REQUEST_WRITE);
@@ -279,11 +280,10 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
         if (phase == Phase.ENDED) {
             return;
         }
-        if (!relay.started() && !relay.hasHeldAnswer() && body.canResend()) {
+        if (!relay.started() && !relay.hasHeldAnswer() && body.canResend() && upstream.mayRetryOnFresh()) {
             phase = Phase.CONNECTING;
-            if (upstream.retryOnFresh(this)) {
-                return; // a stale pooled connection says nothing about the upstream's health
-            }
+            upstream.retryOnFresh(this); // a stale pooled connection says nothing about the upstream's health
+            return;
         }
         if (!relay.started()) {
             attempts.verdict(false);
@@ -308,12 +308,11 @@ final class ProxyExchange implements Exchange, UpstreamListener, FutureListener<
 
     @Override
     public void onClientClosed() {
-        if (phase == Phase.ENDED) {
-            return;
+        if (phase != Phase.ENDED) {
+            phase = Phase.ENDED;
+            relay.clientLeft();
+            cleanUp(false);
         }
-        phase = Phase.ENDED;
-        relay.clientLeft();
-        cleanUp(false);
     }
 
     /**

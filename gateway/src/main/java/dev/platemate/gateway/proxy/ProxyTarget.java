@@ -1,5 +1,6 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.limiter.Limiter;
 import dev.platemate.gateway.limiter.Ticker;
 import dev.platemate.gateway.pool.UpstreamPool;
@@ -8,11 +9,11 @@ import dev.platemate.gateway.resilience.UpstreamProtection;
 
 /**
  * Where a route's requests go and what holds them back: the upstream pool, its header rewriter, the route's
- * limiter (null when none), the upstream's protection (breaker, bucket, retries), and the ticker deadlines are
- * measured by, and the probe told of each stage. Immutable; built once per route.
+ * limiter (null when none), the upstream's protection (breaker, bucket, retries), its managed token (null when
+ * none), and the ticker deadlines are measured by, and the probe told of each stage. Immutable; built once per route.
  */
 record ProxyTarget(UpstreamPool pool, HeaderRewriter rewriter, Limiter limiter, UpstreamProtection protection,
-                   Ticker ticker, Probe probe) {
+                   TokenSource credentials, Ticker ticker, Probe probe) {
 
     boolean limited() {
         return limiter != null;

@@ -41,22 +41,18 @@ final class UpstreamLeg {
 
     /**
      * The connection closed before any response (a pooled one gone stale, most likely): the request goes once more,
-     * on a new connection. {@code then} hears. @return false if it already did once
+     * on a new connection; {@code then} hears. Only once ({@link #mayRetryOnFresh}).
      */
-    boolean retryOnFresh(FutureListener<UpstreamConnection> then) {
-        if (retriedFresh) {
-            return false;
-        }
+    void retryOnFresh(FutureListener<UpstreamConnection> then) {
         retriedFresh = true;
         release(false);
         body.rewind();
         acquire(true, then);
-        return true;
     }
 
-    /** Whether the request may go once more on a fresh connection, should {@code leased} turn out stale. */
-    boolean mayRetryOnFresh(UpstreamConnection leased) {
-        return leased.reused() && !retriedFresh;
+    /** Whether the request has not gone once more on a fresh connection yet. */
+    boolean mayRetryOnFresh() {
+        return !retriedFresh;
     }
 
     /** The acquisition {@link #acquire} started has finished, either way. */

@@ -22,6 +22,7 @@ public enum GatewayError {
     RATE_LIMITED(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limited"),
     TOKEN_LIMIT(HttpResponseStatus.TOO_MANY_REQUESTS, "token_limit"),
     UPSTREAM_UNAVAILABLE(HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable"),
+    UPSTREAM_AUTH(HttpResponseStatus.BAD_GATEWAY, "upstream_auth"),
     QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue_full"),
     QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "queue_timeout"),
     POOL_EXHAUSTED(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_exhausted"),

@@ -23,7 +23,7 @@ public record RequestSummary(InetAddress client, String method, String path, Str
                              String cache, boolean completed, TokenUsage usage, String caller,
                              List<Fallback> fallbacks) {
 
-    /** One step of a route's fallback: {@code from} did not serve the request, for {@code reason}, {@code to} was tried. */
+    /** One step of a route's fallback: {@code from} did not serve the request (for {@code reason}); {@code to} next. */
     public record Fallback(String from, String to, String reason) {
     }
 

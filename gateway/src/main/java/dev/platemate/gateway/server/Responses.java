@@ -30,8 +30,8 @@ public final class Responses {
         String body = "{\"error\":{\"message\":\"" + escape(message) + "\",\"type\":\"" + error.type()
                 + "\",\"code\":" + error.status().code() + "}}";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = ownHeaders(new ErrorResponse(error, Unpooled.wrappedBuffer(bytes), aboutCaller), bytes.length,
-                HttpHeaderValues.APPLICATION_JSON);
+        FullHttpResponse response = ownHeaders(new ErrorResponse(error, Unpooled.wrappedBuffer(bytes), aboutCaller),
+                bytes.length, HttpHeaderValues.APPLICATION_JSON);
         if (error.needsRetryAfter()) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
         }

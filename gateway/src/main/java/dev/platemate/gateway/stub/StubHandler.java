@@ -120,7 +120,8 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             done = failure.isPresent();
         }
         send(ctx, done ? json(HttpResponseStatus.OK, state()) : json(HttpResponseStatus.BAD_REQUEST,
-                "{\"error\":{\"message\":\"POST /stub/limit?max_concurrent=N or /stub/fail?mode=none|refuse|5xx|stall\","
+                "{\"error\":{\"message\":\"POST /stub/limit?max_concurrent=N or "
+                        + "/stub/fail?mode=none|refuse|5xx|stall\","
                         + "\"type\":\"bad_request\",\"code\":400}}"), keepAlive);
     }
 

@@ -1,74 +1,65 @@
-package dev.platemate.gateway.fallback;
+package dev.platemate.gateway.server;
 
-import dev.platemate.gateway.config.FallbackConfig.Trigger;
-import dev.platemate.gateway.server.ClientSide;
-import dev.platemate.gateway.server.ErrorResponse;
-import dev.platemate.gateway.server.TokenUsage;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
-import java.util.Set;
 
 /**
- * Where one fallback attempt's exchange answers: the client, unless its answer's head is one of the triggers. The
- * head decides, before any byte of it is passed: a trigger drops the whole answer (read to its end, so its
- * connection goes back) and the fallback goes on when the attempt ends; anything else passes, and from then on
+ * Where one attempt's exchange answers (a fallback's, a request sent again with a new token): the client, unless
+ * its {@link Screen} declines the answer's head. The head decides, before any byte of it is passed: a declined
+ * answer is dropped whole (read to its end, so its
+ * connection goes back) and its {@link Owner} goes on when the attempt ends; anything else passes, and from then on
  * everything passes as it comes, a cut included. Once a declined attempt ends, whatever it still says is ignored
  * (the next attempt is the request's now). The usage an attempt books is held until it is known whether its answer
  * counts. Event-loop only.
  */
-final class AttemptSide implements ClientSide {
+public final class AttemptSide implements ClientSide {
+
+    /** What a final answer's head says: null to pass it, else the reason it is declined. */
+    public interface Screen {
+        String declines(HttpResponse head);
+    }
+
+    /** The stage that runs the attempts. */
+    public interface Owner {
+        /** The answer passes; {@code head} (null when the answer is bytes already) may still gain headers. */
+        void passing(HttpHeaders head);
+
+        /** The attempt ended with an answer declined for {@code reason}, dropped: the owner goes on. Once. */
+        void declined(String reason);
+    }
 
     private enum Mode { UNDECIDED, PASSING, DECLINED, DECLINED_AND_ENDED }
 
     private final ClientSide real;
-    private final FallbackExchange fallback;
-    private final Set<Trigger> triggers;
+    private final Owner owner;
+    private final Screen screen;
     private Mode mode = Mode.UNDECIDED;
-    private Trigger declinedFor;
+    private String declinedFor;
     private TokenUsage usage;
 
-    /** @param triggers what drops the answer; none for the last upstream, whose answer always passes */
-    AttemptSide(ClientSide real, FallbackExchange fallback, Set<Trigger> triggers) {
+    /** @param screen what drops an answer ({@code head -> null} for an attempt whose answer always passes) */
+    public AttemptSide(ClientSide real, Owner owner, Screen screen) {
         this.real = real;
-        this.fallback = fallback;
-        this.triggers = triggers;
-    }
-
-    /** What an answer's head says about the upstream, as a trigger; null when it is an answer to pass. */
-    static Trigger triggerOf(HttpResponse head) {
-        if (head instanceof ErrorResponse own) {
-            if (own.aboutCaller()) {
-                return null;   // the caller's own limit: every upstream would say the same
-            }
-            return switch (own.error()) {
-                case UPSTREAM_UNAVAILABLE, POOL_EXHAUSTED -> Trigger.CONNECT;
-                case CIRCUIT_OPEN -> Trigger.CIRCUIT_OPEN;
-                case UPSTREAM_TIMEOUT -> Trigger.TIMEOUT;
-                case RATE_LIMITED, TOKEN_LIMIT, QUEUE_FULL, QUEUE_TIMEOUT -> Trigger.TOO_MANY_REQUESTS;
-                default -> null;   // the gateway's own verdict on the request (shutting down, a bad body...)
-            };
-        }
-        int status = head.status().code();
-        if (status == 429) {
-            return Trigger.TOO_MANY_REQUESTS;
-        }
-        return status >= 500 && status <= 599 ? Trigger.SERVER_ERROR : null;
+        this.owner = owner;
+        this.screen = screen;
     }
 
     /** Decides on the answer's first part: a final head may decline; anything else is bytes for the client. */
     private void decide(HttpObject first) {
-        Trigger trigger = first instanceof HttpResponse head && head.status().code() >= 200 ? triggerOf(head) : null;
-        if (trigger != null && triggers.contains(trigger)) {
+        String declined = first instanceof HttpResponse head && head.status().code() >= 200
+                ? screen.declines(head) : null;
+        if (declined != null) {
             mode = Mode.DECLINED;
-            declinedFor = trigger;
+            declinedFor = declined;
             return;
         }
         mode = Mode.PASSING;
-        fallback.passing(first instanceof HttpResponse head ? head.headers() : null);
+        owner.passing(first instanceof HttpResponse head ? head.headers() : null);
         if (usage != null) {
             real.metered(usage);
         }
@@ -87,11 +78,11 @@ final class AttemptSide implements ClientSide {
         }
     }
 
-    /** The declined attempt is over: the fallback goes on, once. */
+    /** The declined attempt is over: the owner goes on, once. */
     private void ended() {
         if (mode == Mode.DECLINED) {
             mode = Mode.DECLINED_AND_ENDED;
-            fallback.declined(declinedFor);
+            owner.declined(declinedFor);
         }
     }
 
@@ -117,7 +108,7 @@ final class AttemptSide implements ClientSide {
         }
     }
 
-    /** A cut while a dropped answer was read: nothing of it reached the client, so the fallback goes on. */
+    /** A cut while a dropped answer was read: nothing of it reached the client, so the owner goes on. */
     @Override
     public void abort() {
         if (mode == Mode.PASSING || mode == Mode.UNDECIDED) {

@@ -1,0 +1,146 @@
+package dev.platemate.gateway.auth;
+
+import dev.platemate.gateway.server.AttemptSide;
+import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.ErrorResponse;
+import dev.platemate.gateway.server.Exchange;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.HeldBody;
+import dev.platemate.gateway.server.Responses;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A request to an upstream whose token the gateway manages, in front of the exchange that sends it (a stage): the
+ * body is held whole, a valid token is had ({@link TokenSource#token()}: at once, or after the fetch under way),
+ * and the request goes with {@code Authorization: Bearer <token>}, replacing what the client sent. When the upstream
+ * answers 401 to it and nothing reached the client, that answer is dropped, the token too, and the request goes
+ * once more with a fresh token; a second 401 is relayed. No token to be had: 502 {@code upstream_auth} with
+ * Retry-After. Event-loop only.
+ */
+public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
+
+    /** Opens the exchange that sends {@code request} (a copy with the token), answering to {@code side}. */
+    public interface Opener {
+        Exchange open(HttpRequest request, ClientSide side);
+    }
+
+    private final ClientSide client;
+    private final HttpRequest request;
+    private final TokenSource tokens;
+    private final Opener opener;
+    private final HeldBody body = new HeldBody();
+    private Exchange current;
+    private String sent;
+    private boolean resent;
+    private boolean over;
+
+    public AuthorizedExchange(ClientSide client, HttpRequest request, TokenSource tokens, Opener opener) {
+        this.client = client;
+        this.request = request;
+        this.tokens = tokens;
+        this.opener = opener;
+    }
+
+    @Override
+    public void onRequestContent(HttpContent content) {
+        if (over || current != null) {
+            content.release();
+            return;
+        }
+        if (body.hold(content)) {
+            withToken();
+        }
+    }
+
+    private void withToken() {
+        CompletableFuture<String> token = tokens.token();
+        if (token.isDone()) {
+            send(token);
+        } else {
+            token.whenComplete((value, error) -> client.eventLoop().execute(client.guard(() -> send(token))));
+        }
+    }
+
+    private void send(CompletableFuture<String> token) {
+        if (over) {
+            return;
+        }
+        if (token.isCompletedExceptionally()) {
+            over = true;
+            body.release();
+            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, token.handle((value, error) ->
+                    error.getCause() == null ? error.getMessage() : error.getCause().getMessage()).join());
+            refused.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+            client.respond(refused, true);
+            return;
+        }
+        sent = token.join();
+        HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                request.headers().copy());
+        copy.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + sent);
+        AttemptSide.Screen screen = resent ? head -> null : AuthorizedExchange::refusesToken;
+        List<HttpContent> parts = resent ? List.copyOf(body.parts()) : body.copies();
+        if (resent) {
+            body.parts().clear();   // its last use: the parts themselves go
+        }
+        HeldBody.openWith(() -> opener.open(copy, new AttemptSide(client, this, screen)), opened -> current = opened,
+                parts);
+    }
+
+    /** The upstream's own 401: the token it was sent is no good. */
+    private static String refusesToken(io.netty.handler.codec.http.HttpResponse head) {
+        return head.status().code() == 401 && !(head instanceof ErrorResponse) ? "401" : null;
+    }
+
+    @Override
+    public void passing(HttpHeaders head) {
+        body.release();   // it will not be sent again
+    }
+
+    @Override
+    public void declined(String reason) {
+        tokens.rejected(sent);
+        resent = true;
+        current = null;
+        client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned
+            if (!over) {
+                withToken();
+            }
+        }));
+    }
+
+    /** Before the body is whole (a broken or too large one): nothing went anywhere yet. */
+    @Override
+    public void abort(GatewayError error, String message) {
+        if (current != null) {
+            current.abort(error, message);
+        } else if (!over) {
+            over = true;
+            body.release();
+            client.respond(Responses.error(error, message), false);
+        }
+    }
+
+    @Override
+    public void onClientWritabilityChanged() {
+        if (current != null) {
+            current.onClientWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void onClientClosed() {
+        over = true;
+        body.release();
+        if (current != null) {
+            current.onClientClosed();
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.platemate.gateway.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.config.OAuthConfig;
+import dev.platemate.gateway.pool.UpstreamPool;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One upstream's OAuth 2.0 token, for every request of this process: fetched at start, refreshed
+ * {@code refresh_before} its expiry (by default at 80 % of its lifetime, never before half of it) by one request
+ * however many wait, fetched again at once when the upstream refuses it (401), and retried with backoff (1 s
+ * doubling to a minute) when the endpoint fails. A token is never handed out within {@link #MARGIN} of its expiry.
+ * The endpoint's answer is read as a number from the wire: empty, not JSON, no {@code access_token}, one that could
+ * not be a header value, another {@code token_type} than Bearer, or an {@code expires_in} outside 1 s to a year
+ * are refused. Neither the secret nor the token is ever logged or shown: {@link #status()} tells only the state,
+ * the expiry and the last error. Its state changes on its own event loop; {@link #token()} may be called anywhere.
+ */
+public final class TokenSource implements AutoCloseable {
+
+    static final Duration MARGIN = Duration.ofSeconds(1);
+    static final long MAX_LIFETIME_SECONDS = 366L * 24 * 3600;
+    /** When the endpoint says nothing of the lifetime: an hour, and a 401 tells if it was shorter. */
+    static final long DEFAULT_LIFETIME_SECONDS = 3600;
+    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7e]{1,4096}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(TokenSource.class);
+
+    /** What {@code /health/performance} shows. */
+    public record Status(String state, String expiresAt, String lastError) {
+    }
+
+    private record Token(String value, long expiresAtNanos, Instant expiresAt) {
+    }
+
+    private final String upstream;
+    private final OAuthConfig config;
+    private final TokenClient client;
+    private final EventLoop loop;
+    private final UpstreamPool pool;
+    private final AtomicReference<Token> current = new AtomicReference<>();
+    private volatile String lastError = "";
+    private volatile CompletableFuture<Token> fetching;
+    private ScheduledFuture<?> next;
+    private int failures;
+    private boolean closed;
+
+    /** @param pool the token endpoint's own pool (the upstream's TLS settings and egress proxy) */
+    public TokenSource(String upstream, OAuthConfig config, UpstreamPool pool, EventLoop loop) {
+        this.upstream = upstream;
+        this.config = config;
+        this.pool = pool;
+        this.loop = loop;
+        this.client = new TokenClient(pool, loop, config);
+    }
+
+    /** Fetches the first token; a failure is logged and retried, never fatal. */
+    public TokenSource start() {
+        loop.execute(this::fetch);
+        return this;
+    }
+
+    /**
+     * A token valid now, or the one being fetched (within the token request's connect_timeout +
+     * response_timeout); fails when none could be had.
+     */
+    public CompletableFuture<String> token() {
+        Token token = current.get();
+        if (usable(token)) {
+            return CompletableFuture.completedFuture(token.value());
+        }
+        CompletableFuture<String> value = new CompletableFuture<>();
+        loop.execute(() -> fetch().whenComplete((fetched, error) -> {
+            if (error != null) {
+                value.completeExceptionally(error);
+            } else {
+                value.complete(fetched.value());
+            }
+        }));
+        return value;
+    }
+
+    /**
+     * The upstream refused {@code token} (401): it is dropped at once, so the next {@link #token()} fetches a new
+     * one (a token fetched meanwhile stays). Any thread.
+     */
+    public void rejected(String token) {
+        Token held = current.get();
+        if (held != null && held.value().equals(token) && current.compareAndSet(held, null)) {
+            lastError = "the upstream refused the token (401)";
+        }
+    }
+
+    public Status status() {
+        Token token = current.get();
+        String state = usable(token) ? "valid" : fetching != null ? "fetching" : lastError.isEmpty() ? "none"
+                : "failing";
+        return new Status(state, token == null ? null : token.expiresAt().toString(),
+                lastError.isEmpty() ? null : lastError);
+    }
+
+    private static boolean usable(Token token) {
+        return token != null && System.nanoTime() < token.expiresAtNanos() - MARGIN.toNanos();
+    }
+
+    /** On the loop: the fetch under way, or a new one. */
+    private CompletableFuture<Token> fetch() {
+        if (fetching != null) {
+            return fetching;
+        }
+        CompletableFuture<Token> result = new CompletableFuture<>();
+        fetching = result;
+        cancelNext();
+        client.fetch().whenComplete((answer, error) -> loop.execute(() -> {
+            fetching = null;
+            try {
+                Token token = error == null ? read(answer) : null;
+                if (token == null) {
+                    throw error != null ? error : new IllegalStateException(lastError);
+                }
+                fetched(token);
+                result.complete(token);
+            } catch (Throwable cause) {
+                failed(cause.getMessage());
+                result.completeExceptionally(new IllegalStateException("no token for upstream " + upstream + ": "
+                        + lastError));
+            }
+        }));
+        return result;
+    }
+
+    /** The token in {@code answer}, or null (and {@link #lastError} says why). */
+    private Token read(TokenClient.Answer answer) {
+        if (answer.status() != 200) {
+            lastError = "the token endpoint answered " + answer.status();
+            return null;
+        }
+        JsonNode json;
+        try {
+            json = JSON.readTree(answer.body());
+        } catch (Exception e) {
+            json = null;
+        }
+        if (json == null || !json.isObject()) {
+            lastError = answer.body().length == 0 ? "the token endpoint's answer is empty"
+                    : "the token endpoint's answer is not a JSON object";
+            return null;
+        }
+        String value = json.path("access_token").asText("");
+        if (!json.path("access_token").isTextual() || !TOKEN.matcher(value).matches()) {
+            lastError = "the token endpoint's answer has no usable access_token";
+            return null;
+        }
+        if (json.has("token_type") && !json.path("token_type").asText("").equalsIgnoreCase("bearer")) {
+            lastError = "the token endpoint's token_type is not Bearer";
+            return null;
+        }
+        JsonNode expiresIn = json.path("expires_in");
+        long lifetime = expiresIn.isMissingNode() ? DEFAULT_LIFETIME_SECONDS
+                : expiresIn.canConvertToExactIntegral() ? expiresIn.asLong(-1) : -1;
+        if (lifetime < 1 || lifetime > MAX_LIFETIME_SECONDS) {
+            lastError = "the token endpoint's expires_in is out of range (1 s to a year)";
+            return null;
+        }
+        long now = System.nanoTime();
+        return new Token(value, now + TimeUnit.SECONDS.toNanos(lifetime), Instant.now().plusSeconds(lifetime));
+    }
+
+    private void fetched(Token token) {
+        current.set(token);
+        failures = 0;
+        lastError = "";
+        long lifetime = token.expiresAtNanos() - System.nanoTime();
+        long before = config.refreshBefore().map(Duration::toNanos).orElse(lifetime / 5);
+        schedule(Math.max(lifetime / 2, lifetime - before));
+        log.info("upstream {}: token fetched, valid until {}", upstream, token.expiresAt());
+    }
+
+    private void failed(String why) {
+        lastError = why == null ? "the token request failed" : why;
+        Token held = current.get();
+        if (held != null && !usable(held)) {
+            current.compareAndSet(held, null);   // an expired token is never sent
+        }
+        failures++;
+        long delay = Math.min(TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(1) << Math.min(6, failures - 1));
+        schedule(delay);
+        log.warn("upstream {}: no token ({}); trying again in {} ms", upstream, lastError,
+                TimeUnit.NANOSECONDS.toMillis(delay));
+    }
+
+    private void schedule(long delayNanos) {
+        cancelNext();
+        if (!closed) {
+            next = loop.schedule(this::fetch, delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void cancelNext() {
+        if (next != null) {
+            next.cancel(false);
+            next = null;
+        }
+    }
+
+    /** Stops refreshing, and retires the token endpoint's pool. */
+    @Override
+    public void close() {
+        loop.execute(() -> {
+            closed = true;
+            cancelNext();
+            pool.retire();
+        });
+    }
+}

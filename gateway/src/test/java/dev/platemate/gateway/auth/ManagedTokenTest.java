@@ -1,0 +1,207 @@
+package dev.platemate.gateway.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.testing.TestGateway;
+import dev.platemate.gateway.testing.TokenEndpoint;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An upstream whose OAuth 2.0 client-credentials token the gateway manages, against a real token endpoint and the
+ * API it guards: one fetch for everyone, refreshed before expiry, fetched again after a 401, never an expired token
+ * sent, broken endpoint answers refused, and the secret and the token in no log line and no report.
+ */
+class ManagedTokenTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private TokenEndpoint endpoint;
+    private TestGateway gateway;
+
+    @BeforeEach
+    void start() throws Exception {
+        logged.start();
+        root.addAppender(logged);
+        endpoint = new TokenEndpoint();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (gateway != null) {
+                gateway.close();
+            }
+            endpoint.close();
+        } finally {
+            root.detachAppender(logged);
+        }
+        for (ILoggingEvent line : logged.list) {
+            assertThat(line.getFormattedMessage()).as("a log line").doesNotContain(TokenEndpoint.SECRET)
+                    .doesNotContain("tok-");
+        }
+    }
+
+    private TestGateway gateway(String authExtra) throws Exception {
+        gateway = TestGateway.start("""
+                server:
+                  listen: 127.0.0.1:0
+                upstreams:
+                  food:
+                    url: %s
+                    retries: 0
+                    auth:
+                      oauth2_client_credentials:
+                        token_url: %s/connect/token
+                        client_id: ${FOOD_CLIENT_ID}
+                        client_secret: ${FOOD_CLIENT_SECRET}
+                        scope: basic
+                %s
+                routes:
+                  - path: /food/
+                    upstream: food
+                    strip_prefix: true
+                """.formatted(endpoint.url(), endpoint.url(), authExtra.indent(8).stripTrailing()),
+                Map.of("FOOD_CLIENT_ID", TokenEndpoint.CLIENT_ID, "FOOD_CLIENT_SECRET", TokenEndpoint.SECRET));
+        return gateway;
+    }
+
+    private CompletableFuture<HttpResponse<String>> send(String path) {
+        return gateway.client().sendAsync(HttpRequest.newBuilder(gateway.uri("/food" + path))
+                .header("Authorization", "Bearer the-clients-own").timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return send(path).get(30, TimeUnit.SECONDS);
+    }
+
+    private JsonNode auth() throws Exception {
+        return JSON.readTree(gateway.get("/health/performance").body()).path("upstreams").path("food").path("auth");
+    }
+
+    @Test
+    void oneFetchServesAHundredCallersAndReplacesTheirOwnAuthorization() throws Exception {
+        endpoint.delayMillis = 300;
+        gateway("");
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            answers.add(send("/api/search?q=" + i));
+        }
+        for (CompletableFuture<HttpResponse<String>> answer : answers) {
+            HttpResponse<String> response = answer.get(30, TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).contains("\"token\":\"tok-1\"");
+        }
+        assertThat(endpoint.fetches.get()).as("one token request, however many waited").isEqualTo(1);
+        assertThat(endpoint.badCredentials.get()).isZero();
+        assertThat(auth().path("state").asText()).isEqualTo("valid");
+        assertThat(auth().path("expires_at").asText()).isNotEmpty();
+    }
+
+    @Test
+    void theTokenIsRefreshedBeforeItExpires() throws Exception {
+        endpoint.lifetimeSeconds = 3;
+        gateway("refresh_before: 1s");
+        assertThat(get("/api/a").body()).contains("tok-1");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.fetches.get() >= 2);
+        assertThat(get("/api/b").body()).contains("tok-2");
+        assertThat(endpoint.deadTokensSeen.get()).isZero();
+    }
+
+    @Test
+    void anEndpointDownAtStartGives502UpstreamAuthThenRecovers() throws Exception {
+        endpoint.answer = new String[] {"503", "{\"error\":\"temporarily_unavailable\"}"};
+        gateway("");
+        HttpResponse<String> refused = get("/api/a");
+        assertThat(refused.statusCode()).isEqualTo(502);
+        assertThat(refused.body()).contains("\"type\":\"upstream_auth\"").contains("answered 503");
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
+        assertThat(endpoint.apiCalls.get()).as("nothing sent without a token").isZero();
+        assertThat(auth().path("state").asText()).isIn("failing", "fetching");
+
+        endpoint.answer = null;
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/b").statusCode() == 200);
+    }
+
+    @Test
+    void anExpiredTokenIsNeverSentWhileTheEndpointIsDown() throws Exception {
+        endpoint.lifetimeSeconds = 2;
+        gateway("refresh_before: 1s");
+        assertThat(get("/api/a").statusCode()).isEqualTo(200);
+        endpoint.answer = new String[] {"500", ""};
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/b").statusCode() == 502);
+        assertThat(get("/api/c").body()).contains("upstream_auth");
+        assertThat(endpoint.deadTokensSeen.get()).as("no dead token reached the API").isZero();
+    }
+
+    @Test
+    void brokenTokenAnswersAreRefused() throws Exception {
+        gateway("");
+        assertThat(get("/api/warm").statusCode()).isEqualTo(200);
+        String[][] broken = {
+            {"200", ""},
+            {"200", "not json"},
+            {"200", "{\"token_type\":\"Bearer\",\"expires_in\":60}"},
+            {"200", "{\"access_token\":\"bad token\",\"expires_in\":60}"},
+            {"200", "{\"access_token\":\"tok-x\",\"token_type\":\"mac\",\"expires_in\":60}"},
+            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":0}"},
+            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":-5}"},
+            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":1000000000000}"},
+        };
+        for (String[] answer : broken) {
+            endpoint.revoke(endpoint.lastToken);   // the API refuses the token: the gateway must fetch
+            endpoint.answer = answer;
+            HttpResponse<String> response = get("/api/x");
+            assertThat(response.statusCode()).as("with " + answer[1]).isEqualTo(502);
+            assertThat(auth().path("last_error").asText()).as("with " + answer[1]).isNotEmpty();
+            endpoint.answer = null;
+            await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/ok").statusCode() == 200);
+        }
+    }
+
+    @Test
+    void a401CuredByANewTokenIsAnsweredAsIfNothingHappened() throws Exception {
+        gateway("");
+        assertThat(get("/api/a").body()).contains("tok-1");
+        endpoint.revoke("tok-1");
+
+        HttpResponse<String> answer = get("/api/b");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).contains("tok-2");
+        assertThat(endpoint.fetches.get()).isEqualTo(2);
+
+        endpoint.revoke("tok-2");
+        endpoint.answer = new String[] {"200", "{\"access_token\":\"tok-never-issued\",\"expires_in\":60}"};
+        assertThat(get("/api/c").statusCode()).as("a second 401 is relayed").isEqualTo(401);
+    }
+
+    @Test
+    void theSecretAndTheTokenAreInNoReport() throws Exception {
+        gateway("");
+        assertThat(get("/api/a").statusCode()).isEqualTo(200);
+        assertThat(gateway.get("/health/performance").body()).doesNotContain(TokenEndpoint.SECRET).doesNotContain("tok-");
+        assertThat(gateway.get("/metrics").body()).doesNotContain(TokenEndpoint.SECRET).doesNotContain("tok-");
+        assertThat(gateway.gateway().toString()).doesNotContain(TokenEndpoint.SECRET);
+    }
+}
