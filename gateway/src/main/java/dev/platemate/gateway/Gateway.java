@@ -2,6 +2,7 @@ package dev.platemate.gateway;
 
 import dev.platemate.gateway.admin.AdminEndpoints;
 import dev.platemate.gateway.admin.ReloadResult;
+import dev.platemate.gateway.auth.SharedTokens;
 import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.CacheSweeper;
 import dev.platemate.gateway.cache.Fills;
@@ -27,6 +28,7 @@ import dev.platemate.gateway.ratelimit.SharedBuckets;
 import dev.platemate.gateway.redis.RedisCacheStore;
 import dev.platemate.gateway.redis.RedisLink;
 import dev.platemate.gateway.redis.RedisSlots;
+import dev.platemate.gateway.redis.RedisTokens;
 import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.CircuitBreaker;
 import dev.platemate.gateway.server.GatewayServer;
@@ -115,16 +117,18 @@ public final class Gateway implements AutoCloseable {
         warnAboutEmptyHeaders(config);
         ResponseCache cache;
         SharedBuckets buckets = null;
+        SharedTokens tokens = null;
         if (config.redis().enabled()) {
             redis = RedisLink.connect(config.redis());
             slots = new RedisSlots(redis, workers.next());
             buckets = new SharedBuckets(redis);
+            tokens = new RedisTokens(redis);
             cache = ResponseCaches.tiered(config.cache(), Ticker.system(), new RedisCacheStore(redis));
         } else {
             cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
         }
         shared = new Generation.Shared(transport, workers, resolver, cache, fills, Ticker.system(), slots,
-                buckets, probe);
+                buckets, tokens, probe);
         generation = Generation.first(config, shared);
         log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
                 String.join(", ", generation.pools.keySet()));

@@ -1,5 +1,6 @@
 package dev.platemate.gateway;
 
+import dev.platemate.gateway.auth.SharedTokens;
 import dev.platemate.gateway.auth.TokenSource;
 import dev.platemate.gateway.cache.Fills;
 import dev.platemate.gateway.cache.ResponseCache;
@@ -54,7 +55,7 @@ final class Generation {
      */
     record Shared(Transport transport, EventLoopGroup workers, AddressResolverGroup<InetSocketAddress> resolver,
                   ResponseCache cache, Fills fills, Ticker ticker, SharedSlots slots, SharedBuckets buckets,
-                  Probe probe) {
+                  SharedTokens tokens, Probe probe) {
     }
 
     final GatewayConfig config;
@@ -113,7 +114,7 @@ final class Generation {
                 UpstreamConfig endpoint = tokenEndpoint(upstream, upstream.auth().get());
                 credentials.put(upstream.name(), new TokenSource(upstream.name(), upstream.auth().get(),
                         new UpstreamPool(endpoint, shared.workers(), connector(endpoint, shared)),
-                        shared.workers().next()).start());
+                        shared.workers().next(), shared.tokens()).start());
             }
             if (previous != null) {
                 changes.add("upstreams." + upstream.name());

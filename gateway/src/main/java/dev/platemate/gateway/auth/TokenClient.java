@@ -55,6 +55,11 @@ final class TokenClient {
         this.deadlineNanos = pool.config().connectTimeout().plus(pool.config().responseTimeout()).toNanos();
     }
 
+    /** The longest a request takes: the upstream's connect_timeout + response_timeout. */
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
     /** Sends the request; completes on the client's loop. */
     CompletableFuture<Answer> fetch() {
         CompletableFuture<Answer> answer = new CompletableFuture<>();

@@ -7,11 +7,10 @@ import dev.platemate.gateway.pool.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * One upstream's OAuth 2.0 token, for every request of this process: fetched at start, refreshed
  * {@code refresh_before} its expiry (by default at 80 % of its lifetime, never before half of it) by one request
  * however many wait, fetched again at once when the upstream refuses it (401), and retried with backoff (1 s
- * doubling to a minute) when the endpoint fails. A token is never handed out within {@link #MARGIN} of its expiry.
+ * doubling to a minute) when the endpoint fails. A token is never handed out within {@link Token#MARGIN} of its
+ * expiry. With {@link SharedTokens}, replicas share one token and one fetch ({@link SharedFetch}).
  * The endpoint's answer is read as a number from the wire: empty, not JSON, no {@code access_token}, one that could
  * not be a header value, another {@code token_type} than Bearer, or an {@code expires_in} outside 1 s to a year
  * are refused. Neither the secret nor the token is ever logged or shown: {@link #status()} tells only the state,
@@ -27,11 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TokenSource implements AutoCloseable {
 
-    static final Duration MARGIN = Duration.ofSeconds(1);
     static final long MAX_LIFETIME_SECONDS = 366L * 24 * 3600;
     /** When the endpoint says nothing of the lifetime: an hour, and a 401 tells if it was shorter. */
     static final long DEFAULT_LIFETIME_SECONDS = 3600;
-    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7e]{1,4096}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger log = LoggerFactory.getLogger(TokenSource.class);
 
@@ -39,14 +37,13 @@ public final class TokenSource implements AutoCloseable {
     public record Status(String state, String expiresAt, String lastError) {
     }
 
-    private record Token(String value, long expiresAtNanos, Instant expiresAt) {
-    }
-
     private final String upstream;
     private final OAuthConfig config;
     private final TokenClient client;
     private final EventLoop loop;
     private final UpstreamPool pool;
+    private final SharedTokens shared;
+    private final SharedFetch sharedFetch;
     private final AtomicReference<Token> current = new AtomicReference<>();
     private volatile String lastError = "";
     private volatile CompletableFuture<Token> fetching;
@@ -54,13 +51,19 @@ public final class TokenSource implements AutoCloseable {
     private int failures;
     private boolean closed;
 
-    /** @param pool the token endpoint's own pool (the upstream's TLS settings and egress proxy) */
-    public TokenSource(String upstream, OAuthConfig config, UpstreamPool pool, EventLoop loop) {
+    /**
+     * @param pool   the token endpoint's own pool (the upstream's TLS settings and egress proxy)
+     * @param shared the tokens replicas share, or null to fetch alone
+     */
+    public TokenSource(String upstream, OAuthConfig config, UpstreamPool pool, EventLoop loop, SharedTokens shared) {
         this.upstream = upstream;
         this.config = config;
         this.pool = pool;
         this.loop = loop;
+        this.shared = shared;
         this.client = new TokenClient(pool, loop, config);
+        this.sharedFetch = shared == null ? null : new SharedFetch(upstream, shared, loop, this::fromEndpoint,
+                client.deadlineNanos());
     }
 
     /** Fetches the first token; a failure is logged and retried, never fatal. */
@@ -75,7 +78,7 @@ public final class TokenSource implements AutoCloseable {
      */
     public CompletableFuture<String> token() {
         Token token = current.get();
-        if (usable(token)) {
+        if (token != null && token.usable()) {
             return CompletableFuture.completedFuture(token.value());
         }
         CompletableFuture<String> value = new CompletableFuture<>();
@@ -97,19 +100,18 @@ public final class TokenSource implements AutoCloseable {
         Token held = current.get();
         if (held != null && held.value().equals(token) && current.compareAndSet(held, null)) {
             lastError = "the upstream refused the token (401)";
+            if (shared != null) {
+                shared.drop(upstream, token);
+            }
         }
     }
 
     public Status status() {
         Token token = current.get();
-        String state = usable(token) ? "valid" : fetching != null ? "fetching" : lastError.isEmpty() ? "none"
+        String state = token != null && token.usable() ? "valid" : fetching != null ? "fetching" : lastError.isEmpty() ? "none"
                 : "failing";
         return new Status(state, token == null ? null : token.expiresAt().toString(),
                 lastError.isEmpty() ? null : lastError);
-    }
-
-    private static boolean usable(Token token) {
-        return token != null && System.nanoTime() < token.expiresAtNanos() - MARGIN.toNanos();
     }
 
     /** On the loop: the fetch under way, or a new one. */
@@ -120,22 +122,34 @@ public final class TokenSource implements AutoCloseable {
         CompletableFuture<Token> result = new CompletableFuture<>();
         fetching = result;
         cancelNext();
-        client.fetch().whenComplete((answer, error) -> loop.execute(() -> {
+        CompletableFuture<Token> got = sharedFetch == null ? fromEndpoint() : sharedFetch.obtain(current.get());
+        got.whenComplete((token, error) -> loop.execute(() -> {
             fetching = null;
             try {
-                Token token = error == null ? read(answer) : null;
-                if (token == null) {
-                    throw error != null ? error : new IllegalStateException(lastError);
+                if (error != null) {
+                    throw error;
                 }
                 fetched(token);
                 result.complete(token);
             } catch (Throwable cause) {
-                failed(cause.getMessage());
+                failed(cause instanceof CompletionException && cause.getCause() != null
+                        ? cause.getCause().getMessage() : cause.getMessage());
                 result.completeExceptionally(new IllegalStateException("no token for upstream " + upstream + ": "
                         + lastError));
             }
         }));
         return result;
+    }
+
+    /** A token from the endpoint itself; completes on the loop. */
+    private CompletableFuture<Token> fromEndpoint() {
+        return client.fetch().thenApply(answer -> {
+            Token token = read(answer);
+            if (token == null) {
+                throw new IllegalStateException(lastError);
+            }
+            return token;
+        });
     }
 
     /** The token in {@code answer}, or null (and {@link #lastError} says why). */
@@ -156,7 +170,7 @@ public final class TokenSource implements AutoCloseable {
             return null;
         }
         String value = json.path("access_token").asText("");
-        if (!json.path("access_token").isTextual() || !TOKEN.matcher(value).matches()) {
+        if (!json.path("access_token").isTextual() || Token.of(value, 1, 1) == null) {
             lastError = "the token endpoint's answer has no usable access_token";
             return null;
         }
@@ -171,24 +185,24 @@ public final class TokenSource implements AutoCloseable {
             lastError = "the token endpoint's expires_in is out of range (1 s to a year)";
             return null;
         }
-        long now = System.nanoTime();
-        return new Token(value, now + TimeUnit.SECONDS.toNanos(lifetime), Instant.now().plusSeconds(lifetime));
+        long nanos = TimeUnit.SECONDS.toNanos(lifetime);
+        return Token.of(value, nanos, nanos);
     }
 
     private void fetched(Token token) {
         current.set(token);
         failures = 0;
         lastError = "";
-        long lifetime = token.expiresAtNanos() - System.nanoTime();
-        long before = config.refreshBefore().map(Duration::toNanos).orElse(lifetime / 5);
-        schedule(Math.max(lifetime / 2, lifetime - before));
+        long remaining = token.remainingNanos();
+        long before = config.refreshBefore().map(Duration::toNanos).orElse(token.lifetimeNanos() / 5);
+        schedule(Math.max(remaining / 2, remaining - before));   // an adopted token has lived part of its life
         log.info("upstream {}: token fetched, valid until {}", upstream, token.expiresAt());
     }
 
     private void failed(String why) {
         lastError = why == null ? "the token request failed" : why;
         Token held = current.get();
-        if (held != null && !usable(held)) {
+        if (held != null && !held.usable()) {
             current.compareAndSet(held, null);   // an expired token is never sent
         }
         failures++;

@@ -8,7 +8,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.platemate.gateway.testing.RedisServer;
 import dev.platemate.gateway.testing.TestGateway;
+import dev.platemate.gateway.testing.TestTunnelProxy;
 import dev.platemate.gateway.testing.TokenEndpoint;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -36,6 +38,8 @@ class ManagedTokenTest {
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     private TokenEndpoint endpoint;
     private TestGateway gateway;
+    private final List<TestGateway> replicas = new ArrayList<>();
+    private RedisServer redis;
 
     @BeforeEach
     void start() throws Exception {
@@ -50,7 +54,13 @@ class ManagedTokenTest {
             if (gateway != null) {
                 gateway.close();
             }
+            for (TestGateway replica : replicas) {
+                replica.close();
+            }
             endpoint.close();
+            if (redis != null) {
+                redis.close();
+            }
         } finally {
             root.detachAppender(logged);
         }
@@ -61,13 +71,24 @@ class ManagedTokenTest {
     }
 
     private TestGateway gateway(String authExtra) throws Exception {
-        gateway = TestGateway.start("""
+        return gateway(authExtra, "");
+    }
+
+    private TestGateway gateway(String authExtra, String upstreamExtra) throws Exception {
+        gateway = TestGateway.start(yaml(authExtra, upstreamExtra, ""),
+                Map.of("FOOD_CLIENT_ID", TokenEndpoint.CLIENT_ID, "FOOD_CLIENT_SECRET", TokenEndpoint.SECRET));
+        return gateway;
+    }
+
+    private String yaml(String authExtra, String upstreamExtra, String top) {
+        return """
                 server:
                   listen: 127.0.0.1:0
                 upstreams:
                   food:
                     url: %s
                     retries: 0
+                %s
                     auth:
                       oauth2_client_credentials:
                         token_url: %s/connect/token
@@ -79,12 +100,16 @@ class ManagedTokenTest {
                   - path: /food/
                     upstream: food
                     strip_prefix: true
-                """.formatted(endpoint.url(), endpoint.url(), authExtra.indent(8).stripTrailing()),
-                Map.of("FOOD_CLIENT_ID", TokenEndpoint.CLIENT_ID, "FOOD_CLIENT_SECRET", TokenEndpoint.SECRET));
-        return gateway;
+                %s
+                """.formatted(endpoint.url(), upstreamExtra.indent(4).stripTrailing(), endpoint.url(),
+                        authExtra.indent(8).stripTrailing(), top);
     }
 
     private CompletableFuture<HttpResponse<String>> send(String path) {
+        return send(gateway, path);
+    }
+
+    private static CompletableFuture<HttpResponse<String>> send(TestGateway gateway, String path) {
         return gateway.client().sendAsync(HttpRequest.newBuilder(gateway.uri("/food" + path))
                 .header("Authorization", "Bearer the-clients-own").timeout(Duration.ofSeconds(20)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -194,6 +219,44 @@ class ManagedTokenTest {
         endpoint.revoke("tok-2");
         endpoint.answer = new String[] {"200", "{\"access_token\":\"tok-never-issued\",\"expires_in\":60}"};
         assertThat(get("/api/c").statusCode()).as("a second 401 is relayed").isEqualTo(401);
+    }
+
+    @Test
+    void theTokenRequestGoesThroughTheUpstreamsEgressProxy() throws Exception {
+        try (TestTunnelProxy proxy = new TestTunnelProxy(TestTunnelProxy.Kind.HTTP)) {
+            gateway("", "egress_proxy: " + proxy.url());
+            assertThat(get("/api/a").statusCode()).isEqualTo(200);
+            String endpointAddress = endpoint.url().substring("http://".length());
+            assertThat(proxy.tunnels).as("the token request, then the API's").containsExactly(endpointAddress,
+                    endpointAddress);
+        }
+    }
+
+    @Test
+    void twoReplicasShareOneTokenAndOneFetchThroughRedis() throws Exception {
+        redis = RedisServer.start();
+        endpoint.delayMillis = 300;
+        String yaml = yaml("", "", "redis: {url: \"" + redis.url() + "\"}");
+        Map<String, String> environment = Map.of("FOOD_CLIENT_ID", TokenEndpoint.CLIENT_ID,
+                "FOOD_CLIENT_SECRET", TokenEndpoint.SECRET);
+        replicas.add(TestGateway.start(yaml, environment));
+        replicas.add(TestGateway.start(yaml, environment));
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            answers.add(send(replicas.get(i % 2), "/api/q" + i));
+        }
+        for (CompletableFuture<HttpResponse<String>> answer : answers) {
+            HttpResponse<String> response = answer.get(30, TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).contains("tok-1");
+        }
+        assertThat(endpoint.fetches.get()).as("one fetch for both replicas").isEqualTo(1);
+
+        endpoint.revoke("tok-1");
+        assertThat(send(replicas.get(0), "/api/after").get(30, TimeUnit.SECONDS).body()).contains("tok-2");
+        assertThat(send(replicas.get(1), "/api/other").get(30, TimeUnit.SECONDS).body())
+                .as("the other replica's 401 finds the new token shared").contains("tok-2");
+        assertThat(endpoint.fetches.get()).isEqualTo(2);
     }
 
     @Test

@@ -1,0 +1,30 @@
+package dev.platemate.gateway.auth;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Upstream tokens that replicas share (Redis), so that one fetch serves them all and the token endpoint's rate
+ * limits and address allow-list see one client: the token with what is left of its life, and a lock, which
+ * expires, held by the replica that fetches. Never blocks; a failure means the replica goes on alone.
+ */
+public interface SharedTokens {
+
+    /** A shared token, {@code remainingMillis} from its expiry, of a {@code lifetimeMillis} life. */
+    record Shared(String token, long remainingMillis, long lifetimeMillis) {
+    }
+
+    /** The token replicas share for {@code upstream}, or null. */
+    CompletableFuture<Shared> read(String upstream);
+
+    /** Takes the fetch lock for {@code millis}. @return whether this replica holds it now */
+    CompletableFuture<Boolean> lock(String upstream, long millis);
+
+    /** Shares {@code token} (for what is left of its life) and gives the lock back. */
+    CompletableFuture<Void> write(String upstream, String token, long remainingMillis, long lifetimeMillis);
+
+    /** Gives the lock back, if this replica holds it. */
+    void unlock(String upstream);
+
+    /** The upstream refused {@code token}: it is shared no more (if it still is the one shared). */
+    void drop(String upstream, String token);
+}

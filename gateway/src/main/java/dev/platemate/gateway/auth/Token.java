@@ -1,0 +1,41 @@
+package dev.platemate.gateway.auth;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** A bearer token and its life on this process's clock. Never printed: {@link #toString()} tells only the expiry. */
+record Token(String value, long expiresAtNanos, long lifetimeNanos, Instant expiresAt) {
+
+    /** A token is not handed out this close to its expiry. */
+    static final Duration MARGIN = Duration.ofSeconds(1);
+    /** What may go into an Authorization header: visible ASCII, no spaces, at most 4 KiB. */
+    private static final Pattern VALUE = Pattern.compile("[\\x21-\\x7e]{1,4096}");
+
+    /** {@code value}, with {@code remainingNanos} left of a {@code lifetimeNanos} life; null if it could not be sent. */
+    static Token of(String value, long remainingNanos, long lifetimeNanos) {
+        if (value == null || !VALUE.matcher(value).matches() || remainingNanos <= 0) {
+            return null;
+        }
+        return new Token(value, System.nanoTime() + remainingNanos, Math.max(remainingNanos, lifetimeNanos),
+                Instant.now().plusNanos(remainingNanos));
+    }
+
+    boolean usable() {
+        return remainingNanos() > MARGIN.toNanos();
+    }
+
+    long remainingNanos() {
+        return expiresAtNanos - System.nanoTime();
+    }
+
+    long remainingMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(remainingNanos());
+    }
+
+    @Override
+    public String toString() {
+        return "Token[expires " + expiresAt + "]";
+    }
+}
