@@ -9,12 +9,14 @@ import java.util.function.Supplier;
  * Getting a token when replicas share one ({@link SharedTokens}): the shared token if it is better than the one
  * held (any, when none is usable; one that lives a second longer, for a refresh); else the replica that takes the
  * lock fetches it from the endpoint and shares it, and the others look for it every {@link #POLL_MILLIS} until it
- * comes or their wait (the token request's own bound) ends. When the store cannot be reached for as long (not
- * connected yet, or down) the replica fetches alone. Continues on the token source's event loop.
+ * comes or their wait (the token request's own bound) ends. When the store does not answer for
+ * {@link #STORE_WAIT_NANOS} (not connected yet, or down) the replica fetches alone. Continues on the token source's event loop.
  */
 final class SharedFetch {
 
     static final long POLL_MILLIS = 100;
+    /** How long the store is waited for when it does not answer (not connected yet) before fetching alone. */
+    static final long STORE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final String upstream;
     private final SharedTokens shared;
@@ -35,7 +37,7 @@ final class SharedFetch {
     /** A token better than {@code held} (which may be null), from the store or the endpoint. */
     CompletableFuture<Token> obtain(Token held) {
         CompletableFuture<Token> result = new CompletableFuture<>();
-        attempt(result, held, System.nanoTime() + waitNanos);
+        attempt(result, held, System.nanoTime() + Math.min(waitNanos, STORE_WAIT_NANOS));
         return result;
     }
 

@@ -5,6 +5,7 @@ import dev.platemate.gateway.stub.StubControls;
 import dev.platemate.gateway.stub.StubUpstream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,19 @@ final class StubUpstreamCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     String fail;
 
+    @Option(names = "--oauth-client-id", defaultValue = "${env:STUB_OAUTH_CLIENT_ID:-}",
+            description = "with --oauth-client-secret: POST /connect/token issues Bearer tokens to this client, and "
+                    + "the food search wants one (default: $STUB_OAUTH_CLIENT_ID, else none)")
+    String oauthClientId;
+
+    @Option(names = "--oauth-client-secret", defaultValue = "${env:STUB_OAUTH_CLIENT_SECRET:-}",
+            description = "the client's secret (default: $STUB_OAUTH_CLIENT_SECRET)")
+    String oauthClientSecret;
+
+    @Option(names = "--token-lifetime", defaultValue = "24h", converter = DurationConverter.class,
+            description = "how long its tokens live (default: ${DEFAULT-VALUE})")
+    Duration tokenLifetime;
+
     @Option(names = "--food-latency", defaultValue = "20ms", converter = DurationConverter.class,
             description = "time a food search takes (default: ${DEFAULT-VALUE})")
     Duration foodLatency;
@@ -58,7 +72,9 @@ final class StubUpstreamCommand implements Callable<Integer> {
                 new CommandLine.ParameterException(new CommandLine(this), "--fail: '" + fail
                         + "' (expected: none, refuse, 5xx or stall)"));
         StubUpstream stub = new StubUpstream(new StubUpstream.Settings(aiLatency, aiMaxConcurrent, foodLatency,
-                tokensPerMinute, failure), Transport.detect());
+                tokensPerMinute, failure, new StubUpstream.OAuthClient(
+                Objects.toString(oauthClientId, ""), Objects.toString(oauthClientSecret, ""), tokenLifetime)),
+                Transport.detect());
         StopOnShutdown stopped = new StopOnShutdown("stub-shutdown", stub::close);
         InetSocketAddress[] bound = stub.start(host, port, plainPort);
         log.info("Stub upstream listening on https://{}:{}{} (chat completions take {}, 429 above {} at once)",

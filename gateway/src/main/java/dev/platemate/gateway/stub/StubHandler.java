@@ -49,8 +49,10 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final LongAdder served;
     private final LongAdder aiServed;
     private final TokensPerMinute tokens;
+    private final StubOAuth oauth;
 
-    StubHandler(StubUpstream.Settings settings, StubControls controls, Counts counts, TokensPerMinute tokens) {
+    StubHandler(StubUpstream.Settings settings, StubControls controls, Counts counts, TokensPerMinute tokens,
+                StubOAuth oauth) {
         this.settings = settings;
         this.controls = controls;
         this.aiActive = counts.aiActive();
@@ -58,6 +60,7 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.served = counts.served();
         this.aiServed = counts.aiServed();
         this.tokens = tokens;
+        this.oauth = oauth;
     }
 
     @Override
@@ -72,7 +75,17 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             case "/stub/limit", "/stub/fail" -> control(ctx, request, uri, keepAlive);
             case "/stub" -> send(ctx, json(HttpResponseStatus.OK, state()), keepAlive);
+            case "/connect/token" -> {
+                String issued = oauth.issue(request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                        request.content().toString(StandardCharsets.UTF_8));
+                send(ctx, issued == null ? json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":\"invalid_client\"}")
+                        : json(HttpResponseStatus.OK, issued), keepAlive);
+            }
             case "/food/search" -> {
+                if (!oauth.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+                    send(ctx, json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":\"invalid_token\"}"), keepAlive);
+                    return;
+                }
                 String query = uri.parameters().getOrDefault("q", List.of("apple")).get(0);
                 ctx.executor().schedule(() -> send(ctx, json(HttpResponseStatus.OK, food(query)), keepAlive),
                         settings.foodLatency().toNanos(), TimeUnit.NANOSECONDS);

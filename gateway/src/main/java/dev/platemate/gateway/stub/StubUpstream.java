@@ -36,7 +36,12 @@ public final class StubUpstream implements AutoCloseable {
      *                        (with its {@code x-ratelimit-*} headers); 0 for no such limit
      */
     public record Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute,
-                           StubControls.Failure failure) {
+                           StubControls.Failure failure, OAuthClient oauth) {
+
+        public Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute,
+                        StubControls.Failure failure) {
+            this(aiLatency, aiMaxConcurrent, foodLatency, tokensPerMinute, failure, OAuthClient.NONE);
+        }
 
         public Settings(Duration aiLatency, int aiMaxConcurrent, Duration foodLatency, long tokensPerMinute) {
             this(aiLatency, aiMaxConcurrent, foodLatency, tokensPerMinute, StubControls.Failure.NONE);
@@ -47,7 +52,18 @@ public final class StubUpstream implements AutoCloseable {
         }
     }
 
+    /** The client its token endpoint knows, and how long its tokens live; empty: the food API wants none. */
+    public record OAuthClient(String id, String secret, Duration tokenLifetime) {
+        public static final OAuthClient NONE = new OAuthClient("", "", Duration.ofHours(24));
+
+        @Override
+        public String toString() {
+            return "OAuthClient[" + (id.isEmpty() ? "none" : id) + "]";
+        }
+    }
+
     private final Settings settings;
+    private final StubOAuth oauth;
     private final Transport transport;
     private final AtomicInteger aiActive = new AtomicInteger();
     private final LongAdder aiRejected = new LongAdder();
@@ -62,6 +78,7 @@ public final class StubUpstream implements AutoCloseable {
         this.transport = transport;
         this.tokens = new TokensPerMinute(settings.tokensPerMinute(), System::nanoTime);
         this.controls = new StubControls(settings.aiMaxConcurrent(), settings.failure());
+        this.oauth = new StubOAuth(settings.oauth().id(), settings.oauth().secret(), settings.oauth().tokenLifetime());
     }
 
     /** The PEM certificate the HTTPS listener presents, for clients that should trust it. */
@@ -98,7 +115,7 @@ public final class StubUpstream implements AutoCloseable {
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20),
                                 new StubHandler(settings, controls, new StubHandler.Counts(aiActive, aiRejected, served, aiServed),
-                                        tokens));
+                                        tokens, oauth));
                     }
                 }).bind(host, port).sync().channel();
         return (InetSocketAddress) channel.localAddress();

@@ -223,6 +223,46 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void oauthClientCredentialsAreParsedOnlyWithAClientAndTheirMistakesNamed() throws Exception {
+        String yaml = """
+                upstreams:
+                  food:
+                    url: https://platform.fatsecret.com
+                    auth:
+                      oauth2_client_credentials:
+                        token_url: https://oauth.fatsecret.com:8443/connect/token?x=1
+                        client_id: ${ID:-}
+                        client_secret: ${SECRET:-}
+                        scope: basic
+                        refresh_before: 10m
+                routes:
+                  - {path: /food/, upstream: food}
+                """;
+        OAuthConfig auth = parse(yaml, Map.of("ID", "me", "SECRET", "hush")).upstreams().get("food").auth()
+                .orElseThrow();
+        assertThat(auth.authority()).isEqualTo("oauth.fatsecret.com:8443");
+        assertThat(auth.target()).isEqualTo("/connect/token?x=1");
+        assertThat(auth.scope()).isEqualTo("basic");
+        assertThat(auth.refreshBefore()).contains(Duration.ofMinutes(10));
+        assertThat(auth.toString()).doesNotContain("hush");
+        assertThat(parse(yaml, Map.of()).upstreams().get("food").auth()).as("no client: no auth").isEmpty();
+
+        assertThat(errors("""
+                upstreams:
+                  food:
+                    url: https://platform.fatsecret.com
+                    headers: {Authorization: "Bearer x"}
+                    auth:
+                      oauth2_client_credentials: {token_url: "ftp://x", client_id: a, client_secret: b, grant: c}
+                routes:
+                  - {path: /food/, upstream: food}
+                """).errors())
+                .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth:"))
+                .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.token_url: 'ftp://x'"))
+                .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.grant: unknown key"));
+    }
+
+    @Test
     void environmentReferencesAreReplaced() throws Exception {
         GatewayConfig config = parse("""
                 server:

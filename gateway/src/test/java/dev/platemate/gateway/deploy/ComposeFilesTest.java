@@ -9,6 +9,7 @@ import dev.platemate.gateway.config.ConfigLoader;
 import dev.platemate.gateway.config.GatewayConfig;
 import dev.platemate.gateway.config.UpstreamConfig;
 import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.stub.StubControls;
 import dev.platemate.gateway.stub.StubUpstream;
 import dev.platemate.gateway.testing.TestGateway;
 import java.net.URI;
@@ -120,19 +121,31 @@ class ComposeFilesTest {
                 .containsExactlyInAnyOrder("gateway-a:" + gatewayPort, "gateway-b:" + gatewayPort);
     }
 
+    /** A service's environment as compose gives it with nothing set outside: each {@code ${VAR:-default}}'s default. */
+    private Map<String, String> environment(String service) throws Exception {
+        Map<String, String> environment = new java.util.HashMap<>();
+        compose().get("services").get(service).get("environment").fields().forEachRemaining(entry ->
+                environment.put(entry.getKey(), entry.getValue().asText().replaceAll("^\\$\\{[A-Z_]+:-(.*)}$", "$1")));
+        return environment;
+    }
+
     @Test
     void theComposeConfigServesThroughTheStubWhenRunLocally() throws Exception {
+        Map<String, String> stubEnvironment = environment("stub-upstream");
+        StubUpstream.OAuthClient client = new StubUpstream.OAuthClient(stubEnvironment.get("STUB_OAUTH_CLIENT_ID"),
+                stubEnvironment.get("STUB_OAUTH_CLIENT_SECRET"), Duration.ofHours(1));
+        assertThat(client.id()).as("the stand-in has a client for the food API's tokens").isNotEmpty();
         try (StubUpstream stub = new StubUpstream(new StubUpstream.Settings(Duration.ofMillis(20), 5,
-                Duration.ZERO), Transport.detect())) {
+                Duration.ZERO, 0, StubControls.Failure.NONE, client), Transport.detect())) {
             int port = stub.start("127.0.0.1", 0, -1)[0].getPort();
             // the service names resolve only inside compose; the stub's certificate also names 127.0.0.1
             String yaml = Files.readString(ROOT.resolve("config/compose.yml"))
                     .replace("stub-upstream:9443", "127.0.0.1:" + port).replace("0.0.0.0:8080", "127.0.0.1:0");
-            try (TestGateway gateway = TestGateway.start(yaml, Map.of(), ROOT.resolve("config"))) {
+            try (TestGateway gateway = TestGateway.start(yaml, environment("gateway-a"), ROOT.resolve("config"))) {
                 HttpResponse<String> food = gateway.get("/fatsecret/food/search?q=pear");
                 HttpResponse<String> chat = gateway.post("/openai/v1/chat/completions", "{\"model\":\"m\"}");
 
-                assertThat(food.statusCode()).isEqualTo(200);
+                assertThat(food.statusCode()).as("the food API's token fetched from the stand-in").isEqualTo(200);
                 assertThat(food.body()).contains("pear 1");
                 assertThat(food.headers().firstValue("x-cache")).contains("MISS");
                 assertThat(chat.statusCode()).isEqualTo(200);
