@@ -130,6 +130,7 @@ public final class Gateway implements AutoCloseable {
         shared = new Generation.Shared(transport, workers, resolver, cache, fills, Ticker.system(), slots,
                 buckets, tokens, probe);
         generation = Generation.first(config, shared);
+        generation.newCredentialsSince(null).forEach(TokenSource::start);
         log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
                 String.join(", ", generation.pools.keySet()));
         startSweeperIfCached(config);
@@ -184,6 +185,7 @@ public final class Gateway implements AutoCloseable {
         generation = built;
         dispatcher.swap(built.routes());
         startSweeperIfCached(next);
+        built.newCredentialsSince(previous).forEach(TokenSource::start);   // a refused reload starts none
         built.retiredCredentialsFrom(previous).forEach(TokenSource::close);
         List<UpstreamPool> unused = built.retiredFrom(previous);
         unused.forEach(UpstreamPool::retire);

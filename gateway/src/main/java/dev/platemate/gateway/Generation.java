@@ -114,7 +114,7 @@ final class Generation {
                 UpstreamConfig endpoint = tokenEndpoint(upstream, upstream.auth().get());
                 credentials.put(upstream.name(), new TokenSource(upstream.name(), upstream.auth().get(),
                         new UpstreamPool(endpoint, shared.workers(), connector(endpoint, shared)),
-                        shared.workers().next(), shared.tokens()).start());
+                        shared.workers().next(), shared.tokens()));   // started once this generation is taken
             }
             if (previous != null) {
                 changes.add("upstreams." + upstream.name());
@@ -176,6 +176,12 @@ final class Generation {
                 upstream.connectTimeout(), upstream.responseTimeout(), upstream.idleTimeout(), Map.of(),
                 upstream.tls(), upstream.egressProxy(), upstream.pool(), Optional.empty(), Optional.empty(),
                 upstream.circuitBreaker(), 0, Optional.empty());
+    }
+
+    /** The managed tokens this generation made (not taken over from {@code previous}, which may be null). */
+    List<TokenSource> newCredentialsSince(Generation previous) {
+        return credentials.entrySet().stream().filter(entry -> previous == null
+                || previous.credentials.get(entry.getKey()) != entry.getValue()).map(Map.Entry::getValue).toList();
     }
 
     /** The managed tokens of {@code previous} this generation no longer uses. */

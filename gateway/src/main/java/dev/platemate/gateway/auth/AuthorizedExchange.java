@@ -13,16 +13,19 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A request to an upstream whose token the gateway manages, in front of the exchange that sends it (a stage): the
  * body is held whole, a valid token is had ({@link TokenSource#token()}: at once, or after the fetch under way),
- * and the request goes with {@code Authorization: Bearer <token>}, replacing what the client sent. When the upstream
- * answers 401 to it and nothing reached the client, that answer is dropped, the token too, and the request goes
- * once more with a fresh token; a second 401 is relayed. No token to be had: 502 {@code upstream_auth} with
- * Retry-After. Event-loop only.
+ * and the request goes with {@code Authorization: Bearer <token>}, replacing what the client sent. The token must
+ * outlive what the request may wait before it is sent (its queue, its bucket, its retries). When the upstream
+ * answers 401 to it and nothing reached the client, that answer is dropped, the token too (unless it is a fresh
+ * one: then the 401 is the client's), and the request goes once more with a new token; a second 401 is relayed.
+ * No token to be had: 502 {@code upstream_auth} with the Retry-After of the next try. Event-loop only.
  */
 public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
 
@@ -34,6 +37,7 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     private final ClientSide client;
     private final HttpRequest request;
     private final TokenSource tokens;
+    private final long sendWithinNanos;
     private final Opener opener;
     private final HeldBody body = new HeldBody();
     private Exchange current;
@@ -41,10 +45,13 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     private boolean resent;
     private boolean over;
 
-    public AuthorizedExchange(ClientSide client, HttpRequest request, TokenSource tokens, Opener opener) {
+    /** @param sendWithinNanos the longest the request may wait, once it has its token, before it is sent */
+    public AuthorizedExchange(ClientSide client, HttpRequest request, TokenSource tokens, long sendWithinNanos,
+                              Opener opener) {
         this.client = client;
         this.request = request;
         this.tokens = tokens;
+        this.sendWithinNanos = sendWithinNanos;
         this.opener = opener;
     }
 
@@ -60,7 +67,7 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     }
 
     private void withToken() {
-        CompletableFuture<String> token = tokens.token();
+        CompletableFuture<String> token = tokens.token(sendWithinNanos);
         if (token.isDone()) {
             send(token);
         } else {
@@ -75,9 +82,12 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
         if (token.isCompletedExceptionally()) {
             over = true;
             body.release();
-            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, token.handle((value, error) ->
-                    error.getCause() == null ? error.getMessage() : error.getCause().getMessage()).join());
-            refused.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+            Throwable error = token.handle((value, failure) -> failure instanceof CompletionException
+                    && failure.getCause() != null ? failure.getCause() : failure).join();
+            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, error instanceof NoToken
+                    ? error.getMessage() : "no token for this upstream");
+            refused.headers().set(HttpHeaderNames.RETRY_AFTER, error instanceof NoToken none
+                    ? none.retryAfterSeconds() : 1);
             client.respond(refused, true);
             return;
         }
@@ -85,7 +95,7 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
         HttpRequest copy = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 request.headers().copy());
         copy.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + sent);
-        AttemptSide.Screen screen = resent ? head -> null : AuthorizedExchange::refusesToken;
+        AttemptSide.Screen screen = resent ? head -> null : this::refusesToken;
         List<HttpContent> parts = resent ? List.copyOf(body.parts()) : body.copies();
         if (resent) {
             body.parts().clear();   // its last use: the parts themselves go
@@ -94,9 +104,10 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
                 parts);
     }
 
-    /** The upstream's own 401: the token it was sent is no good. */
-    private static String refusesToken(io.netty.handler.codec.http.HttpResponse head) {
-        return head.status().code() == 401 && !(head instanceof ErrorResponse) ? "401" : null;
+    /** The upstream's own 401: the token it was sent is dropped, and the request goes again (if it was). */
+    private String refusesToken(HttpResponse head) {
+        boolean refused = head.status().code() == 401 && !(head instanceof ErrorResponse);
+        return refused && tokens.rejected(sent) ? "401" : null;
     }
 
     @Override
@@ -106,7 +117,6 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
 
     @Override
     public void declined(String reason) {
-        tokens.rejected(sent);
         resent = true;
         current = null;
         client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned

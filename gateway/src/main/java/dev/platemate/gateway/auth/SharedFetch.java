@@ -1,102 +1,104 @@
 package dev.platemate.gateway.auth;
 
 import io.netty.channel.EventLoop;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Getting a token when replicas share one ({@link SharedTokens}): the shared token if it is better than the one
- * held (any, when none is usable; one that lives a second longer, for a refresh); else the replica that takes the
- * lock fetches it from the endpoint and shares it, and the others look for it every {@link #POLL_MILLIS} until it
- * comes or their wait (the token request's own bound) ends. When the store does not answer for
- * {@link #STORE_WAIT_NANOS} (not connected yet, or down) the replica fetches alone. Continues on the token source's event loop.
+ * held (any, when none is usable; one that lives a second longer, for a refresh) and not the one just refused;
+ * else whoever takes the lock fetches it from the endpoint and shares it. The others look again every
+ * {@link #POLL_MILLIS}, for the token or for the lock (its holder may have failed), until their wait (the token
+ * request's own bound) ends. When the store does not answer for {@link #STORE_WAIT_NANOS} (not connected yet, or
+ * down) the replica fetches alone. Continues on the token source's event loop.
  */
 final class SharedFetch {
 
     static final long POLL_MILLIS = 100;
-    /** How long the store is waited for when it does not answer (not connected yet) before fetching alone. */
     static final long STORE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-    private final String upstream;
+    private final String key;
+    private final String owner = UUID.randomUUID().toString();
     private final SharedTokens shared;
     private final EventLoop loop;
     private final Supplier<CompletableFuture<Token>> endpoint;
     private final long waitNanos;
 
     /** @param waitNanos how long a fetch may take: the lock lasts a second more, the others wait as long */
-    SharedFetch(String upstream, SharedTokens shared, EventLoop loop, Supplier<CompletableFuture<Token>> endpoint,
+    SharedFetch(String key, SharedTokens shared, EventLoop loop, Supplier<CompletableFuture<Token>> endpoint,
                 long waitNanos) {
-        this.upstream = upstream;
+        this.key = key;
         this.shared = shared;
         this.loop = loop;
         this.endpoint = endpoint;
         this.waitNanos = waitNanos;
     }
 
-    /** A token better than {@code held} (which may be null), from the store or the endpoint. */
-    CompletableFuture<Token> obtain(Token held) {
-        CompletableFuture<Token> result = new CompletableFuture<>();
-        attempt(result, held, System.nanoTime() + Math.min(waitNanos, STORE_WAIT_NANOS));
-        return result;
+    /** One try at a token: when it started, and what it is to beat. */
+    private record Try(CompletableFuture<Token> result, Token held, String refused, long deadline,
+                       long storeDeadline) {
     }
 
-    private void attempt(CompletableFuture<Token> result, Token held, long storeDeadline) {
-        shared.read(upstream).whenComplete((found, error) -> onLoop(result, () -> {
-            Token adopted = better(found, held);
+    /** A token better than {@code held} (which may be null) and other than {@code refused}. */
+    CompletableFuture<Token> obtain(Token held, String refused) {
+        long now = System.nanoTime();
+        Try attempt = new Try(new CompletableFuture<>(), held, refused, now + waitNanos,
+                now + Math.min(waitNanos, STORE_WAIT_NANOS));
+        look(attempt);
+        return attempt.result();
+    }
+
+    private void look(Try attempt) {
+        shared.read(key).whenComplete((found, error) -> onLoop(attempt, () -> {
+            Token adopted = better(found, attempt);
             if (adopted != null) {
-                result.complete(adopted);
-            } else if (error != null && System.nanoTime() < storeDeadline) {   // not connected yet, or a blip
-                loop.schedule(() -> attempt(result, held, storeDeadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
+                attempt.result().complete(adopted);
+            } else if (error != null && System.nanoTime() < attempt.storeDeadline()) {
+                later(attempt);   // not connected yet, or a blip
             } else if (error != null) {
-                fetch(result, false);   // the store is down: alone, as without it
+                fetch(attempt, false);   // the store is down: alone, as without it
             } else {
                 long lockMillis = TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1000;
-                shared.lock(upstream, lockMillis).whenComplete((locked, lockError) -> onLoop(result, () -> {
+                shared.lock(key, owner, lockMillis).whenComplete((locked, lockError) -> onLoop(attempt, () -> {
                     if (lockError != null || Boolean.TRUE.equals(locked)) {
-                        fetch(result, lockError == null);
+                        fetch(attempt, true);   // after an error it may hold it: writing frees only its own
+                    } else if (System.nanoTime() >= attempt.deadline()) {
+                        attempt.result().completeExceptionally(new NoToken(
+                                "another replica's token request did not finish in time", 1));
                     } else {
-                        waitForOther(result, held, System.nanoTime() + waitNanos);
+                        later(attempt);
                     }
                 }));
             }
         }));
     }
 
-    private void fetch(CompletableFuture<Token> result, boolean share) {
-        endpoint.get().whenComplete((token, error) -> onLoop(result, () -> {
+    private void later(Try attempt) {
+        loop.schedule(() -> look(attempt), POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void fetch(Try attempt, boolean share) {
+        endpoint.get().whenComplete((token, error) -> onLoop(attempt, () -> {
             if (error != null) {
                 if (share) {
-                    shared.unlock(upstream);
+                    shared.unlock(key, owner);
                 }
-                result.completeExceptionally(error);
+                attempt.result().completeExceptionally(error);
                 return;
             }
             if (share) {
-                shared.write(upstream, token.value(), token.remainingMillis(),
+                shared.write(key, owner, token.value(), token.remainingMillis(),
                         TimeUnit.NANOSECONDS.toMillis(token.lifetimeNanos()));
             }
-            result.complete(token);
+            attempt.result().complete(token);
         }));
     }
 
-    private void waitForOther(CompletableFuture<Token> result, Token held, long deadline) {
-        loop.schedule(() -> shared.read(upstream).whenComplete((found, error) -> onLoop(result, () -> {
-            Token adopted = better(found, held);
-            if (adopted != null) {
-                result.complete(adopted);
-            } else if (System.nanoTime() >= deadline) {
-                result.completeExceptionally(new IllegalStateException(
-                        "another replica's token request did not finish in time"));
-            } else {
-                waitForOther(result, held, deadline);
-            }
-        })), POLL_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    /** The shared token, when it is worth taking over {@code held}; else null. */
-    private static Token better(SharedTokens.Shared found, Token held) {
-        if (found == null) {
+    /** The shared token, when it is worth taking over what the try holds; else null. */
+    private static Token better(SharedTokens.Shared found, Try attempt) {
+        if (found == null || found.token().equals(attempt.refused())) {
             return null;
         }
         Token token = Token.of(found.token(), TimeUnit.MILLISECONDS.toNanos(found.remainingMillis()),
@@ -104,18 +106,19 @@ final class SharedFetch {
         if (token == null || !token.usable()) {
             return null;
         }
+        Token held = attempt.held();
         boolean newer = held == null || !held.usable()
                 || token.remainingNanos() > held.remainingNanos() + TimeUnit.SECONDS.toNanos(1);
         return newer ? token : null;
     }
 
-    /** Runs {@code step} on the loop; if it throws, the result fails rather than the loop swallowing it. */
-    private void onLoop(CompletableFuture<Token> result, Runnable step) {
+    /** Runs {@code step} on the loop; if it throws, the try fails rather than the loop swallowing it. */
+    private void onLoop(Try attempt, Runnable step) {
         loop.execute(() -> {
             try {
                 step.run();
             } catch (Throwable cause) {
-                result.completeExceptionally(cause);
+                attempt.result().completeExceptionally(cause);
             }
         });
     }

@@ -13,18 +13,18 @@ public interface SharedTokens {
     record Shared(String token, long remainingMillis, long lifetimeMillis) {
     }
 
-    /** The token replicas share for {@code upstream}, or null. */
-    CompletableFuture<Shared> read(String upstream);
+    /** The token replicas share under {@code key} (an upstream and its client), or null. */
+    CompletableFuture<Shared> read(String key);
 
-    /** Takes the fetch lock for {@code millis}. @return whether this replica holds it now */
-    CompletableFuture<Boolean> lock(String upstream, long millis);
+    /** Takes the fetch lock for {@code millis}, as {@code owner}. @return whether {@code owner} holds it now */
+    CompletableFuture<Boolean> lock(String key, String owner, long millis);
 
-    /** Shares {@code token} (for what is left of its life) and gives the lock back. */
-    CompletableFuture<Void> write(String upstream, String token, long remainingMillis, long lifetimeMillis);
+    /** Shares {@code token} (for what is left of its life) and gives the lock back if {@code owner} holds it. */
+    CompletableFuture<Void> write(String key, String owner, String token, long remainingMillis, long lifetimeMillis);
 
-    /** Gives the lock back, if this replica holds it. */
-    void unlock(String upstream);
+    /** Gives the lock back, if {@code owner} holds it. */
+    void unlock(String key, String owner);
 
     /** The upstream refused {@code token}: it is shared no more (if it still is the one shared). */
-    void drop(String upstream, String token);
+    void drop(String key, String token);
 }

@@ -23,7 +23,17 @@ record Token(String value, long expiresAtNanos, long lifetimeNanos, Instant expi
     }
 
     boolean usable() {
-        return remainingNanos() > MARGIN.toNanos();
+        return usableFor(0);
+    }
+
+    /** Whether it still lives {@code nanos} from now, and the margin beyond. */
+    boolean usableFor(long nanos) {
+        return remainingNanos() > nanos + MARGIN.toNanos();
+    }
+
+    /** How long it has lived, as its issuer counts (an adopted token has lived part of its life elsewhere). */
+    long ageNanos() {
+        return lifetimeNanos - remainingNanos();
     }
 
     long remainingNanos() {

@@ -1,12 +1,14 @@
 package dev.platemate.gateway.auth;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.config.OAuthConfig;
 import dev.platemate.gateway.pool.UpstreamPool;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -15,22 +17,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One upstream's OAuth 2.0 token, for every request of this process: fetched at start, refreshed
+ * One upstream's OAuth 2.0 token, for every request of this process: fetched once started, refreshed
  * {@code refresh_before} its expiry (by default at 80 % of its lifetime, never before half of it) by one request
- * however many wait, fetched again at once when the upstream refuses it (401), and retried with backoff (1 s
- * doubling to a minute) when the endpoint fails. A token is never handed out within {@link Token#MARGIN} of its
- * expiry. With {@link SharedTokens}, replicas share one token and one fetch ({@link SharedFetch}).
- * The endpoint's answer is read as a number from the wire: empty, not JSON, no {@code access_token}, one that could
- * not be a header value, another {@code token_type} than Bearer, or an {@code expires_in} outside 1 s to a year
- * are refused. Neither the secret nor the token is ever logged or shown: {@link #status()} tells only the state,
- * the expiry and the last error. Its state changes on its own event loop; {@link #token()} may be called anywhere.
+ * however many wait, and retried with backoff (1 s doubling to a minute) when the endpoint fails; while a retry is
+ * due, requests without a token are refused at once (with the time to it), so a failing endpoint sees one request
+ * per backoff, not one per client. A token goes out only if it outlives the request's own waits before it is sent,
+ * by {@link Token#MARGIN}. The upstream's 401 drops a token at least {@link #MIN_AGE_TO_DROP} old (a younger one
+ * is kept, and that 401 is the client's: a fresh token refused says something else is wrong). Answers are read by
+ * {@link TokenAnswer}. Neither the secret nor the token is ever logged or shown: {@link #status()} tells only the
+ * state, the expiry and the last error. With {@link SharedTokens}, replicas share one token and one fetch
+ * ({@link SharedFetch}), under a key of the upstream and a hash of its client. Its state changes on its own event
+ * loop; {@link #token} and {@link #rejected} may be called anywhere.
  */
 public final class TokenSource implements AutoCloseable {
 
-    static final long MAX_LIFETIME_SECONDS = 366L * 24 * 3600;
-    /** When the endpoint says nothing of the lifetime: an hour, and a 401 tells if it was shorter. */
-    static final long DEFAULT_LIFETIME_SECONDS = 3600;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration MIN_AGE_TO_DROP = Duration.ofSeconds(2);
     private static final Logger log = LoggerFactory.getLogger(TokenSource.class);
 
     /** What {@code /health/performance} shows. */
@@ -43,9 +44,12 @@ public final class TokenSource implements AutoCloseable {
     private final EventLoop loop;
     private final UpstreamPool pool;
     private final SharedTokens shared;
+    private final String sharedKey;
     private final SharedFetch sharedFetch;
     private final AtomicReference<Token> current = new AtomicReference<>();
     private volatile String lastError = "";
+    private volatile String lastRejected = "";
+    private volatile long retryAtNanos;
     private volatile CompletableFuture<Token> fetching;
     private ScheduledFuture<?> next;
     private int failures;
@@ -62,8 +66,25 @@ public final class TokenSource implements AutoCloseable {
         this.loop = loop;
         this.shared = shared;
         this.client = new TokenClient(pool, loop, config);
-        this.sharedFetch = shared == null ? null : new SharedFetch(upstream, shared, loop, this::fromEndpoint,
+        this.sharedKey = upstream + ":" + clientHash(config);
+        this.sharedFetch = shared == null ? null : new SharedFetch(sharedKey, shared, loop, this::fromEndpoint,
                 client.deadlineNanos());
+        if (!config.secure()) {
+            log.warn("upstream {}: its token_url is http://: the client secret and the token cross the network in "
+                    + "clear", upstream);
+        }
+    }
+
+    /** Tells one client of one endpoint from another, so that no replica takes a token of another config. */
+    private static String clientHash(OAuthConfig config) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(String.join("\n", config.scheme(),
+                    config.authority(), config.target(), config.clientId(), config.clientSecret(), config.scope())
+                    .getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
     }
 
     /** Fetches the first token; a failure is logged and retried, never fatal. */
@@ -73,18 +94,27 @@ public final class TokenSource implements AutoCloseable {
     }
 
     /**
-     * A token valid now, or the one being fetched (within the token request's connect_timeout +
-     * response_timeout); fails when none could be had.
+     * A token that lives {@code waitNanos} more (what the request may wait before it is sent), now or once the
+     * fetch under way ends (within the token request's connect_timeout + response_timeout); fails with
+     * {@link NoToken} when none could be had.
      */
-    public CompletableFuture<String> token() {
+    public CompletableFuture<String> token(long waitNanos) {
         Token token = current.get();
-        if (token != null && token.usable()) {
+        if (token != null && token.usableFor(waitNanos)) {
             return CompletableFuture.completedFuture(token.value());
+        }
+        long untilRetry = retryAtNanos - System.nanoTime();
+        if (untilRetry > 0 && fetching == null) {
+            return CompletableFuture.failedFuture(new NoToken("no token for upstream " + upstream + ": " + lastError,
+                    TimeUnit.NANOSECONDS.toSeconds(untilRetry) + 1));
         }
         CompletableFuture<String> value = new CompletableFuture<>();
         loop.execute(() -> fetch().whenComplete((fetched, error) -> {
             if (error != null) {
                 value.completeExceptionally(error);
+            } else if (!fetched.usableFor(waitNanos)) {
+                value.completeExceptionally(new NoToken("the token of upstream " + upstream + " expires before "
+                        + "this request could be sent", 1));
             } else {
                 value.complete(fetched.value());
             }
@@ -93,23 +123,31 @@ public final class TokenSource implements AutoCloseable {
     }
 
     /**
-     * The upstream refused {@code token} (401): it is dropped at once, so the next {@link #token()} fetches a new
-     * one (a token fetched meanwhile stays). Any thread.
+     * The upstream answered 401 to {@code token}: dropped, unless it is younger than {@link #MIN_AGE_TO_DROP}.
+     * Any thread.
+     *
+     * @return whether sending the request again with the next token makes sense (this one is gone)
      */
-    public void rejected(String token) {
+    public boolean rejected(String token) {
         Token held = current.get();
-        if (held != null && held.value().equals(token) && current.compareAndSet(held, null)) {
-            lastError = "the upstream refused the token (401)";
-            if (shared != null) {
-                shared.drop(upstream, token);
-            }
+        if (held == null || !held.value().equals(token)) {
+            return true;   // already replaced
         }
+        if (held.ageNanos() < MIN_AGE_TO_DROP.toNanos() || !current.compareAndSet(held, null)) {
+            return false;
+        }
+        lastRejected = token;
+        lastError = "the upstream refused the token (401)";
+        if (shared != null) {
+            shared.drop(sharedKey, token);
+        }
+        return true;
     }
 
     public Status status() {
         Token token = current.get();
-        String state = token != null && token.usable() ? "valid" : fetching != null ? "fetching" : lastError.isEmpty() ? "none"
-                : "failing";
+        String state = token != null && token.usable() ? "valid" : fetching != null ? "fetching"
+                : lastError.isEmpty() ? "none" : "failing";
         return new Status(state, token == null ? null : token.expiresAt().toString(),
                 lastError.isEmpty() ? null : lastError);
     }
@@ -122,76 +160,37 @@ public final class TokenSource implements AutoCloseable {
         CompletableFuture<Token> result = new CompletableFuture<>();
         fetching = result;
         cancelNext();
-        CompletableFuture<Token> got = sharedFetch == null ? fromEndpoint() : sharedFetch.obtain(current.get());
+        CompletableFuture<Token> got;
+        try {
+            got = sharedFetch == null ? fromEndpoint() : sharedFetch.obtain(current.get(), lastRejected);
+        } catch (RuntimeException e) {
+            got = CompletableFuture.failedFuture(e);
+        }
         got.whenComplete((token, error) -> loop.execute(() -> {
             fetching = null;
-            try {
-                if (error != null) {
-                    throw error;
-                }
+            if (error == null) {
                 fetched(token);
                 result.complete(token);
-            } catch (Throwable cause) {
-                failed(cause instanceof CompletionException && cause.getCause() != null
-                        ? cause.getCause().getMessage() : cause.getMessage());
-                result.completeExceptionally(new IllegalStateException("no token for upstream " + upstream + ": "
-                        + lastError));
+                return;
             }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
+                    : error;
+            long delay = failed(cause.getMessage());
+            result.completeExceptionally(new NoToken("no token for upstream " + upstream + ": " + lastError,
+                    TimeUnit.NANOSECONDS.toSeconds(delay) + 1));
         }));
         return result;
     }
 
     /** A token from the endpoint itself; completes on the loop. */
     private CompletableFuture<Token> fromEndpoint() {
-        return client.fetch().thenApply(answer -> {
-            Token token = read(answer);
-            if (token == null) {
-                throw new IllegalStateException(lastError);
-            }
-            return token;
-        });
-    }
-
-    /** The token in {@code answer}, or null (and {@link #lastError} says why). */
-    private Token read(TokenClient.Answer answer) {
-        if (answer.status() != 200) {
-            lastError = "the token endpoint answered " + answer.status();
-            return null;
-        }
-        JsonNode json;
-        try {
-            json = JSON.readTree(answer.body());
-        } catch (Exception e) {
-            json = null;
-        }
-        if (json == null || !json.isObject()) {
-            lastError = answer.body().length == 0 ? "the token endpoint's answer is empty"
-                    : "the token endpoint's answer is not a JSON object";
-            return null;
-        }
-        String value = json.path("access_token").asText("");
-        if (!json.path("access_token").isTextual() || Token.of(value, 1, 1) == null) {
-            lastError = "the token endpoint's answer has no usable access_token";
-            return null;
-        }
-        if (json.has("token_type") && !json.path("token_type").asText("").equalsIgnoreCase("bearer")) {
-            lastError = "the token endpoint's token_type is not Bearer";
-            return null;
-        }
-        JsonNode expiresIn = json.path("expires_in");
-        long lifetime = expiresIn.isMissingNode() ? DEFAULT_LIFETIME_SECONDS
-                : expiresIn.canConvertToExactIntegral() ? expiresIn.asLong(-1) : -1;
-        if (lifetime < 1 || lifetime > MAX_LIFETIME_SECONDS) {
-            lastError = "the token endpoint's expires_in is out of range (1 s to a year)";
-            return null;
-        }
-        long nanos = TimeUnit.SECONDS.toNanos(lifetime);
-        return Token.of(value, nanos, nanos);
+        return client.fetch().thenApply(TokenAnswer::read);
     }
 
     private void fetched(Token token) {
         current.set(token);
         failures = 0;
+        retryAtNanos = 0;
         lastError = "";
         long remaining = token.remainingNanos();
         long before = config.refreshBefore().map(Duration::toNanos).orElse(token.lifetimeNanos() / 5);
@@ -199,7 +198,8 @@ public final class TokenSource implements AutoCloseable {
         log.info("upstream {}: token fetched, valid until {}", upstream, token.expiresAt());
     }
 
-    private void failed(String why) {
+    /** @return nanoseconds until the next try */
+    private long failed(String why) {
         lastError = why == null ? "the token request failed" : why;
         Token held = current.get();
         if (held != null && !held.usable()) {
@@ -207,9 +207,13 @@ public final class TokenSource implements AutoCloseable {
         }
         failures++;
         long delay = Math.min(TimeUnit.SECONDS.toNanos(60), TimeUnit.SECONDS.toNanos(1) << Math.min(6, failures - 1));
+        retryAtNanos = System.nanoTime() + delay;
         schedule(delay);
-        log.warn("upstream {}: no token ({}); trying again in {} ms", upstream, lastError,
-                TimeUnit.NANOSECONDS.toMillis(delay));
+        if (failures <= 3 || failures % 10 == 0) {   // a long outage is told, not shouted
+            log.warn("upstream {}: no token ({}, {} times); trying again in {} ms", upstream, lastError, failures,
+                    TimeUnit.NANOSECONDS.toMillis(delay));
+        }
+        return delay;
     }
 
     private void schedule(long delayNanos) {

@@ -49,8 +49,8 @@ final class AuthConfigBinder {
             String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
             target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
         } catch (URISyntaxException e) {
-            n.error("token_url", url, "http:// or https:// with a host, such as "
-                    + "https://oauth.fatsecret.com/connect/token");
+            n.error("token_url", url.replaceAll("//[^/@]*@", "//…@"), "http:// or https:// with a host and no "
+                    + "credentials in it, such as https://oauth.fatsecret.com/connect/token");
         }
         Optional<Duration> refreshBefore = n.has("refresh_before")
                 ? Optional.of(n.positiveDuration("refresh_before", Duration.ofMinutes(5))) : Optional.empty();

@@ -31,7 +31,8 @@ public record OAuthConfig(String scheme, String host, int port, String target, S
 
     @Override
     public String toString() {
-        return "OAuthConfig[" + scheme + "://" + authority() + target + ", client " + (enabled() ? "set" : "unset")
-                + "]";
+        int query = target.indexOf('?');
+        return "OAuthConfig[" + scheme + "://" + authority() + (query < 0 ? target : target.substring(0, query))
+                + ", client " + (enabled() ? "set" : "unset") + "]";
     }
 }

@@ -29,7 +29,7 @@ final class Triggers implements AttemptSide.Screen {
                 return null;   // the caller's own limit: every upstream would say the same
             }
             return switch (own.error()) {
-                case UPSTREAM_UNAVAILABLE, POOL_EXHAUSTED -> Trigger.CONNECT;
+                case UPSTREAM_UNAVAILABLE, POOL_EXHAUSTED, UPSTREAM_AUTH -> Trigger.CONNECT;
                 case CIRCUIT_OPEN -> Trigger.CIRCUIT_OPEN;
                 case UPSTREAM_TIMEOUT -> Trigger.TIMEOUT;
                 case RATE_LIMITED, TOKEN_LIMIT, QUEUE_FULL, QUEUE_TIMEOUT -> Trigger.TOO_MANY_REQUESTS;

@@ -44,6 +44,9 @@ import java.util.function.UnaryOperator;
  */
 public final class Proxy {
 
+    /** What waiting for a token adds to the token request itself: the shared store's answers (see SharedFetch). */
+    private static final Duration TOKEN_WAIT = Duration.ofSeconds(3);
+
     private final Parts parts;
     /** Per route prefix, per upstream (its own first, then its fallbacks): what an attempt there uses. */
     private final Map<String, Map<String, Leg>> legs = new HashMap<>();
@@ -125,7 +128,10 @@ public final class Proxy {
         return attempt.multipliedBy(upstream.retries() + 2L) // and once more for a stale connection
                 .plus(upstream.rateLimit().map(limit -> limit.maxWait()).orElse(Duration.ZERO))
                 .plus(queue).plus(waitsForTokens ? queue : Duration.ZERO) // its tokens, then its slot
-                .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO); // a fill's wait
+                .plus(route.cache().isPresent() ? upstream.responseTimeout() : Duration.ZERO) // a fill's wait
+                .multipliedBy(upstream.auth().isPresent() ? 2 : 1)   // sent again after a 401
+                .plus(upstream.auth().isPresent() ? TOKEN_WAIT.plus(upstream.connectTimeout())
+                        .plus(upstream.responseTimeout()).multipliedBy(2) : Duration.ZERO);   // and its tokens
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -220,7 +226,7 @@ public final class Proxy {
     private static Exchange open(ProxyTarget target, HttpRequest request, String upstreamTarget, ClientSide client,
                                  boolean plainAllowed) {
         if (target.credentials() != null) {
-            return new AuthorizedExchange(client, request, target.credentials(),
+            return new AuthorizedExchange(client, request, target.credentials(), target.sendWithinNanos(),
                     (copy, side) -> send(target, copy, upstreamTarget, side, false));
         }
         return send(target, request, upstreamTarget, client, plainAllowed);

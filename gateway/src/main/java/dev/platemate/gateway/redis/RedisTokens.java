@@ -5,17 +5,18 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Upstream tokens shared in Redis: {@code gw:oauth:<upstream>} a hash of the token, its expiry on Redis's own
- * clock and its lifetime, kept only as long as the token lives; {@code gw:oauth-lock:<upstream>} the fetch lock,
- * holding this replica's id, which expires. Redis holds the token in clear, as it does the cache: it is to be
+ * Upstream tokens shared in Redis: {@code gw:oauth:<key>} a hash of the token, its expiry on Redis's own clock and
+ * its lifetime, kept only as long as the token lives; {@code gw:oauth-lock:<key>} the fetch lock, holding its
+ * owner's id, which expires. A key is an upstream and a hash of its client. Redis holds the token in clear, as it does the cache: it is to be
  * guarded like the gateway's other secrets (a password, {@code rediss://}).
  */
 public final class RedisTokens implements SharedTokens {
 
+    /** A year and a day: a shared lifetime beyond it is not a token's. */
+    private static final long MAX_MILLIS = 367L * 24 * 3600 * 1000;
     private static final String READ = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -42,7 +43,6 @@ public final class RedisTokens implements SharedTokens {
             """;
 
     private final RedisLink link;
-    private final byte[] replica = bytes(UUID.randomUUID().toString());
 
     public RedisTokens(RedisLink link) {
         this.link = link;
@@ -52,17 +52,17 @@ public final class RedisTokens implements SharedTokens {
         return String.valueOf(value).getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] token(String upstream) {
-        return bytes("gw:oauth:" + upstream);
+    private static byte[] token(String key) {
+        return bytes("gw:oauth:" + key);
     }
 
-    private static byte[] lock(String upstream) {
-        return bytes("gw:oauth-lock:" + upstream);
+    private static byte[] lock(String key) {
+        return bytes("gw:oauth-lock:" + key);
     }
 
     @Override
-    public CompletableFuture<Shared> read(String upstream) {
-        return link.<List<Object>>call(redis -> redis.eval(READ, ScriptOutputType.MULTI, new byte[][] {token(upstream)}))
+    public CompletableFuture<Shared> read(String key) {
+        return link.<List<Object>>call(redis -> redis.eval(READ, ScriptOutputType.MULTI, new byte[][] {token(key)}))
                 .thenApply(found -> {
                     if (found == null || found.size() < 3) {
                         return null;
@@ -71,7 +71,8 @@ public final class RedisTokens implements SharedTokens {
                         String value = new String((byte[]) found.get(0), StandardCharsets.UTF_8);
                         long remaining = Long.parseLong(new String((byte[]) found.get(1), StandardCharsets.US_ASCII));
                         long lifetime = Long.parseLong(new String((byte[]) found.get(2), StandardCharsets.US_ASCII));
-                        return remaining > 0 && lifetime > 0 ? new Shared(value, remaining, lifetime) : null;
+                        return remaining > 0 && lifetime > 0 && remaining <= MAX_MILLIS && lifetime <= MAX_MILLIS
+                                ? new Shared(value, remaining, Math.max(remaining, lifetime)) : null;
                     } catch (RuntimeException e) {
                         return null;
                     }
@@ -79,25 +80,26 @@ public final class RedisTokens implements SharedTokens {
     }
 
     @Override
-    public CompletableFuture<Boolean> lock(String upstream, long millis) {
-        return link.<String>call(redis -> redis.set(lock(upstream), replica,
+    public CompletableFuture<Boolean> lock(String key, String owner, long millis) {
+        return link.<String>call(redis -> redis.set(lock(key), bytes(owner),
                 SetArgs.Builder.nx().px(millis))).thenApply("OK"::equals);
     }
 
     @Override
-    public CompletableFuture<Void> write(String upstream, String token, long remainingMillis, long lifetimeMillis) {
+    public CompletableFuture<Void> write(String key, String owner, String token, long remainingMillis,
+                                         long lifetimeMillis) {
         return link.<Long>call(redis -> redis.eval(WRITE, ScriptOutputType.INTEGER,
-                new byte[][] {token(upstream), lock(upstream)}, bytes(token), bytes(remainingMillis),
-                bytes(lifetimeMillis), replica)).thenApply(done -> null);
+                new byte[][] {token(key), lock(key)}, bytes(token), bytes(remainingMillis),
+                bytes(lifetimeMillis), bytes(owner))).thenApply(done -> null);
     }
 
     @Override
-    public void unlock(String upstream) {
-        link.call(redis -> redis.eval(UNLOCK, ScriptOutputType.INTEGER, new byte[][] {lock(upstream)}, replica));
+    public void unlock(String key, String owner) {
+        link.call(redis -> redis.eval(UNLOCK, ScriptOutputType.INTEGER, new byte[][] {lock(key)}, bytes(owner)));
     }
 
     @Override
-    public void drop(String upstream, String token) {
-        link.call(redis -> redis.eval(DROP, ScriptOutputType.INTEGER, new byte[][] {token(upstream)}, bytes(token)));
+    public void drop(String key, String token) {
+        link.call(redis -> redis.eval(DROP, ScriptOutputType.INTEGER, new byte[][] {token(key)}, bytes(token)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.platemate.gateway.stub;
 
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -31,12 +32,13 @@ final class StubOAuth {
 
     /** The token answer for a request with {@code authorization} and {@code body}: a token, or null (401). */
     String issue(String authorization, String body) {
-        String expected = "Basic " + Base64.getEncoder().encodeToString((clientId + ":" + clientSecret)
-                .getBytes(StandardCharsets.UTF_8));
+        String expected = "Basic " + Base64.getEncoder().encodeToString((form(clientId) + ":" + form(clientSecret))
+                .getBytes(StandardCharsets.UTF_8));   // RFC 6749 §2.3.1: each form-encoded first
         if (!enabled() || !expected.equals(authorization) || !body.contains("grant_type=client_credentials")) {
             return null;
         }
-        tokens.entrySet().removeIf(entry -> entry.getValue() < System.nanoTime());
+        long now = System.nanoTime();
+        tokens.entrySet().removeIf(entry -> entry.getValue() - now < 0);
         String token = "stub-" + UUID.randomUUID();
         tokens.put(token, System.nanoTime() + lifetime.toNanos());
         return "{\"access_token\":\"" + token + "\",\"token_type\":\"Bearer\",\"expires_in\":" + lifetime.toSeconds()
@@ -50,6 +52,10 @@ final class StubOAuth {
         }
         Long expiry = authorization != null && authorization.startsWith("Bearer ")
                 ? tokens.get(authorization.substring(7)) : null;
-        return expiry != null && expiry > System.nanoTime();
+        return expiry != null && expiry - System.nanoTime() > 0;
+    }
+
+    private static String form(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 }

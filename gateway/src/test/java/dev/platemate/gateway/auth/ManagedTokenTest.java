@@ -88,6 +88,7 @@ class ManagedTokenTest {
                   food:
                     url: %s
                     retries: 0
+                    connect_timeout: 1s
                 %s
                     auth:
                       oauth2_client_credentials:
@@ -144,11 +145,11 @@ class ManagedTokenTest {
 
     @Test
     void theTokenIsRefreshedBeforeItExpires() throws Exception {
-        endpoint.lifetimeSeconds = 3;
-        gateway("refresh_before: 1s");
+        endpoint.lifetimeSeconds = 10;
+        gateway("refresh_before: 5s");
         assertThat(get("/api/a").body()).contains("tok-1");
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.fetches.get() >= 2);
+        await().atMost(Duration.ofSeconds(15)).until(() -> endpoint.fetches.get() >= 2);
         assertThat(get("/api/b").body()).contains("tok-2");
         assertThat(endpoint.deadTokensSeen.get()).isZero();
     }
@@ -170,39 +171,29 @@ class ManagedTokenTest {
 
     @Test
     void anExpiredTokenIsNeverSentWhileTheEndpointIsDown() throws Exception {
-        endpoint.lifetimeSeconds = 2;
-        gateway("refresh_before: 1s");
+        endpoint.lifetimeSeconds = 10;
+        gateway("refresh_before: 2s");
         assertThat(get("/api/a").statusCode()).isEqualTo(200);
         endpoint.answer = new String[] {"500", ""};
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/b").statusCode() == 502);
+        await().atMost(Duration.ofSeconds(15)).until(() -> get("/api/b").statusCode() == 502);
         assertThat(get("/api/c").body()).contains("upstream_auth");
         assertThat(endpoint.deadTokensSeen.get()).as("no dead token reached the API").isZero();
     }
 
     @Test
-    void brokenTokenAnswersAreRefused() throws Exception {
+    void aBrokenTokenAnswerIsRefusedAndTheNextGoodOneServes() throws Exception {
         gateway("");
         assertThat(get("/api/warm").statusCode()).isEqualTo(200);
-        String[][] broken = {
-            {"200", ""},
-            {"200", "not json"},
-            {"200", "{\"token_type\":\"Bearer\",\"expires_in\":60}"},
-            {"200", "{\"access_token\":\"bad token\",\"expires_in\":60}"},
-            {"200", "{\"access_token\":\"tok-x\",\"token_type\":\"mac\",\"expires_in\":60}"},
-            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":0}"},
-            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":-5}"},
-            {"200", "{\"access_token\":\"tok-x\",\"expires_in\":1000000000000}"},
-        };
-        for (String[] answer : broken) {
-            endpoint.revoke(endpoint.lastToken);   // the API refuses the token: the gateway must fetch
-            endpoint.answer = answer;
-            HttpResponse<String> response = get("/api/x");
-            assertThat(response.statusCode()).as("with " + answer[1]).isEqualTo(502);
-            assertThat(auth().path("last_error").asText()).as("with " + answer[1]).isNotEmpty();
-            endpoint.answer = null;
-            await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/ok").statusCode() == 200);
-        }
+        endpoint.revoke(endpoint.lastToken);   // the API refuses the token: the gateway must fetch
+        endpoint.answer = new String[] {"200", "{\"access_token\":\"tok-x\",\"expires_in\":-5}"};
+        await().atMost(Duration.ofSeconds(10))   // once the token is old enough to drop
+                .until(() -> get("/api/x").statusCode() == 502);
+        assertThat(auth().path("last_error").asText()).contains("expires_in");
+        assertThat(auth().path("state").asText()).isEqualTo("failing");
+
+        endpoint.answer = null;
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/ok").statusCode() == 200);
     }
 
     @Test
@@ -211,14 +202,17 @@ class ManagedTokenTest {
         assertThat(get("/api/a").body()).contains("tok-1");
         endpoint.revoke("tok-1");
 
-        HttpResponse<String> answer = get("/api/b");
-        assertThat(answer.statusCode()).isEqualTo(200);
-        assertThat(answer.body()).contains("tok-2");
+        // a token younger than two seconds is kept (a fresh token refused says something else is wrong): its 401
+        // is the client's; once older, the 401 drops it and the request goes again with a new one
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/b").statusCode() == 200);
+        assertThat(get("/api/b").body()).contains("tok-2");
         assertThat(endpoint.fetches.get()).isEqualTo(2);
 
         endpoint.revoke("tok-2");
         endpoint.answer = new String[] {"200", "{\"access_token\":\"tok-never-issued\",\"expires_in\":60}"};
-        assertThat(get("/api/c").statusCode()).as("a second 401 is relayed").isEqualTo(401);
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/api/c").statusCode() == 401
+                && endpoint.fetches.get() == 3);   // tok-2 dropped once old enough, the new one refused
+        assertThat(get("/api/c").statusCode()).as("the new token refused too: that 401 is relayed").isEqualTo(401);
     }
 
     @Test
@@ -253,7 +247,8 @@ class ManagedTokenTest {
         assertThat(endpoint.fetches.get()).as("one fetch for both replicas").isEqualTo(1);
 
         endpoint.revoke("tok-1");
-        assertThat(send(replicas.get(0), "/api/after").get(30, TimeUnit.SECONDS).body()).contains("tok-2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> send(replicas.get(0), "/api/after")
+                .get(30, TimeUnit.SECONDS).body().contains("tok-2"));
         assertThat(send(replicas.get(1), "/api/other").get(30, TimeUnit.SECONDS).body())
                 .as("the other replica's 401 finds the new token shared").contains("tok-2");
         assertThat(endpoint.fetches.get()).isEqualTo(2);
