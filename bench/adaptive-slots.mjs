@@ -6,12 +6,10 @@
 // allowed (its limit / its latency, phase by phase). The gateway JVM is warmed for 20 s first.
 //
 //   mvn -B package -DskipTests && node bench/adaptive-slots.mjs [--users 100] [--phase-seconds 40]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort, java, ready, sleep, stopAll } from './lib.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
   (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
@@ -19,24 +17,8 @@ const users = Number(args.users ?? 100);
 const phaseSeconds = Number(args['phase-seconds'] ?? 40);
 const LIMITS = [5, 10, 3];
 const LATENCY_MS = 300;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const jar = join(root, 'gateway/target/gateway.jar');
 const body = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a meal plan"}]}';
 
-const freePort = () => new Promise((ok) => {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => ok(port)); });
-});
-const children = [];
-const java = (...argv) => {
-  const child = spawn('java', ['-Xmx256m', '-jar', jar, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-};
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-const ready = async (url) => {
-  while (!await fetch(url).then((r) => r.ok, () => false)) await sleep(100);
-};
 const stub = async (limit) => {
   const port = await freePort();
   java('stub-upstream', '--host', '127.0.0.1', '--port', String(await freePort()), '--plain-port', String(port),
@@ -112,5 +94,5 @@ routes:
       ` ${(100 * r.providerServed / allowed).toFixed(1).padStart(16)}%`);
   }
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  stopAll();
 }

@@ -6,39 +6,19 @@
 // share of the limit. The JVMs are warmed for 20 s first.
 //
 //   mvn -B package -DskipTests && node bench/ai-tokens.mjs [--users 100] [--tpm 3000] [--seconds 75]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { freePort, java, ready, sleep, stopAll } from './lib.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
   (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
 const users = Number(args.users ?? 100);
 const tpm = Number(args.tpm ?? 3000);
 const seconds = Number(args.seconds ?? 75);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const jar = join(root, 'gateway/target/gateway.jar');
 const TOKENS_PER_ANSWER = 15;   // the stub's usage: 9 prompt, 6 completion
 const body = '{"model":"gpt-4o-mini","max_tokens":6,"messages":[{"role":"user","content":"a meal plan"}]}';
 
-const freePort = () => new Promise((ok) => {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => ok(port)); });
-});
-const children = [];
-const java = (...argv) => {
-  const child = spawn('java', ['-Xmx256m', '-jar', jar, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-};
-const ready = async (url) => {
-  for (;;) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-};
 const stub = async (limit) => {
   const port = await freePort();
   java('stub-upstream', '--host', '127.0.0.1', '--port', String(await freePort()), '--plain-port', String(port),
@@ -63,7 +43,7 @@ async function load(name, url, forSeconds) {
       } else if (res?.status === 429 && text.includes('"type":"tokens"')) counts.provider429++;
       else if (res?.status === 429) counts.gateway429++;
       else counts.other++;
-      if (res?.status !== 200) await new Promise((ok) => setTimeout(ok, 1000));   // a client backs off a second
+      if (res?.status !== 200) await sleep(1000);   // a client backs off a second
     }
   }));
   clearInterval(progress);
@@ -105,5 +85,5 @@ routes:
       ` ${String(r.gateway429).padStart(12)} ${String(r.other).padStart(6)} ${(100 * r.share).toFixed(1).padStart(12)}%`);
   }
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  stopAll();
 }

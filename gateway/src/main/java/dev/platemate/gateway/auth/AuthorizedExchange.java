@@ -1,11 +1,11 @@
 package dev.platemate.gateway.auth;
 
 import dev.platemate.gateway.server.AttemptSide;
+import dev.platemate.gateway.server.AttemptingExchange;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.ErrorResponse;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
-import dev.platemate.gateway.server.HeldBody;
 import dev.platemate.gateway.server.Responses;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -27,28 +27,24 @@ import java.util.concurrent.CompletionException;
  * one: then the 401 is the client's), and the request goes once more with a new token; a second 401 is relayed.
  * No token to be had: 502 {@code upstream_auth} with the Retry-After of the next try. Event-loop only.
  */
-public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
+public final class AuthorizedExchange extends AttemptingExchange {
 
     /** Opens the exchange that sends {@code request} (a copy with the token), answering to {@code side}. */
     public interface Opener {
         Exchange open(HttpRequest request, ClientSide side);
     }
 
-    private final ClientSide client;
     private final HttpRequest request;
     private final TokenSource tokens;
     private final long sendWithinNanos;
     private final Opener opener;
-    private final HeldBody body = new HeldBody();
-    private Exchange current;
     private String sent;
     private boolean resent;
-    private boolean over;
 
     /** @param sendWithinNanos the longest the request may wait, once it has its token, before it is sent */
     public AuthorizedExchange(ClientSide client, HttpRequest request, TokenSource tokens, long sendWithinNanos,
                               Opener opener) {
-        this.client = client;
+        super(client);
         this.request = request;
         this.tokens = tokens;
         this.sendWithinNanos = sendWithinNanos;
@@ -56,14 +52,8 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     }
 
     @Override
-    public void onRequestContent(HttpContent content) {
-        if (over || current != null) {
-            content.release();
-            return;
-        }
-        if (body.hold(content)) {
-            withToken();
-        }
+    protected void bodyHeld() {
+        withToken();
     }
 
     private void withToken() {
@@ -76,19 +66,17 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     }
 
     private void send(CompletableFuture<String> token) {
-        if (over) {
+        if (over()) {
             return;
         }
         if (token.isCompletedExceptionally()) {
-            over = true;
-            body.release();
             Throwable error = token.handle((value, failure) -> failure instanceof CompletionException
                     && failure.getCause() != null ? failure.getCause() : failure).join();
             FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, error instanceof NoToken
                     ? error.getMessage() : "no token for this upstream");
             refused.headers().set(HttpHeaderNames.RETRY_AFTER, error instanceof NoToken none
                     ? none.retryAfterSeconds() : 1);
-            client.respond(refused, true);
+            answer(refused, true);
             return;
         }
         sent = token.join();
@@ -100,8 +88,7 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
         if (resent) {
             body.parts().clear();   // its last use: the parts themselves go
         }
-        HeldBody.openWith(() -> opener.open(copy, new AttemptSide(client, this, screen)), opened -> current = opened,
-                parts);
+        attempt(() -> opener.open(copy, new AttemptSide(client, this, screen)), parts);
     }
 
     /** The upstream's own 401: the token it was sent is dropped, and the request goes again (if it was). */
@@ -118,39 +105,6 @@ public final class AuthorizedExchange implements Exchange, AttemptSide.Owner {
     @Override
     public void declined(String reason) {
         resent = true;
-        current = null;
-        client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned
-            if (!over) {
-                withToken();
-            }
-        }));
-    }
-
-    /** Before the body is whole (a broken or too large one): nothing went anywhere yet. */
-    @Override
-    public void abort(GatewayError error, String message) {
-        if (current != null) {
-            current.abort(error, message);
-        } else if (!over) {
-            over = true;
-            body.release();
-            client.respond(Responses.error(error, message), false);
-        }
-    }
-
-    @Override
-    public void onClientWritabilityChanged() {
-        if (current != null) {
-            current.onClientWritabilityChanged();
-        }
-    }
-
-    @Override
-    public void onClientClosed() {
-        over = true;
-        body.release();
-        if (current != null) {
-            current.onClientClosed();
-        }
+        next(this::withToken);
     }
 }

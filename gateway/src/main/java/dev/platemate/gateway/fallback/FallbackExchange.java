@@ -2,11 +2,9 @@ package dev.platemate.gateway.fallback;
 
 import dev.platemate.gateway.config.FallbackConfig;
 import dev.platemate.gateway.server.AttemptSide;
+import dev.platemate.gateway.server.AttemptingExchange;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
-import dev.platemate.gateway.server.GatewayError;
-import dev.platemate.gateway.server.HeldBody;
-import dev.platemate.gateway.server.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -28,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * request. The answer that passes, whichever it is, names its upstream in {@code X-Gateway-Upstream} and the
  * attempts before it in {@code Server-Timing}; once it passes there is no going back. Event-loop only.
  */
-public final class FallbackExchange implements Exchange, AttemptSide.Owner {
+public final class FallbackExchange extends AttemptingExchange {
 
     /** Opens the exchange that tries {@code upstream} with {@code request} (a copy), answering to {@code side}. */
     public interface Opener {
@@ -37,22 +35,18 @@ public final class FallbackExchange implements Exchange, AttemptSide.Owner {
 
     static final String UPSTREAM_HEADER = "x-gateway-upstream";
 
-    private final ClientSide client;
     private final HttpRequest request;
     private final String route;
     private final List<String> upstreams;
     private final FallbackConfig config;
     private final Opener opener;
-    private final HeldBody body = new HeldBody();
     private final List<String> timings = new ArrayList<>();
-    private Exchange current;
     private int attempt = -1;
     private long attemptStarted;
-    private boolean over;
 
     private FallbackExchange(ClientSide client, HttpRequest request, String route, List<String> upstreams,
                              FallbackConfig config, Opener opener) {
-        this.client = client;
+        super(client);
         this.request = request;
         this.route = route;
         this.upstreams = List.copyOf(upstreams);
@@ -67,14 +61,8 @@ public final class FallbackExchange implements Exchange, AttemptSide.Owner {
     }
 
     @Override
-    public void onRequestContent(HttpContent content) {
-        if (over || current != null) {
-            content.release();   // nothing comes after the last part; a later part has no one to go to
-            return;
-        }
-        if (body.hold(content)) {
-            tryNext();
-        }
+    protected void bodyHeld() {
+        tryNext();
     }
 
     /** Opens the next upstream's exchange, and gives it the request's body (its own copy). */
@@ -88,7 +76,7 @@ public final class FallbackExchange implements Exchange, AttemptSide.Owner {
         boolean last = attempt == upstreams.size() - 1;
         client.routed(route, upstream);   // the one being tried, should the client leave meanwhile
         AttemptSide side = new AttemptSide(client, this, new Triggers(last ? Set.of() : config.on()));
-        HeldBody.openWith(() -> opener.open(upstream, copy, side), opened -> current = opened, parts);
+        attempt(() -> opener.open(upstream, copy, side), parts);
     }
 
     /** The body as {@code upstream} gets it: the client's, or with its model mapped (the head then says its length). */
@@ -118,38 +106,6 @@ public final class FallbackExchange implements Exchange, AttemptSide.Owner {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - attemptStarted);
         timings.add("fallback;desc=\"" + from + " " + reason + "\";dur=" + millis);
         client.fellBack(from, upstreams.get(attempt + 1), reason);
-        client.eventLoop().execute(client.guard(() -> {   // once the exchange that declined has returned
-            if (!over) {
-                tryNext();
-            }
-        }));
-    }
-
-    /** Before the body is whole (a broken or too large one): nothing went anywhere yet. */
-    @Override
-    public void abort(GatewayError error, String message) {
-        if (current != null) {
-            current.abort(error, message);
-        } else if (!over) {
-            over = true;
-            body.release();
-            client.respond(Responses.error(error, message), false);
-        }
-    }
-
-    @Override
-    public void onClientWritabilityChanged() {
-        if (current != null) {
-            current.onClientWritabilityChanged();
-        }
-    }
-
-    @Override
-    public void onClientClosed() {
-        over = true;
-        body.release();
-        if (current != null) {
-            current.onClientClosed();
-        }
+        next(this::tryNext);   // once the exchange that declined has returned
     }
 }
