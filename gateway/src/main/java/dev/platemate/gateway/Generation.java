@@ -79,9 +79,9 @@ final class Generation {
         this.credentials = Collections.unmodifiableMap(credentials);
         this.limiters = Collections.unmodifiableMap(limiters);
         this.callerLimits = callerLimits;
-        this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.credentials, this.limiters,
-                shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(), shared.ticker(),
-                shared.probe()));
+        this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.credentials,
+                this.limiters, shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(),
+                shared.ticker(), shared.probe()));
         this.changes = List.copyOf(changes);
     }
 

@@ -13,7 +13,7 @@ record Token(String value, long expiresAtNanos, long lifetimeNanos, Instant expi
     /** What may go into an Authorization header: visible ASCII, no spaces, at most 4 KiB. */
     private static final Pattern VALUE = Pattern.compile("[\\x21-\\x7e]{1,4096}");
 
-    /** {@code value}, with {@code remainingNanos} left of a {@code lifetimeNanos} life; null if it could not be sent. */
+    /** {@code value}, {@code remainingNanos} from the end of its {@code lifetimeNanos}; null if it cannot be sent. */
     static Token of(String value, long remainingNanos, long lifetimeNanos) {
         if (value == null || !VALUE.matcher(value).matches() || remainingNanos <= 0) {
             return null;

@@ -69,7 +69,8 @@ final class TokenClient {
 
     private FullHttpRequest request() {
         String credentials = form(config.clientId()) + ":" + form(config.clientSecret());
-        String body = "grant_type=client_credentials" + (config.scope().isEmpty() ? "" : "&scope=" + form(config.scope()));
+        String body = "grant_type=client_credentials"
+                + (config.scope().isEmpty() ? "" : "&scope=" + form(config.scope()));
         byte[] bytes = body.getBytes(StandardCharsets.US_ASCII);
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, config.target(),
                 Unpooled.wrappedBuffer(bytes));

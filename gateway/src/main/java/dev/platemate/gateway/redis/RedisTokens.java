@@ -10,8 +10,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Upstream tokens shared in Redis: {@code gw:oauth:<key>} a hash of the token, its expiry on Redis's own clock and
  * its lifetime, kept only as long as the token lives; {@code gw:oauth-lock:<key>} the fetch lock, holding its
- * owner's id, which expires. A key is an upstream and a hash of its client. Redis holds the token in clear, as it does the cache: it is to be
- * guarded like the gateway's other secrets (a password, {@code rediss://}).
+ * owner's id, which expires. A key is an upstream and a hash of its client. Redis holds the token in clear, as it
+ * does the cache: it is to be guarded like the gateway's other secrets (a password, {@code rediss://}).
  */
 public final class RedisTokens implements SharedTokens {
 

@@ -76,8 +76,9 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/stub/limit", "/stub/fail" -> control(ctx, request, uri, keepAlive);
             case "/stub" -> send(ctx, json(HttpResponseStatus.OK, state()), keepAlive);
             case "/connect/token" -> {
-                String issued = !request.method().name().equals("POST") ? null : oauth.issue(request.headers().get(HttpHeaderNames.AUTHORIZATION),
-                        request.content().toString(StandardCharsets.UTF_8));
+                String issued = !request.method().name().equals("POST") ? null
+                        : oauth.issue(request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                                request.content().toString(StandardCharsets.UTF_8));
                 send(ctx, issued == null ? json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":\"invalid_client\"}")
                         : json(HttpResponseStatus.OK, issued), keepAlive);
             }
