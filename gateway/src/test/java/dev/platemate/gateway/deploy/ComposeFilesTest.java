@@ -114,7 +114,8 @@ class ComposeFilesTest {
         Path scrapeConfig = local(prometheus, "/etc/prometheus/prometheus.yml");
         assertThat(scrapeConfig.normalize()).isEqualTo(ROOT.resolve("config/prometheus.yml").normalize());
         JsonNode scrape = yaml.readTree(scrapeConfig.toFile());
-        assertThat(local(prometheus, scrape.get("rule_files").get(0).asText())).exists();
+        String rules = scrape.get("rule_files").get(0).asText();   // relative to the config file, as Prometheus reads it
+        assertThat(local(prometheus, rules.startsWith("/") ? rules : "/etc/prometheus/" + rules)).exists();
 
         int gatewayPort = new ConfigLoader(Map.of()).load(ROOT.resolve("config/compose.yml")).server().port();
         assertThat(strings(scrape.at("/scrape_configs/0/static_configs/0/targets")))

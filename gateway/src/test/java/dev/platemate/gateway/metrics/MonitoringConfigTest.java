@@ -82,7 +82,7 @@ class MonitoringConfigTest {
     void prometheusScrapesTheMetricsEndpointWithTheseRules() throws Exception {
         JsonNode prometheus = yaml.readTree(CONFIG.resolve("prometheus.yml").toFile());
 
-        assertThat(prometheus.get("rule_files").get(0).asText()).endsWith("/alerts.yml");
+        assertThat(prometheus.get("rule_files").get(0).asText()).endsWith("alerts.yml");
         JsonNode job = prometheus.get("scrape_configs").get(0);
         assertThat(job.get("metrics_path").asText()).isEqualTo("/metrics");
         assertThat(job.at("/static_configs/0/targets")).isNotEmpty();
