@@ -47,6 +47,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -74,6 +75,7 @@ public final class Gateway implements AutoCloseable {
     private final List<UpstreamPool> retired = new ArrayList<>();
     private final Fills fills = new Fills();
     private volatile Generation generation;
+    private ScheduledFuture<?> sampling;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
@@ -146,8 +148,10 @@ public final class Gateway implements AutoCloseable {
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
                 metrics.requests().andThen(metrics.ai(() -> generation.config.ai())).andThen(aiCallers)
-                        .andThen(latency).andThen(new AccessLog()), lifecycle, probe);
+                        .andThen(latency).andThen(endpoints.seriesListener()).andThen(new AccessLog()), lifecycle,
+                probe);
         address = server.start();
+        sampling = endpoints.startSampling(workers.next());
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),
                 address.getPort(), transport.name(), config.routes().size(),
@@ -220,6 +224,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         reloader.shutdownNow();
+        if (sampling != null) {
+            sampling.cancel(false);
+        }
         if (server != null) {
             log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),
                     Durations.format(initial.server().shutdownTimeout()));

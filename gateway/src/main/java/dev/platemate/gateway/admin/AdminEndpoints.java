@@ -11,6 +11,7 @@ import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.LocalEndpoints;
+import dev.platemate.gateway.server.RequestListener;
 import dev.platemate.gateway.server.Responses;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,12 +20,19 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -46,6 +54,8 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final PerformanceReport report;
     private final Supplier<String> metrics;
     private final Reloads reloads;
+    private final SeriesRecorder series = new SeriesRecorder();
+    private final byte[] dashboard;
 
     /** What the endpoints report on; {@code redis} gives null when no redis.url is set. */
     public record Sources(Supplier<Proxy.Parts> parts, RecentLatency latency, IntSupplier clientConnections,
@@ -60,12 +70,40 @@ public final class AdminEndpoints implements LocalEndpoints {
         this.reloads = reloads;
         this.cache = sources.parts().get().cache();
         this.report = new PerformanceReport(sources);
+        this.dashboard = resource("/dashboard/index.html");
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = AdminEndpoints.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("the jar lacks " + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What finished, for the dashboard's history: add it to the listeners. */
+    public RequestListener seriesListener() {
+        return series;
+    }
+
+    /** Samples the dashboard's history every second on {@code timer}, until the returned future is cancelled. */
+    public ScheduledFuture<?> startSampling(ScheduledExecutorService timer) {
+        return timer.scheduleAtFixedRate(() -> {
+            try {
+                series.sample(System.currentTimeMillis(), report.build(lifecycle.ready()));
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(AdminEndpoints.class).warn("a dashboard sample failed: {}", e.toString());
+            }
+        }, 0, 1, TimeUnit.SECONDS);
     }
 
     @Override
     public boolean owns(String path) {
         return path.startsWith("/health/") || path.equals("/health") || path.equals("/metrics")
-                || path.startsWith("/admin/") || path.equals("/admin");
+                || path.startsWith("/admin/") || path.equals("/admin") || path.equals("/dashboard");
     }
 
     @Override
@@ -99,8 +137,16 @@ public final class AdminEndpoints implements LocalEndpoints {
                 default -> Responses.error(GatewayError.NO_ROUTE, "no endpoint " + path);
             };
         }
+        if (path.equals("/dashboard")) {   // the page holds no data: what it shows it asks for with the token
+            return read ? Responses.of(HttpResponseStatus.OK, dashboard, "text/html; charset=utf-8")
+                    : Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
+        }
         if (!authorized(request)) {
             return Responses.error(GatewayError.UNAUTHORIZED, "this endpoint needs Authorization: Bearer <admin token>");
+        }
+        if (path.equals("/admin/series")) {
+            return read ? json(series.snapshot())
+                    : Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
         }
         if (path.equals("/metrics")) {
             if (!read) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sidecar API gateway: pooled, queued, cached and rate-limited access to upstream APIs.",
         subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class, StubUpstreamCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 final class ConfigBinder {
 
     /** Paths the gateway answers itself; no route may capture them. */
-    static final List<String> GATEWAY_PATHS = List.of("/health/", "/metrics", "/admin/");
+    static final List<String> GATEWAY_PATHS = List.of("/health/", "/metrics", "/admin/", "/dashboard");
 
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]+");

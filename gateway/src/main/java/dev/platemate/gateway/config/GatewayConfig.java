@@ -28,6 +28,11 @@ public record GatewayConfig(
         routes = List.copyOf(routes);
     }
 
+    /** A copy with these upstreams (same names: the routes still name them). */
+    public GatewayConfig withUpstreams(Map<String, UpstreamConfig> replaced) {
+        return new GatewayConfig(server, admin, replaced, limiters, cache, rateLimits, redis, routes, ai);
+    }
+
     /** A copy listening on another port (the {@code GATEWAY_PORT} override, and tests on port 0). */
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(server.withPort(port), admin, upstreams, limiters, cache, rateLimits, redis, routes,

@@ -54,6 +54,12 @@ public record UpstreamConfig(
         return send;
     }
 
+    /** The same upstream at another place (no base path, no managed token): where a stand-in serves it. */
+    public UpstreamConfig pointedAt(String newScheme, String newHost, int newPort) {
+        return new UpstreamConfig(name, newScheme, newHost, newPort, "", connectTimeout, responseTimeout, idleTimeout,
+                headers, tls, Optional.empty(), pool, rateLimit, tokenLimit, circuitBreaker, retries, Optional.empty());
+    }
+
     public boolean secure() {
         return scheme.equals("https");
     }
