@@ -55,9 +55,9 @@ class ComposeFilesTest {
     }
 
     @Test
-    void theStackHasTwoGatewaysTheStubRedisAndPrometheus() throws Exception {
+    void theStackHasTwoGatewaysTheStubRedisPrometheusAndGrafana() throws Exception {
         assertThat(compose().get("services").fieldNames()).toIterable()
-                .containsExactlyInAnyOrder("stub-upstream", "redis", "gateway-a", "gateway-b", "prometheus");
+                .containsExactlyInAnyOrder("stub-upstream", "redis", "gateway-a", "gateway-b", "prometheus", "grafana");
     }
 
     @Test
@@ -128,6 +128,27 @@ class ComposeFilesTest {
         compose().get("services").get(service).get("environment").fields().forEachRemaining(entry ->
                 environment.put(entry.getKey(), entry.getValue().asText().replaceAll("^\\$\\{[A-Z_]+:-(.*)}$", "$1")));
         return environment;
+    }
+
+    @Test
+    void grafanaLoadsTheDashboardOverTheComposePrometheus() throws Exception {
+        JsonNode services = compose().get("services");
+        JsonNode grafana = services.get("grafana");
+        Path provisioning = local(grafana, "/etc/grafana/provisioning");
+        JsonNode datasource = yaml.readTree(provisioning.resolve("datasources/prometheus.yml").toFile())
+                .at("/datasources/0");
+        String prometheusPort = strings(services.get("prometheus").get("ports")).get(0).split(":")[1];
+        assertThat(datasource.path("url").asText()).isEqualTo("http://prometheus:" + prometheusPort);
+        String dashboards = yaml.readTree(provisioning.resolve("dashboards/gateway.yml").toFile())
+                .at("/providers/0/options/path").asText();
+        Path dashboard = local(grafana, dashboards).resolve("gateway.json");
+        assertThat(dashboard).exists();
+        JsonNode panels = yaml.readTree(dashboard.toFile()).get("panels");
+        assertThat(panels).isNotEmpty();
+        for (JsonNode panel : panels) {
+            assertThat(panel.at("/datasource/uid").asText()).as(panel.path("title").asText())
+                    .isEqualTo(datasource.path("uid").asText());
+        }
     }
 
     @Test

@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +97,36 @@ class PrometheusToolsTest {
         return body.path("data").path("result");
     }
 
+    /**
+     * Metrics registered on first use, which this test's gateway does not use: each is asserted exported by the
+     * test of its feature (UsageMeteringTest, FallbackTest, SharedStateTest).
+     */
+    private static final Set<String> LAZY = Set.of("gateway_ai_tokens_total", "gateway_fallbacks_total",
+            "gateway_redis_up");
+
+    /** Every PromQL expression of config/grafana's dashboard runs in the real Prometheus, on exported metrics. */
+    private void assertTheDashboardsQueriesRun(int port, String exported) throws Exception {
+        JsonNode dashboard = JSON.readTree(CONFIG.resolve("grafana/dashboards/gateway.json").toFile());
+        Pattern metric = Pattern.compile("\\b(?:gateway|jvm)_[a-z0-9_]+");
+        int queries = 0;
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                String expr = target.get("expr").asText().replace("$instance", ".*").replace("$__rate_interval", "1m");
+                query(port, expr);   // status success, or it says why
+                queries++;
+                Matcher names = metric.matcher(expr);
+                while (names.find()) {
+                    String name = names.group();
+                    String family = name.replaceAll("_(bucket|count|sum)$", "");
+                    assertThat(LAZY.contains(name) || exported.contains("\n" + name + "{")
+                            || exported.contains("\n" + name + " ") || exported.contains("# TYPE " + family + " "))
+                            .as(panel.path("title").asText() + " reads " + name + ", which the gateway exports").isTrue();
+                }
+            }
+        }
+        assertThat(queries).isGreaterThan(10);
+    }
+
     @Test
     void aRealPrometheusScrapesALiveGateway(@TempDir Path dir) throws Exception {
         TestGateway gateway = fixture.restart(TestGateway.withLimiter(TestGateway.config(fixture.upstream().url()),
@@ -126,6 +158,7 @@ class PrometheusToolsTest {
             JsonNode rules = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/api/v1/rules")).build(), HttpResponse.BodyHandlers.ofString()).body());
             assertThat(rules.at("/data/groups/0/rules")).as("the shipped rules, loaded").hasSize(8);
+            assertTheDashboardsQueriesRun(port, gateway.get("/metrics").body());
         } finally {
             prometheus.destroy();
             if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
