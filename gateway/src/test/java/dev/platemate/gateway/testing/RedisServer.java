@@ -13,62 +13,161 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
 
 /**
- * A real {@code redis-server} (the Debian package, which {@code .ci/run} installs) on a free loopback port, with
- * nothing saved to disk. It can be killed and started again on the same port, as when Redis fails in production.
+ * A real Redis on a free port, with nothing saved to disk: a {@code redis:7-alpine} container where a Docker engine
+ * answers ({@link DockerEngine}), else the local {@code redis-server} (the Debian package, which {@code .ci/run}
+ * installs) on loopback. It can be killed and started again on the same port, as when Redis fails in production,
+ * and paused as a hung one.
  */
 public final class RedisServer implements AutoCloseable {
 
-    private final int port;
-    private Process process;
+    /** Where it runs. */
+    private interface Backend {
+        void start() throws IOException;
 
-    private RedisServer(int port) {
-        this.port = port;
+        void kill() throws InterruptedException;
+
+        void pause() throws Exception;
+
+        void resume() throws Exception;
+
+        String host();
+
+        int port();
+    }
+
+    private final Backend backend;
+
+    private RedisServer(Backend backend) {
+        this.backend = backend;
     }
 
     public static RedisServer start() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        RedisServer server = new RedisServer(port);
+        RedisServer server = new RedisServer(DockerEngine.present() ? new InContainer() : new LocalProcess());
         server.startAgain();
         return server;
     }
 
     /** Starts the server (again), and waits until it answers PING. */
     public void startAgain() throws IOException {
-        process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--protected-mode", "no")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> command("PING").equals("+PONG"));
+        backend.start();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> command("PING").equals("+PONG"));
     }
 
     /** Kills the server at once, as a crash would (a paused one too). */
     public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
+        backend.kill();
     }
 
-    /** Stops the server without closing its connections (SIGSTOP), as a hung Redis; {@link #resume()} undoes it. */
+    /** Stops the server without closing its connections, as a hung Redis; {@link #resume()} undoes it. */
     public void pause() throws Exception {
-        signal("-STOP");
+        backend.pause();
     }
 
     public void resume() throws Exception {
-        signal("-CONT");
-    }
-
-    private void signal(String signal) throws Exception {
-        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill " + signal + " failed");
-        }
+        backend.resume();
     }
 
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return "redis://" + backend.host() + ":" + backend.port();
+    }
+
+    /** The local {@code redis-server}, on a loopback port of its own. */
+    private static final class LocalProcess implements Backend {
+        private final int port;
+        private Process process;
+
+        LocalProcess() throws IOException {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+        }
+
+        @Override
+        public void start() throws IOException {
+            process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--protected-mode", "no")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        }
+
+        @Override
+        public void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void pause() throws Exception {
+            signal("-STOP");
+        }
+
+        @Override
+        public void resume() throws Exception {
+            signal("-CONT");
+        }
+
+        private void signal(String signal) throws Exception {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill " + signal + " failed");
+            }
+        }
+
+        @Override
+        public String host() {
+            return "127.0.0.1";
+        }
+
+        @Override
+        public int port() {
+            return port;
+        }
+    }
+
+    /** A container; killed and started again it keeps its port, as docker keeps a container's port binding. */
+    private static final class InContainer implements Backend {
+        private final GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("redis:7-alpine"))
+                .withCommand("redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no")
+                .withExposedPorts(6379);
+
+        @Override
+        public void start() {
+            if (container.getContainerId() == null) {
+                container.start();
+            } else {
+                container.getDockerClient().startContainerCmd(container.getContainerId()).exec();
+            }
+        }
+
+        @Override
+        public void kill() {
+            if (container.getContainerId() != null) {
+                container.getDockerClient().killContainerCmd(container.getContainerId()).exec();
+            }
+        }
+
+        @Override
+        public void pause() {
+            container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+        }
+
+        @Override
+        public void resume() {
+            container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+        }
+
+        @Override
+        public String host() {
+            return container.getHost();
+        }
+
+        @Override
+        public int port() {
+            return container.getMappedPort(6379);
+        }
     }
 
     /** Sends one inline command; a simple answer is returned as it is ({@code +PONG}, {@code :3}). */
@@ -79,7 +178,7 @@ public final class RedisServer implements AutoCloseable {
     /** Sends one inline command and returns its answer, an array flattened into its elements. */
     public List<String> reply(String line) throws IOException {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            socket.connect(new InetSocketAddress(backend.host(), backend.port()), 1000);
             socket.setSoTimeout(2000);
             OutputStream out = socket.getOutputStream();
             out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
@@ -124,5 +223,8 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         kill();
+        if (backend instanceof InContainer inContainer) {
+            inContainer.container.stop();
+        }
     }
 }
