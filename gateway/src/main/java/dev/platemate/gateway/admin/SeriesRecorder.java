@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The dashboard's history, in-process and bounded: every second, every number of {@code /health/performance}
  * (flattened to dotted names, such as {@code limiters.ai.queued}; a circuit as 0 closed, 1 half open, 2 open)
- * and what finished in that second (requests per upstream and status class, AI tokens), into a ring of
+ * and what finished in that second (requests per upstream and status class, the gateway's own errors by type, AI
+ * tokens), into a ring of
  * {@link #SAMPLES} samples of at most {@link #MAX_SERIES} series: {@code MAX_SERIES × SAMPLES} doubles, about
  * 1.4 MB, allocated once. A series that appears later starts with gaps; one past the bound is not kept.
  * {@link #sample} runs on one timer thread; {@link #snapshot} and the listener may run anywhere.
@@ -42,6 +43,9 @@ final class SeriesRecorder implements RequestListener {
         String upstream = summary.upstream().equals("-") ? "gateway" : summary.upstream();
         finished.computeIfAbsent("requests." + upstream + "." + (summary.status() / 100) + "xx",
                 name -> new LongAdder()).increment();
+        if (!summary.error().equals("-")) {   // the gateway's own answers, by DESIGN.md's types: a bounded set
+            finished.computeIfAbsent("errors." + summary.error(), name -> new LongAdder()).increment();
+        }
         long tokens = summary.usage().prompt() + summary.usage().completion();
         if (tokens > 0) {
             finished.computeIfAbsent("ai.tokens", name -> new LongAdder()).add(tokens);

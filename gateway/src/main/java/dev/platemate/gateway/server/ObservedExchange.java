@@ -43,6 +43,7 @@ final class ObservedExchange implements ClientSide, Exchange {
     private TokenUsage usage = TokenUsage.NONE;
     private String caller = "-";
     private List<RequestSummary.Fallback> fallbacks = List.of();
+    private String error = "-";
     private String cache;
     private boolean ended;
     private boolean failed;
@@ -149,6 +150,7 @@ final class ObservedExchange implements ClientSide, Exchange {
         if (!ended) {
             if (status == 0) {
                 status = GatewayError.INTERNAL_ERROR.status().code();
+                error = GatewayError.INTERNAL_ERROR.type();
             }
             end(false);
             client.fail(cause);
@@ -207,6 +209,9 @@ final class ObservedExchange implements ClientSide, Exchange {
 
     private void sawHead(HttpResponse head) {
         status = head.status().code();
+        if (head instanceof ErrorResponse own) {
+            error = own.error().type();
+        }
         if (head instanceof EncodedResponse encoded) {   // read without making its headers
             serverTiming = encoded.get(SERVER_TIMING);
             cache = encoded.get(X_CACHE);
@@ -226,7 +231,7 @@ final class ObservedExchange implements ClientSide, Exchange {
             listener.requestEnded(new RequestSummary(client.remoteAddress(), method, pathOf(uri), route, upstream,
                     status == 0 ? RequestSummary.CLIENT_CLOSED : status, bytes, System.nanoTime() - startedNanos,
                     timing("queue;dur=", queueMillis), timing("upstream;dur=", upstreamMillis),
-                    cache == null ? "-" : cache, completed, usage, caller, fallbacks));
+                    cache == null ? "-" : cache, completed, usage, caller, fallbacks, error));
         } catch (RuntimeException cause) {
             // the answer goes out all the same: the books are not worth a request
             log.warn("the metrics or the access log failed for {} {}: {}", method, pathOf(uri),

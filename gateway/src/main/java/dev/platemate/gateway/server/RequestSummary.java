@@ -17,11 +17,13 @@ import java.util.List;
  * @param completed      false when the response was cut or the client left before its end
  * @param usage          the tokens of a request on an AI route, else {@link TokenUsage#NONE}
  * @param caller         who made it as its rate limits name callers (a header's value only as a hash), or "-"
+ * @param fallbacks      the upstreams a route's fallback went past, and why
+ * @param error          the type of the gateway's own error it was answered with (DESIGN.md's table), or "-"
  */
 public record RequestSummary(InetAddress client, String method, String path, String route, String upstream,
                              int status, long bytes, long totalNanos, long queueMillis, long upstreamMillis,
                              String cache, boolean completed, TokenUsage usage, String caller,
-                             List<Fallback> fallbacks) {
+                             List<Fallback> fallbacks, String error) {
 
     /** One step of a route's fallback: {@code from} did not serve the request (for {@code reason}); {@code to} next. */
     public record Fallback(String from, String to, String reason) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,27 @@ class DashboardBrowserTest {
         assertThat(series.path("capacity").asInt()).isEqualTo(900);
         assertThat(series.at("/series/limiters.ai.max_concurrent/0").asDouble()).isEqualTo(3);
 
-        String dom = chromium(profile, gateway.uri("/dashboard").toString(), "--dump-dom");
+        assertThat(gateway.get("/nowhere").statusCode()).as("an error of the gateway's own").isEqualTo(404);
+        await().atMost(Duration.ofSeconds(10)).until(() -> JSON.readTree(gateway.get("/admin/series").body())
+                .path("series").has("errors.no_route"));
+        AtomicBoolean loading = new AtomicBoolean(true);
+        Thread load = new Thread(() -> {   // the page is looked at under load
+            while (loading.get()) {
+                try {
+                    gateway.get("/api/json?size=64");
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "dashboard-load");
+        load.start();
+        String dom;
+        try {
+            dom = chromium(profile, gateway.uri("/dashboard").toString(), "--dump-dom");
+        } finally {
+            loading.set(false);
+            load.join(10_000);
+        }
         JsonNode performance = JSON.readTree(gateway.get("/health/performance").body());
         assertThat(shown(dom, "status")).isEqualTo("ok");
         assertThat(shown(dom, "limiters.ai.max_concurrent")).isEqualTo(performance.at("/limiters/ai/max_concurrent")
@@ -86,6 +107,8 @@ class DashboardBrowserTest {
         assertThat(points(dom, "latency-test")).isPositive();
         assertThat(points(dom, "requests-test")).as("requests by status class").isPositive();
         assertThat(dom).contains("class=\"warn\"").contains("class=\"alert\"");   // the guide's thresholds
+        assertThat(points(dom, "errors")).as("the gateway's own errors by type").isPositive();
+        assertThat(dom).contains("no_route");
 
         Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
         Files.deleteIfExists(screenshot);

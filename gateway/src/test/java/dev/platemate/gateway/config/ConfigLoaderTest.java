@@ -338,7 +338,7 @@ class ConfigLoaderTest {
                 "upstreams.openai.pool.max_connections: '0' (expected: a whole number from 1 to 100000)",
                 "limiters.ai.max_concurrent: '-1' (expected: a whole number from 1 to 100000)",
                 "routes[0].path: '/health/' (expected: a prefix that does not overlap the gateway's own paths "
-                        + "/health/, /metrics, /admin/)",
+                        + "/health/, /metrics, /admin/, /dashboard)",
                 "routes[1].path: 'openai' (expected: a prefix that starts and ends with '/', such as /openai/)",
                 "routes[1].limiter: 'nope' (expected: one of ai)");
     }

@@ -19,7 +19,7 @@ class RecentLatencyTest {
             throws Exception {
         return new RequestSummary(InetAddress.getLoopbackAddress(), "POST", "/v1/chat/completions", "/openai/",
                 upstream, 200, 100, TimeUnit.MILLISECONDS.toNanos(totalMillis), queueMillis, upstreamMillis, "-",
-                true, TokenUsage.NONE, "-", List.of());
+                true, TokenUsage.NONE, "-", List.of(), "-");
     }
 
     @Test
@@ -32,7 +32,7 @@ class RecentLatencyTest {
         latency.requestEnded(summary("openai", 5, -1, -1));              // a cache hit: nothing of the upstream
         latency.requestEnded(new RequestSummary(InetAddress.getLoopbackAddress(), "POST", "/v1/chat/completions",
                 "/openai/", "openai", RequestSummary.CLIENT_CLOSED, 0, TimeUnit.MILLISECONDS.toNanos(90_000), 0,
-                90_000, "-", false, TokenUsage.NONE, "-", List.of()));                                     // left before the head: its wait only
+                90_000, "-", false, TokenUsage.NONE, "-", List.of(), "-"));                                     // left before the head: its wait only
         assertThat(latency.millis("openai", 0.95)).isEqualTo(300);
         assertThat(latency.millis("openai", 1)).isEqualTo(300);
         assertThat(latency.millis("openai", 0.5)).isEqualTo(250);
