@@ -76,6 +76,7 @@ public final class Gateway implements AutoCloseable {
     private final Fills fills = new Fills();
     private volatile Generation generation;
     private ScheduledFuture<?> sampling;
+    private AdminEndpoints dashboard;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private DnsAddressResolverGroup resolver;
@@ -151,7 +152,8 @@ public final class Gateway implements AutoCloseable {
                         .andThen(latency).andThen(endpoints.seriesListener()).andThen(new AccessLog()), lifecycle,
                 probe);
         address = server.start();
-        sampling = endpoints.startSampling(workers.next());
+        dashboard = endpoints;
+        sampling = endpoints.startSampling();
         lifecycle.markReady();
         log.info("Gateway listening on {}:{} ({} transport, {} routes) in {} ms", config.server().host(),
                 address.getPort(), transport.name(), config.routes().size(),
@@ -226,6 +228,7 @@ public final class Gateway implements AutoCloseable {
         reloader.shutdownNow();
         if (sampling != null) {
             sampling.cancel(false);
+            dashboard.stopSampling();
         }
         if (server != null) {
             log.info("Shutting down: draining {} in-flight requests (up to {})", lifecycle.inFlight(),

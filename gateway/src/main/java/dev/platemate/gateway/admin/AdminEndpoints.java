@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.Optional;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,11 @@ public final class AdminEndpoints implements LocalEndpoints {
     private final Supplier<String> metrics;
     private final Reloads reloads;
     private final SeriesRecorder series = new SeriesRecorder();
+    private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "dashboard-sampler");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final byte[] dashboard;
 
     /** What the endpoints report on; {@code redis} gives null when no redis.url is set. */
@@ -89,15 +95,24 @@ public final class AdminEndpoints implements LocalEndpoints {
         return series;
     }
 
-    /** Samples the dashboard's history every second on {@code timer}, until the returned future is cancelled. */
-    public ScheduledFuture<?> startSampling(ScheduledExecutorService timer) {
-        return timer.scheduleAtFixedRate(() -> {
+    /**
+     * Samples the dashboard's history every second on a thread of its own (never an event loop: the report takes
+     * the limiters' and the cache's locks), which also writes {@code /admin/series}, until the returned future is
+     * cancelled.
+     */
+    public ScheduledFuture<?> startSampling() {
+        return sampler.scheduleAtFixedRate(() -> {
             try {
-                series.sample(System.currentTimeMillis(), report.build(lifecycle.ready()));
-            } catch (RuntimeException e) {
+                series.sample(System.currentTimeMillis(), report.build(lifecycle.ready(), false));
+            } catch (Throwable e) {   // the next second tries again; an Error would end the schedule silently
                 LoggerFactory.getLogger(AdminEndpoints.class).warn("a dashboard sample failed: {}", e.toString());
             }
         }, 0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Stops the sampler thread. */
+    public void stopSampling() {
+        sampler.shutdownNow();
     }
 
     @Override
@@ -111,6 +126,10 @@ public final class AdminEndpoints implements LocalEndpoints {
         if (path.equals("/admin/reload") && HttpMethod.POST.equals(request.method()) && authorized(request)) {
             ReferenceCountUtil.release(request);
             return reloads.reload().thenApply(AdminEndpoints::reloaded);
+        }
+        if (path.equals("/admin/series") && HttpMethod.GET.equals(request.method()) && authorized(request)) {
+            ReferenceCountUtil.release(request);   // up to 1.4 MB of JSON: written off the event loop
+            return CompletableFuture.supplyAsync(() -> json(series.snapshot()), sampler);
         }
         if (path.equals("/admin/cache") && HttpMethod.DELETE.equals(request.method()) && authorized(request)) {
             ReferenceCountUtil.release(request);
@@ -138,8 +157,13 @@ public final class AdminEndpoints implements LocalEndpoints {
             };
         }
         if (path.equals("/dashboard")) {   // the page holds no data: what it shows it asks for with the token
-            return read ? Responses.of(HttpResponseStatus.OK, dashboard, "text/html; charset=utf-8")
-                    : Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
+            if (!read) {
+                return Responses.error(GatewayError.METHOD_NOT_ALLOWED, method + " is not allowed on " + path);
+            }
+            FullHttpResponse page = Responses.of(HttpResponseStatus.OK, dashboard, "text/html; charset=utf-8");
+            page.headers().set("content-security-policy", "default-src 'self'; script-src 'unsafe-inline'; "
+                    + "style-src 'unsafe-inline'; frame-ancestors 'none'").set("x-frame-options", "DENY");
+            return page;
         }
         if (!authorized(request)) {
             return Responses.error(GatewayError.UNAUTHORIZED, "this endpoint needs Authorization: Bearer <admin token>");

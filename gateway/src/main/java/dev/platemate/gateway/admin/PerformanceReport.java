@@ -29,6 +29,11 @@ final class PerformanceReport {
     }
 
     Map<String, Object> build(boolean ready) {
+        return build(ready, true);
+    }
+
+    /** @param callers whether to rank the AI callers (the dashboard's samples have no use for them) */
+    Map<String, Object> build(boolean ready, boolean callers) {
         Proxy.Parts parts = sources.parts().get();
         RecentLatency latency = sources.latency();
         Map<String, UpstreamPool> pools = parts.pools();
@@ -76,7 +81,9 @@ final class PerformanceReport {
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
                 "evictions", cached.evictions(), "shared_hits", cached.sharedHits(),
                 "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
-        report.put("ai_callers", sources.aiCallers().top(10));
+        if (callers) {
+            report.put("ai_callers", sources.aiCallers().top(10));
+        }
         RedisStats redis = sources.redis().get();
         report.put("redis", redis == null ? ordered("configured", false)
                 : ordered("configured", true, "up", redis.up(), "errors", redis.errors(),

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The dashboard's history, in-process and bounded: every second, every number of {@code /health/performance}
@@ -27,7 +27,7 @@ final class SeriesRecorder implements RequestListener {
     private final double[][] values = new double[MAX_SERIES][SAMPLES];
     private final long[] times = new long[SAMPLES];
     private final Map<String, Integer> columns = new LinkedHashMap<>();
-    private final Map<String, LongAdder> finished = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> finished = new ConcurrentHashMap<>();
     private int next;
     private int count;
 
@@ -42,13 +42,13 @@ final class SeriesRecorder implements RequestListener {
     public void requestEnded(RequestSummary summary) {
         String upstream = summary.upstream().equals("-") ? "gateway" : summary.upstream();
         finished.computeIfAbsent("requests." + upstream + "." + (summary.status() / 100) + "xx",
-                name -> new LongAdder()).increment();
+                name -> new AtomicLong()).incrementAndGet();
         if (!summary.error().equals("-")) {   // the gateway's own answers, by DESIGN.md's types: a bounded set
-            finished.computeIfAbsent("errors." + summary.error(), name -> new LongAdder()).increment();
+            finished.computeIfAbsent("errors." + summary.error(), name -> new AtomicLong()).incrementAndGet();
         }
         long tokens = summary.usage().prompt() + summary.usage().completion();
         if (tokens > 0) {
-            finished.computeIfAbsent("ai.tokens", name -> new LongAdder()).add(tokens);
+            finished.computeIfAbsent("ai.tokens", name -> new AtomicLong()).addAndGet(tokens);
         }
     }
 
@@ -60,7 +60,7 @@ final class SeriesRecorder implements RequestListener {
         }
         times[at] = epochMillis;
         flatten("", report, at);
-        finished.forEach((name, adder) -> record(name, adder.sumThenReset(), at));
+        finished.forEach((name, counter) -> record(name, counter.getAndSet(0), at));   // none lost in between
         next = (next + 1) % SAMPLES;
         count = Math.min(SAMPLES, count + 1);
     }
@@ -99,25 +99,39 @@ final class SeriesRecorder implements RequestListener {
     }
 
     /** The samples, oldest first: their times and each series (null where it has no value). */
-    synchronized Map<String, Object> snapshot() {
-        int start = (next - count + SAMPLES) % SAMPLES;
-        List<Long> when = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            when.add(times[(start + i) % SAMPLES]);
+    Map<String, Object> snapshot() {
+        long[] when;
+        double[][] copied;
+        List<String> names;
+        int start;
+        int n;
+        synchronized (this) {   // a copy of the arrays, quick; the boxing happens outside
+            start = (next - count + SAMPLES) % SAMPLES;
+            n = count;
+            when = times.clone();
+            names = new ArrayList<>(columns.keySet());
+            copied = new double[names.size()][];
+            for (int c = 0; c < copied.length; c++) {
+                copied[c] = values[c].clone();
+            }
+        }
+        List<Long> sampledAt = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            sampledAt.add(when[(start + i) % SAMPLES]);
         }
         Map<String, Object> series = new LinkedHashMap<>();
-        columns.forEach((name, column) -> {
-            List<Double> points = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                double value = values[column][(start + i) % SAMPLES];
+        for (int c = 0; c < copied.length; c++) {
+            List<Double> points = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                double value = copied[c][(start + i) % SAMPLES];
                 points.add(Double.isNaN(value) ? null : value);
             }
-            series.put(name, points);
-        });
+            series.put(names.get(c), points);
+        }
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("interval_ms", 1000);
         answer.put("capacity", SAMPLES);
-        answer.put("times", when);
+        answer.put("times", sampledAt);
         answer.put("series", series);
         return answer;
     }

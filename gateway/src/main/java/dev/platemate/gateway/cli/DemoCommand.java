@@ -55,17 +55,27 @@ final class DemoCommand implements Callable<Integer> {
     static Demo start(GatewayConfig routes, int port) throws Exception {
         StubUpstream stub = new StubUpstream(new StubUpstream.Settings(Duration.ofMillis(300), 5,
                 Duration.ofMillis(20)), Transport.detect());
-        int stubPort = stub.start("127.0.0.1", 0, 0)[1].getPort();
+        int stubPort;
+        try {
+            stubPort = stub.start("127.0.0.1", 0, 0)[1].getPort();
+        } catch (Exception e) {
+            stub.close();
+            throw e;
+        }
         Map<String, UpstreamConfig> pointed = new LinkedHashMap<>();
         routes.upstreams().forEach((name, upstream) -> pointed.put(name, upstream.pointedAt("http", "127.0.0.1",
                 stubPort)));
-        GatewayConfig demo = routes.withUpstreams(pointed).withPort(port);
+        GatewayConfig demo = routes.withUpstreams(pointed).withListen("127.0.0.1", port);   // this machine only
         Gateway gateway = new Gateway(demo, () -> demo, Transport.detect());
         InetSocketAddress address;
         try {
             address = gateway.start();
         } catch (Exception e) {
-            stub.close();
+            try {
+                gateway.stop();   // what it started before it failed (a busy port, most likely)
+            } finally {
+                stub.close();
+            }
             throw e;
         }
         return new Demo(stub, gateway, address, lightLoad(address.getPort()));

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 /** Binds the parsed tree to records, section by section, with the defaults of DESIGN.md. */
 final class ConfigBinder {
 
-    /** Paths the gateway answers itself; no route may capture them. */
+    /** Paths the gateway answers itself (a prefix when it ends with '/', else one path); no route may capture them. */
     static final List<String> GATEWAY_PATHS = List.of("/health/", "/metrics", "/admin/", "/dashboard");
 
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -284,7 +284,8 @@ final class ConfigBinder {
             if (!path.startsWith("/") || !path.endsWith("/") || path.contains("//") || path.contains("/../")
                     || path.contains("/./") || path.chars().anyMatch(c -> c <= ' ' || c == '?' || c == '#')) {
                 n.error("path", path, "a prefix that starts and ends with '/', such as /openai/");
-            } else if (GATEWAY_PATHS.stream().anyMatch(own -> own.startsWith(path) || path.startsWith(own))) {
+            } else if (GATEWAY_PATHS.stream().anyMatch(own -> own.startsWith(path)
+                    || (own.endsWith("/") ? path.startsWith(own) : path.equals(own + "/")))) {   // an exact path
                 n.error("path", path, "a prefix that does not overlap the gateway's own paths "
                         + String.join(", ", GATEWAY_PATHS));
             } else if (!paths.add(path)) {

@@ -33,6 +33,12 @@ public record GatewayConfig(
         return new GatewayConfig(server, admin, replaced, limiters, cache, rateLimits, redis, routes, ai);
     }
 
+    /** A copy listening on {@code host}:{@code port}. */
+    public GatewayConfig withListen(String host, int port) {
+        return new GatewayConfig(server.withHost(host).withPort(port), admin, upstreams, limiters, cache, rateLimits,
+                redis, routes, ai);
+    }
+
     /** A copy listening on another port (the {@code GATEWAY_PORT} override, and tests on port 0). */
     public GatewayConfig withPort(int port) {
         return new GatewayConfig(server.withPort(port), admin, upstreams, limiters, cache, rateLimits, redis, routes,

@@ -31,6 +31,11 @@ public record ServerConfig(
                 maxBodySize, headerTimeout, idleTimeout, shutdownTimeout, trustedProxies);
     }
 
+    public ServerConfig withHost(String newHost) {
+        return new ServerConfig(newHost, port, ioThreads, maxConnections, maxRequestLine, maxHeaderSize,
+                maxBodySize, headerTimeout, idleTimeout, shutdownTimeout, trustedProxies);
+    }
+
     /** A copy that trusts {@code proxies} instead. */
     public ServerConfig withTrustedProxies(List<Cidr> proxies) {
         return new ServerConfig(host, port, ioThreads, maxConnections, maxRequestLine, maxHeaderSize,

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -260,6 +261,22 @@ class ConfigLoaderTest {
                 .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth:"))
                 .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.token_url: 'ftp://x'"))
                 .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.grant: unknown key"));
+    }
+
+    @Test
+    void aRouteMayNotCaptureTheGatewaysOwnPathsButMayStartLikeAnExactOne() throws Exception {
+        String routes = """
+                upstreams:
+                  a: {url: "http://a"}
+                routes:
+                  - {path: %s, upstream: a}
+                """;
+        assertThat(parse(routes.formatted("/dashboards/"), Map.of()).routes()).hasSize(1);
+        assertThat(parse(routes.formatted("/metrics-archive/"), Map.of()).routes()).hasSize(1);
+        for (String captured : List.of("/dashboard/", "/metrics/", "/admin/x/", "/")) {
+            assertThat(errors(routes.formatted(captured)).errors()).as(captured)
+                    .anySatisfy(e -> assertThat(e).contains("does not overlap the gateway's own paths"));
+        }
     }
 
     @Test

@@ -31,7 +31,9 @@ import org.junit.jupiter.api.Test;
 class ComposeFilesTest {
 
     private static final Path ROOT = Path.of("..");
-    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    /** Strict about duplicate keys, as docker compose's own parser is (Jackson would keep the last one). */
+    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private JsonNode compose() throws Exception {
         return yaml.readTree(ROOT.resolve("docker-compose.yml").toFile());

@@ -33,11 +33,16 @@ class KubernetesManifestsTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static List<JsonNode> render(String overlay) throws Exception {
+        Path rendered = Files.createTempFile("kustomize-" + overlay, ".yaml");
         Process kubectl = new ProcessBuilder("kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone",
                 ROOT.resolve("deploy/kubernetes/overlays").resolve(overlay).toString()).redirectErrorStream(true)
-                .start();
-        String out = new String(kubectl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(kubectl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                .redirectOutput(rendered.toFile()).start();
+        if (!kubectl.waitFor(60, TimeUnit.SECONDS)) {
+            kubectl.destroyForcibly();
+            throw new AssertionError("kubectl kustomize " + overlay + " did not end within 60 s");
+        }
+        String out = Files.readString(rendered, StandardCharsets.UTF_8);
+        Files.delete(rendered);
         assertThat(kubectl.exitValue()).as("kubectl kustomize " + overlay + ":\n" + out).isZero();
         List<JsonNode> documents = new ArrayList<>();
         YAML.readerFor(JsonNode.class).readValues(out).forEachRemaining(node -> documents.add((JsonNode) node));
@@ -83,8 +88,8 @@ class KubernetesManifestsTest {
         assertThat(gateway.at("/envFrom/0/secretRef/name").asText()).isEqualTo(secret.at("/metadata/name").asText());
 
         assertThat(gateway.at("/ports/0/containerPort").asInt()).isEqualTo(config.server().port());
-        assertThat(gateway.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/health/live");
-        assertThat(gateway.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health/ready");
+        assertThat(probePath(gateway.get("livenessProbe"))).isEqualTo("/health/live");
+        assertThat(probePath(gateway.get("readinessProbe"))).isEqualTo("/health/ready");
         assertThat(gateway.at("/resources/requests/cpu").isMissingNode()).as("resource requests").isFalse();
         List<String> args = StreamSupport.stream(gateway.get("args").spliterator(), false).map(JsonNode::asText)
                 .toList();
@@ -99,6 +104,22 @@ class KubernetesManifestsTest {
                 .isGreaterThan(config.server().shutdownTimeout().toSeconds());
     }
 
+    /** What a probe asks for: an HTTP GET's path, or the path a probe run inside the pod sends (a loopback gateway). */
+    private static String probePath(JsonNode probe) {
+        if (probe.has("httpGet")) {
+            return probe.at("/httpGet/path").asText();
+        }
+        Matcher get = Pattern.compile("GET (\\S+) HTTP").matcher(probe.at("/exec/command").toString());
+        assertThat(get.find()).as("a probe that asks for a path: " + probe).isTrue();
+        return get.group(1);
+    }
+
+    private static String env(JsonNode container, String name) {
+        return StreamSupport.stream(container.path("env").spliterator(), false)
+                .filter(env -> env.path("name").asText().equals(name)).findFirst()
+                .map(env -> env.path("value").asText()).orElse(null);
+    }
+
     @Test
     void theSidecarOverlayRunsTheGatewayAsANativeSidecarOfTheBackend() throws Exception {
         List<JsonNode> documents = render("sidecar");
@@ -107,7 +128,10 @@ class KubernetesManifestsTest {
         JsonNode gateway = pod.at("/initContainers/0");
         assertThat(gateway.path("name").asText()).isEqualTo("gateway");
         assertThat(gateway.path("restartPolicy").asText()).as("a native sidecar").isEqualTo("Always");
-        assertGateway(pod, gateway, documents, Set.of("REDIS_URL"));   // alone in its pod: no Redis
+        assertGateway(pod, gateway, documents, Set.of("REDIS_URL", "GATEWAY_LISTEN"));   // alone in its pod: no Redis
+        assertThat(env(gateway, "GATEWAY_LISTEN")).as("only its own pod may use the keys")
+                .isEqualTo("127.0.0.1:" + gatewayYml().server().port());
+        assertThat(gateway.path("startupProbe").has("exec")).as("a loopback gateway is probed from inside").isTrue();
 
         Set<String> routes = new TreeSet<>();
         gatewayYml().routes().forEach(route -> routes.add(route.path()));
@@ -130,7 +154,7 @@ class KubernetesManifestsTest {
         JsonNode pod = deployment.at("/spec/template/spec");
         JsonNode gateway = pod.at("/containers/0");
         assertThat(deployment.at("/spec/replicas").asInt()).isGreaterThan(1);
-        assertGateway(pod, gateway, documents, Set.of("REDIS_URL"));
+        assertGateway(pod, gateway, documents, Set.of("REDIS_URL", "GATEWAY_LISTEN"));
         JsonNode labels = deployment.at("/spec/template/metadata/labels");
 
         JsonNode service = one(documents, "Service", "gateway");
@@ -138,9 +162,7 @@ class KubernetesManifestsTest {
         assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo(gateway.at("/ports/0/name").asText());
 
         JsonNode redisService = one(documents, "Service", "gateway-redis");
-        String redisUrl = StreamSupport.stream(gateway.get("env").spliterator(), false)
-                .filter(env -> env.path("name").asText().equals("REDIS_URL")).findFirst().orElseThrow()
-                .path("value").asText();
+        String redisUrl = env(gateway, "REDIS_URL");
         assertThat(redisUrl).isEqualTo("redis://" + redisService.at("/metadata/name").asText() + ":"
                 + redisService.at("/spec/ports/0/port").asInt());
         assertThat(one(documents, "Deployment", "gateway-redis").at("/spec/template/metadata/labels"))
@@ -151,10 +173,17 @@ class KubernetesManifestsTest {
         JsonNode scaler = one(documents, "ScaledObject", "gateway");
         assertThat(scaler.at("/spec/scaleTargetRef/name").asText()).isEqualTo(deployment.at("/metadata/name").asText());
         assertThat(scaler.at("/spec/triggers/0/type").asText()).isEqualTo("prometheus");
-        assertThat(scaler.at("/spec/triggers/0/metadata/query").asText()).contains("gateway_limiter_queued");
+        assertThat(scaler.at("/spec/triggers/0/metadata/query").asText()).as("the queue of all replicas")
+                .startsWith("sum(gateway_limiter_queued");
         JsonNode monitor = one(documents, "ServiceMonitor", "gateway");
         assertThat(monitor.at("/spec/selector/matchLabels")).isEqualTo(service.at("/metadata/labels"));
         assertThat(monitor.at("/spec/endpoints/0/port").asText()).isEqualTo(service.at("/spec/ports/0/name").asText());
         assertThat(monitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/metrics");
+        assertThat(monitor.at("/spec/endpoints/0/bearerTokenSecret/name").asText()).as("the Secret, by its name")
+                .isEqualTo(one(documents, "Secret", "gateway-secrets").at("/metadata/name").asText());
+        JsonNode policy = one(documents, "NetworkPolicy", "gateway");
+        assertThat(policy.at("/spec/podSelector/matchLabels")).isEqualTo(labels);
+        assertThat(policy.at("/spec/ingress/0/ports/0/port").asInt()).isEqualTo(gatewayYml().server().port());
+        assertThat(policy.at("/spec/ingress/0/from")).as("only its clients and the monitoring namespace").hasSize(2);
     }
 }

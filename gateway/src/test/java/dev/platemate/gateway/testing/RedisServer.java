@@ -2,9 +2,13 @@ package dev.platemate.gateway.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -75,15 +79,21 @@ public final class RedisServer implements AutoCloseable {
         return "redis://" + backend.host() + ":" + backend.port();
     }
 
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The local {@code redis-server}, on a loopback port of its own. */
     private static final class LocalProcess implements Backend {
         private final int port;
         private Process process;
 
-        LocalProcess() throws IOException {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+        LocalProcess() {
+            port = freePort();
         }
 
         @Override
@@ -127,11 +137,17 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** A container; killed and started again it keeps its port, as docker keeps a container's port binding. */
+    /**
+     * A container on a host port chosen here and bound fixed (a random binding would change when the container is
+     * started again after a kill).
+     */
     private static final class InContainer implements Backend {
+        private final int hostPort = freePort();
         private final GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse("redis:7-alpine"))
                 .withCommand("redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no")
-                .withExposedPorts(6379);
+                .withExposedPorts(6379)
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
+                        new PortBinding(Ports.Binding.bindPort(hostPort), new ExposedPort(6379))));
 
         @Override
         public void start() {
@@ -145,7 +161,11 @@ public final class RedisServer implements AutoCloseable {
         @Override
         public void kill() {
             if (container.getContainerId() != null) {
-                container.getDockerClient().killContainerCmd(container.getContainerId()).exec();
+                try {
+                    container.getDockerClient().killContainerCmd(container.getContainerId()).exec();
+                } catch (RuntimeException alreadyDead) {
+                    // killed before: nothing runs
+                }
             }
         }
 
@@ -166,7 +186,7 @@ public final class RedisServer implements AutoCloseable {
 
         @Override
         public int port() {
-            return container.getMappedPort(6379);
+            return hostPort;
         }
     }
 
@@ -222,9 +242,12 @@ public final class RedisServer implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        kill();
-        if (backend instanceof InContainer inContainer) {
-            inContainer.container.stop();
+        try {
+            kill();
+        } finally {
+            if (backend instanceof InContainer inContainer) {
+                inContainer.container.stop();
+            }
         }
     }
 }
