@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
                 + "light load, so that a first run shows something: no keys, no network.")
 final class DemoCommand implements Callable<Integer> {
 
-    static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"a meal plan\"}]}";
+    static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+            + "\"content\":\"a meal plan\"}]}";
     static final String STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
             + "\"content\":\"a meal plan\"}]}";
 
@@ -92,7 +93,8 @@ final class DemoCommand implements Callable<Integer> {
         });
         load.scheduleAtFixedRate(() -> {
             long n = sent.incrementAndGet();
-            http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openai/v1/chat/completions"))
+            String base = "http://127.0.0.1:" + port;
+            http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/openai/v1/chat/completions"))
                     .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(CHAT))
                     .build(), HttpResponse.BodyHandlers.discarding());
             http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port

@@ -61,7 +61,8 @@ class DashboardBrowserTest {
     }
 
     private static int points(String dom, String chart) {
-        Matcher svg = Pattern.compile("<svg id=\"" + Pattern.quote(chart) + "\"[^>]*data-points=\"(\\d+)\"").matcher(dom);
+        Matcher svg = Pattern.compile("<svg id=\"" + Pattern.quote(chart) + "\"[^>]*data-points=\"(\\d+)\"")
+                .matcher(dom);
         assertThat(svg.find()).as("chart " + chart).isTrue();
         return Integer.parseInt(svg.group(1));
     }

@@ -50,7 +50,8 @@ class DemoTest {
             // the background load, seen: food searches this test did not make (it made three)
             await().atMost(Duration.ofSeconds(15)).until(() -> {
                 double searches = 0;
-                for (var point : JSON.readTree(get(base + "/admin/series").body()).at("/series/requests.fatsecret.2xx")) {
+                var series = JSON.readTree(get(base + "/admin/series").body()).at("/series/requests.fatsecret.2xx");
+                for (var point : series) {
                     searches += point.asDouble(0);
                 }
                 return searches > 3;

@@ -259,8 +259,10 @@ class ConfigLoaderTest {
                   - {path: /food/, upstream: food}
                 """).errors())
                 .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth:"))
-                .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.token_url: 'ftp://x'"))
-                .anySatisfy(e -> assertThat(e).startsWith("upstreams.food.auth.oauth2_client_credentials.grant: unknown key"));
+                .anySatisfy(e -> assertThat(e).startsWith(
+                        "upstreams.food.auth.oauth2_client_credentials.token_url: 'ftp://x'"))
+                .anySatisfy(e -> assertThat(e).startsWith(
+                        "upstreams.food.auth.oauth2_client_credentials.grant: unknown key"));
     }
 
     @Test

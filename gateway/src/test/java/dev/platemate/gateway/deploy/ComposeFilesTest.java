@@ -116,7 +116,7 @@ class ComposeFilesTest {
         Path scrapeConfig = local(prometheus, "/etc/prometheus/prometheus.yml");
         assertThat(scrapeConfig.normalize()).isEqualTo(ROOT.resolve("config/prometheus.yml").normalize());
         JsonNode scrape = yaml.readTree(scrapeConfig.toFile());
-        String rules = scrape.get("rule_files").get(0).asText();   // relative to the config file, as Prometheus reads it
+        String rules = scrape.get("rule_files").get(0).asText();   // relative to its config file, as Prometheus reads
         assertThat(local(prometheus, rules.startsWith("/") ? rules : "/etc/prometheus/" + rules)).exists();
 
         int gatewayPort = new ConfigLoader(Map.of()).load(ROOT.resolve("config/compose.yml")).server().port();

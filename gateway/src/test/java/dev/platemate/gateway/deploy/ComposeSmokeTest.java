@@ -32,7 +32,8 @@ class ComposeSmokeTest {
             stack.start();
             HttpClient http = HttpClient.newHttpClient();
             for (String replica : new String[] {"gateway-a", "gateway-b"}) {
-                String base = "http://" + stack.getServiceHost(replica, 8080) + ":" + stack.getServicePort(replica, 8080);
+                String base = "http://" + stack.getServiceHost(replica, 8080) + ":"
+                        + stack.getServicePort(replica, 8080);
                 HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(base
                         + "/openai/v1/chat/completions")).header("content-type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o-mini\",\"messages\":[]}"))
