@@ -1,13 +1,14 @@
 # Shared by the bench/compare-* scripts: option parsing, nginx and gateway start-up, wrk measurement, cleanup.
 # Everything listens on 127.0.0.1 only and stops when the calling script exits.
 
-duration=15s; connections=50; warmup=5s; threads=1; floor=0
+duration=15s; connections=50; warmup=20s; threads=1; floor=0; rounds=3
 parse_options() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --duration) duration=$2; shift 2 ;;
       --connections) connections=$2; shift 2 ;;
       --warmup) warmup=$2; shift 2 ;;
+      --rounds) rounds=$2; shift 2 ;;
       --floor) floor=1; shift ;;
       *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -17,6 +18,13 @@ parse_options() {
   done
   jar=gateway/target/gateway.jar
   [ -f "$jar" ] || { echo "$jar is missing: run mvn -B package -DskipTests" >&2; exit 2; }
+  # the load generator on a core of its own when there is more than one, so it takes less from the proxies
+  # and the servers (the proxies and the upstream) on the others
+  wrk_cmd=(wrk); servers_cmd=(); pinned="wrk not pinned (one core)"
+  if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+    wrk_cmd=(taskset -c $(($(nproc) - 1)) wrk); servers_cmd=(taskset -c 0-$(($(nproc) - 2)))
+    pinned="wrk pinned to CPU $(($(nproc) - 1)), the servers to CPU 0-$(($(nproc) - 2)), with taskset"
+  fi
 }
 
 work=$(mktemp -d)
@@ -50,7 +58,7 @@ http {
   $1
 }
 NGINX
-  nginx -c "$work/$name.conf" -p "$work"
+  "${servers_cmd[@]}" nginx -c "$work/$name.conf" -p "$work"
   for _ in $(seq 1 50); do [ -s "$work/$name.pid" ] && return 0; sleep 0.1; done
 }
 
@@ -73,7 +81,7 @@ start_gateway() {
   JAVA_OPTS=${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m}
   # like nginx here (access_log off), the gateway runs without its access log
   # shellcheck disable=SC2086
-  GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &
+  GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} "${servers_cmd[@]}" java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1 && return 0
@@ -86,11 +94,14 @@ start_gateway() {
 # measure NAME URL PIDS... -> "rps p99_ms cpu_us user_us errors", after a warm-up run; cpu_us is the CPU time the
 # given processes (the proxy under test) spent per request during the measured run, user_us the part of it spent
 # in user space (the rest is the kernel's: system calls and the loopback TCP stack)
+declare -A warmed=()
 measure() {
   local name=$1 url=$2; shift 2
-  wrk -t$threads -c"$connections" -d"$warmup" "$url" >/dev/null
+  # the first time a side is measured its JIT gets the whole warm-up; afterwards a few seconds bring it back
+  "${wrk_cmd[@]}" -t$threads -c"$connections" -d"${warmed[$name]:-$warmup}" "$url" >/dev/null
+  warmed[$name]=3s
   local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"
-  local out; out=$(wrk -t$threads -c"$connections" -d"$duration" --latency "$url")
+  local out; out=$("${wrk_cmd[@]}" -t$threads -c"$connections" -d"$duration" --latency "$url")
   local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"
   echo "$out" > "$work/logs/wrk-$name.txt"
   local rps p99 errors requests cpu user
@@ -108,7 +119,7 @@ measure() {
 # pre-encoded answer per request head with no codec (bytes); waits until PORT answers.
 start_floor() {
   # shellcheck disable=SC2086
-  java ${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m} -cp "$jar" \
+  "${servers_cmd[@]}" java ${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m} -cp "$jar" \
     bench/floor/NettyFloor.java "$@" > "$work/logs/floor-$1.log" 2>&1 &
   pids+=($!)
   wait_for_port "$2" "$work/logs/floor-$1.log"
@@ -122,6 +133,43 @@ wait_for_port() {
   done
   cat "$2" >&2
   exit 1
+}
+
+# side NAME URL PIDS...: a setup to measure (the gateway last); run_sides then measures them all, $rounds times,
+# each round in another order (rotated, so no side always goes first or after the same one), and reports each
+# metric's median over the rounds
+side_names=(); side_urls=(); side_pids=()
+side() {
+  side_names+=("$1"); side_urls+=("$2"); shift 2; side_pids+=("$*")
+}
+
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
+}
+
+run_sides() {
+  local n=${#side_names[@]} r i k
+  declare -A results=()
+  for ((r = 0; r < rounds; r++)); do
+    for ((k = 0; k < n; k++)); do
+      i=$(((k + r) % n))
+      # shellcheck disable=SC2086
+      results[$i,$r]=$(measure "${side_names[i]}" "${side_urls[i]}" ${side_pids[i]})
+      echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]}" >&2
+    done
+  done
+  local args=() m rps p99 cpu usr err
+  for ((i = 0; i < n; i++)); do
+    rps=(); p99=(); cpu=(); usr=(); err=""
+    for ((r = 0; r < rounds; r++)); do
+      read -r a b c d e <<<"${results[$i,$r]}"
+      rps+=("$a"); p99+=("$b"); cpu+=("$c"); usr+=("$d"); [ "$e" = none ] || err="$err r$((r + 1)):$e"
+    done
+    args+=("${side_names[i]}" "$(median "${rps[@]}")" "$(median "${p99[@]}")" "$(median "${cpu[@]}")" \
+      "$(median "${usr[@]}")" "${err:-none}")
+  done
+  echo "medians of $rounds rounds, each side warmed $warmup first, $pinned"
+  report "${args[@]}"
 }
 
 # report (LABEL RPS P99 CPU USER ERRORS)...: the table, then the ratios of the last side (the gateway) to each other
@@ -158,7 +206,7 @@ defaults
   http-reuse always
 $1
 HAPROXY
-  haproxy -db -f "$work/$name.cfg" > "$work/logs/$name.log" 2>&1 &
+  "${servers_cmd[@]}" haproxy -db -f "$work/$name.cfg" > "$work/logs/$name.log" 2>&1 &
   echo $! > "$work/$name.pid"
   wait_for_port "$2" "$work/logs/$name.log"
 }
