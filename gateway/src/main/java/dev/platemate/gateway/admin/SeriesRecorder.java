@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The dashboard's history, in-process and bounded: every second, every number of {@code /health/performance}
@@ -27,7 +28,11 @@ final class SeriesRecorder implements RequestListener {
     private final double[][] values = new double[MAX_SERIES][SAMPLES];
     private final long[] times = new long[SAMPLES];
     private final Map<String, Integer> columns = new LinkedHashMap<>();
-    private final Map<String, AtomicLong> finished = new ConcurrentHashMap<>();
+    /** Per upstream, what finished in each status class (index status / 100; 0 for anything out of 1xx-5xx). */
+    private final Map<String, AtomicLongArray> requests = new ConcurrentHashMap<>();
+    /** Per error type of the gateway's own (DESIGN.md's table: a bounded set). */
+    private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+    private final AtomicLong aiTokens = new AtomicLong();
     private int next;
     private int count;
 
@@ -37,18 +42,21 @@ final class SeriesRecorder implements RequestListener {
         }
     }
 
-    /** Counts what finished, per upstream and status class, and AI tokens, until the next sample. */
+    /**
+     * Counts what finished, per upstream and status class, errors by type and AI tokens, until the next sample.
+     * Per request: map lookups and increments, nothing built (the series' names are made once a second).
+     */
     @Override
     public void requestEnded(RequestSummary summary) {
-        String upstream = summary.upstream().equals("-") ? "gateway" : summary.upstream();
-        finished.computeIfAbsent("requests." + upstream + "." + (summary.status() / 100) + "xx",
-                name -> new AtomicLong()).incrementAndGet();
-        if (!summary.error().equals("-")) {   // the gateway's own answers, by DESIGN.md's types: a bounded set
-            finished.computeIfAbsent("errors." + summary.error(), name -> new AtomicLong()).incrementAndGet();
+        int status = summary.status();
+        requests.computeIfAbsent(summary.upstream(), upstream -> new AtomicLongArray(6))
+                .incrementAndGet(status >= 100 && status < 600 ? status / 100 : 0);
+        if (!summary.error().equals("-")) {
+            errors.computeIfAbsent(summary.error(), type -> new AtomicLong()).incrementAndGet();
         }
         long tokens = summary.usage().prompt() + summary.usage().completion();
         if (tokens > 0) {
-            finished.computeIfAbsent("ai.tokens", name -> new AtomicLong()).addAndGet(tokens);
+            aiTokens.addAndGet(tokens);
         }
     }
 
@@ -60,7 +68,20 @@ final class SeriesRecorder implements RequestListener {
         }
         times[at] = epochMillis;
         flatten("", report, at);
-        finished.forEach((name, counter) -> record(name, counter.getAndSet(0), at));   // none lost in between
+        requests.forEach((upstream, classes) -> {   // getAndSet: none lost in between
+            String name = "requests." + (upstream.equals("-") ? "gateway" : upstream) + ".";
+            for (int c = 1; c < 6; c++) {
+                long finished = classes.getAndSet(c, 0);
+                if (finished > 0 || columns.containsKey(name + c + "xx")) {
+                    record(name + c + "xx", finished, at);
+                }
+            }
+        });
+        errors.forEach((type, counter) -> record("errors." + type, counter.getAndSet(0), at));
+        long tokens = aiTokens.getAndSet(0);
+        if (tokens > 0 || columns.containsKey("ai.tokens")) {
+            record("ai.tokens", tokens, at);
+        }
         next = (next + 1) % SAMPLES;
         count = Math.min(SAMPLES, count + 1);
     }

@@ -2,12 +2,12 @@ package dev.platemate.gateway.ai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.ForwardingClientSide;
 import dev.platemate.gateway.server.TokenUsage;
 import dev.platemate.gateway.wire.WireNumbers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.ByteArrayOutputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -35,7 +34,7 @@ import java.util.List;
  * 200 that is not JSON books it under the model {@code unknown}; whatever is cut short, or shows no usage, books
  * an estimate. Event-loop only.
  */
-final class UsageMeter implements ClientSide {
+final class UsageMeter extends ForwardingClientSide {
 
     static final int MAX_JSON = 1024 * 1024;
     static final int TAIL = 64 * 1024;
@@ -45,7 +44,6 @@ final class UsageMeter implements ClientSide {
 
     private enum Mode { WAITING, JSON, STREAM, NOT_JSON, OPAQUE, ERROR }
 
-    private final ClientSide real;
     private final UsageTally tally;
     private final boolean dropUsageChunk;
     private Mode mode = Mode.WAITING;
@@ -74,7 +72,7 @@ final class UsageMeter implements ClientSide {
 
     /** @param dropUsageChunk whether the gateway asked for the stream's usage chunk (the client did not) */
     UsageMeter(ClientSide real, AiRequest request, boolean dropUsageChunk, Settlement settlement) {
-        this.real = real;
+        super(real);
         this.tally = new UsageTally(request);
         this.dropUsageChunk = dropUsageChunk;
         this.settlement = settlement;
@@ -257,50 +255,5 @@ final class UsageMeter implements ClientSide {
     public void timed(long queueMillis, long upstreamMillis) {
         wentUpstream |= upstreamMillis >= 0;
         real.timed(queueMillis, upstreamMillis);
-    }
-
-    @Override
-    public void metered(TokenUsage usage) {
-        real.metered(usage);
-    }
-
-    @Override
-    public void routed(String route, String upstream) {
-        real.routed(route, upstream);
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return real.eventLoop();
-    }
-
-    @Override
-    public InetAddress remoteAddress() {
-        return real.remoteAddress();
-    }
-
-    @Override
-    public boolean keepAliveWanted() {
-        return real.keepAliveWanted();
-    }
-
-    @Override
-    public void flush() {
-        real.flush();
-    }
-
-    @Override
-    public boolean isWritable() {
-        return real.isWritable();
-    }
-
-    @Override
-    public void suspendReading(boolean suspend) {
-        real.suspendReading(suspend);
-    }
-
-    @Override
-    public void progressed() {
-        real.progressed();
     }
 }

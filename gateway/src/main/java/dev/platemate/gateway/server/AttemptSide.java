@@ -1,12 +1,10 @@
 package dev.platemate.gateway.server;
 
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetAddress;
 
 /**
  * Where one attempt's exchange answers (a fallback's, a request sent again with a new token): the client, unless
@@ -17,7 +15,7 @@ import java.net.InetAddress;
  * (the next attempt is the request's now). The usage an attempt books is held until it is known whether its answer
  * counts. Event-loop only.
  */
-public final class AttemptSide implements ClientSide {
+public final class AttemptSide extends ForwardingClientSide {
 
     /** What a final answer's head says: null to pass it, else the reason it is declined. */
     public interface Screen {
@@ -35,7 +33,6 @@ public final class AttemptSide implements ClientSide {
 
     private enum Mode { UNDECIDED, PASSING, DECLINED, DECLINED_AND_ENDED }
 
-    private final ClientSide real;
     private final Owner owner;
     private final Screen screen;
     private Mode mode = Mode.UNDECIDED;
@@ -44,7 +41,7 @@ public final class AttemptSide implements ClientSide {
 
     /** @param screen what drops an answer ({@code head -> null} for an attempt whose answer always passes) */
     public AttemptSide(ClientSide real, Owner owner, Screen screen) {
-        this.real = real;
+        super(real);
         this.owner = owner;
         this.screen = screen;
     }
@@ -148,40 +145,5 @@ public final class AttemptSide implements ClientSide {
     @Override
     public boolean isWritable() {
         return mode != Mode.PASSING || real.isWritable();
-    }
-
-    @Override
-    public void progressed() {
-        real.progressed();
-    }
-
-    @Override
-    public void timed(long queueMillis, long upstreamMillis) {
-        real.timed(queueMillis, upstreamMillis);
-    }
-
-    @Override
-    public void identified(String caller) {
-        real.identified(caller);
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return real.eventLoop();
-    }
-
-    @Override
-    public InetAddress remoteAddress() {
-        return real.remoteAddress();
-    }
-
-    @Override
-    public boolean keepAliveWanted() {
-        return real.keepAliveWanted();
-    }
-
-    @Override
-    public void suspendReading(boolean suspend) {
-        real.suspendReading(suspend);
     }
 }
