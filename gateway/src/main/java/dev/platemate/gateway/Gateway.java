@@ -34,6 +34,7 @@ import dev.platemate.gateway.resilience.CircuitBreaker;
 import dev.platemate.gateway.server.GatewayServer;
 import dev.platemate.gateway.server.Lifecycle;
 import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.websocket.SessionBook;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
@@ -74,6 +75,7 @@ public final class Gateway implements AutoCloseable {
     });
     private final List<UpstreamPool> retired = new ArrayList<>();
     private final Fills fills = new Fills();
+    private final SessionBook sessions = new SessionBook();
     private volatile Generation generation;
     private ScheduledFuture<?> sampling;
     private AdminEndpoints dashboard;
@@ -131,7 +133,7 @@ public final class Gateway implements AutoCloseable {
             cache = ResponseCaches.inMemory(config.cache(), Ticker.system());
         }
         shared = new Generation.Shared(transport, workers, resolver, cache, fills, Ticker.system(), slots,
-                buckets, tokens, probe);
+                buckets, tokens, sessions, probe);
         generation = Generation.first(config, shared);
         generation.newCredentialsSince(null).forEach(TokenSource::start);
         log.info("HTTP client manager initialized: {} upstreams ({})", generation.pools.size(),
@@ -147,10 +149,13 @@ public final class Gateway implements AutoCloseable {
                 () -> generation.proxy.parts(), latency, () -> server == null ? 0 : server.openConnections(),
                 lifecycle, this::redisStats, aiCallers), metrics::scrape, this::reload);
         dispatcher = new GatewayDispatcher(endpoints, generation.routes());
+        AccessLog accessLog = new AccessLog();
         server = new GatewayServer(config.server(), transport, acceptor, workers, dispatcher,
                 metrics.requests().andThen(metrics.ai(() -> generation.config.ai())).andThen(aiCallers)
-                        .andThen(latency).andThen(endpoints.seriesListener()).andThen(new AccessLog()), lifecycle,
+                        .andThen(latency).andThen(endpoints.seriesListener()).andThen(accessLog), lifecycle,
                 probe);
+        sessions.listen(metrics.websockets());
+        sessions.listen(accessLog);
         address = server.start();
         dashboard = endpoints;
         sampling = endpoints.startSampling();

@@ -26,6 +26,7 @@ import dev.platemate.gateway.resilience.RetryBudget;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.route.Router;
 import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.websocket.SessionBook;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
@@ -55,7 +56,7 @@ final class Generation {
      */
     record Shared(Transport transport, EventLoopGroup workers, AddressResolverGroup<InetSocketAddress> resolver,
                   ResponseCache cache, Fills fills, Ticker ticker, SharedSlots slots, SharedBuckets buckets,
-                  SharedTokens tokens, Probe probe) {
+                  SharedTokens tokens, SessionBook sessions, Probe probe) {
     }
 
     final GatewayConfig config;
@@ -81,7 +82,7 @@ final class Generation {
         this.callerLimits = callerLimits;
         this.proxy = new Proxy(config.routes(), new Proxy.Parts(this.pools, this.protections, this.credentials,
                 this.limiters, shared.cache(), shared.fills(), config.cache(), config.server().trustedProxies(),
-                shared.ticker(), shared.probe()));
+                shared.ticker(), shared.sessions(), shared.probe()));
         this.changes = List.copyOf(changes);
     }
 

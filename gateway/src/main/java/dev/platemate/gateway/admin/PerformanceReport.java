@@ -11,6 +11,8 @@ import dev.platemate.gateway.pool.UpstreamPool;
 import dev.platemate.gateway.proxy.Proxy;
 import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.UpstreamProtection;
+import dev.platemate.gateway.websocket.RouteSessions;
+import dev.platemate.gateway.websocket.SessionBook;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -81,6 +83,7 @@ final class PerformanceReport {
                 "misses", cached.misses(), "stale", cached.stale(), "bypasses", cached.bypasses(),
                 "evictions", cached.evictions(), "shared_hits", cached.sharedHits(),
                 "hit_ratio", Math.round(cached.hitRatio() * 1000) / 1000.0));
+        report.put("websockets", websockets(parts.sessions()));
         if (callers) {
             report.put("ai_callers", sources.aiCallers().top(10));
         }
@@ -96,6 +99,22 @@ final class PerformanceReport {
                 "client_connections", sources.clientConnections().getAsInt(),
                 "requests_in_flight", sources.lifecycle().inFlight()));
         return report;
+    }
+
+    /** Sessions open now, and per route what they carried each way and how they closed. */
+    private static Map<String, Object> websockets(SessionBook book) {
+        Map<String, Object> routes = new LinkedHashMap<>();
+        book.routes().forEach((route, counts) -> {
+            Map<String, Object> messages = new LinkedHashMap<>();
+            Map<String, Object> bytes = new LinkedHashMap<>();
+            for (String direction : RouteSessions.directions()) {
+                messages.put(direction, counts.messages(direction));
+                bytes.put(direction, counts.bytes(direction));
+            }
+            routes.put(route, ordered("open", counts.open(), "opened", counts.openedTotal(), "messages", messages,
+                    "bytes", bytes, "closes", counts.closes()));
+        });
+        return ordered("open", book.open(), "routes", routes);
     }
 
     private static double rounded(double millis) {

@@ -299,13 +299,34 @@ final class ConfigBinder {
             limiter.filter(l -> !limiters.contains(l)).ifPresent(l -> n.error("limiter", l,
                     limiters.isEmpty() ? "a limiter defined under limiters:" : "one of " + String.join(", ", limiters)));
             routes.add(new RouteConfig(path, upstream, n.bool("strip_prefix", true), limiter, routeCache(n),
-                    AiConfigBinder.route(n), fallback(n, upstream, upstreams)));
+                    AiConfigBinder.route(n), fallback(n, upstream, upstreams), websocket(n)));
             n.rejectUnknownKeys();
         }
         if (routes.isEmpty()) {
             root.error("routes", "", "at least one route");
         }
         return routes;
+    }
+
+    /** {@code websocket: true} and its limits, which mean nothing without it. */
+    private static Optional<WebSocketConfig> websocket(ConfigNode route) {
+        List<String> limits = List.of("max_message_size", "idle_timeout", "max_session");
+        if (!route.bool("websocket", false)) {
+            limits.stream().filter(route::has).findFirst().ifPresent(key -> route.error(key, "",
+                    "only beside websocket: true"));
+            return Optional.empty();
+        }
+        if (route.has("cache") || route.has("fallback")) {
+            route.error(route.has("cache") ? "cache" : "fallback", "", "absent on a websocket: true route "
+                    + "(a session is neither cached nor sent to another upstream)");
+        }
+        DataSize size = route.size("max_message_size", WebSocketConfig.DEFAULT_MAX_MESSAGE_SIZE);
+        if (size.bytes() < 125 || size.bytes() > Integer.MAX_VALUE) {
+            route.error("max_message_size", size.toString(), "between 125B and 2GiB");
+        }
+        return Optional.of(new WebSocketConfig(size,
+                route.positiveDuration("idle_timeout", WebSocketConfig.DEFAULT_IDLE_TIMEOUT),
+                route.positiveDuration("max_session", WebSocketConfig.DEFAULT_MAX_SESSION)));
     }
 
     /** {@code fallback: [names]}, its {@code model_map} and {@code fallback_on}. */

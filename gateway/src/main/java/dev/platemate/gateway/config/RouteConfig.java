@@ -13,10 +13,11 @@ import java.util.Optional;
  * @param cache       how its responses are cached, if at all
  * @param ai          whether its bodies are OpenAI-compatible, their usage counted, and how
  * @param fallback    the upstreams tried after its own, if any
+ * @param websocket   whether {@code Upgrade: websocket} requests pass to the upstream's WebSocket, and its limits
  */
 public record RouteConfig(String path, String upstream, boolean stripPrefix, Optional<String> limiter,
                           Optional<RouteCacheConfig> cache, Optional<AiRouteConfig> ai,
-                          Optional<FallbackConfig> fallback) {
+                          Optional<FallbackConfig> fallback, Optional<WebSocketConfig> websocket) {
 
     /** A route's {@code cache:}. */
     public record RouteCacheConfig(Duration ttl, List<String> methods, Duration staleWhileRevalidate,

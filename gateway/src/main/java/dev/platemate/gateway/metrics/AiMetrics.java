@@ -43,12 +43,26 @@ final class AiMetrics implements RequestListener {
             return;
         }
         String upstream = summary.upstream();
-        Optional<AiConfig.ModelPrice> price = config.get().price(usage.model());
-        boolean mayClaim = price.isPresent() || !usage.estimated() && usage.prompt() + usage.completion() > 0;
-        String model = label(upstream, usage.model(), mayClaim);
+        String model = model(upstream, usage);
         int status = summary.status();
         counter("gateway.ai.requests", "AI requests finished", upstream, model, "status",
                 status >= 100 && status <= 599 ? Integer.toString(status) : "other").increment();
+        tokens(upstream, model, usage);
+    }
+
+    /** The tokens and cost of one response of a Realtime session on {@code upstream} (not a request of its own). */
+    void tokensUsed(String upstream, TokenUsage usage) {
+        tokens(upstream, model(upstream, usage), usage);
+    }
+
+    private String model(String upstream, TokenUsage usage) {
+        boolean mayClaim = config.get().price(usage.model()).isPresent()
+                || !usage.estimated() && usage.prompt() + usage.completion() > 0;
+        return label(upstream, usage.model(), mayClaim);
+    }
+
+    private void tokens(String upstream, String model, TokenUsage usage) {
+        Optional<AiConfig.ModelPrice> price = config.get().price(usage.model());
         add("prompt", usage.prompt(), upstream, model);
         add("completion", usage.completion(), upstream, model);
         add("cached", usage.cached(), upstream, model);

@@ -9,6 +9,7 @@ import dev.platemate.gateway.ratelimit.CallerRateLimits;
 import dev.platemate.gateway.redis.RedisStats;
 import dev.platemate.gateway.resilience.UpstreamProtection;
 import dev.platemate.gateway.server.RequestListener;
+import dev.platemate.gateway.websocket.SessionBook;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
@@ -42,6 +43,7 @@ public final class GatewayMetrics implements AutoCloseable {
     private final RequestMetrics requests = new RequestMetrics(registry);
     private final List<Supplier<Number>> sources = new CopyOnWriteArrayList<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    private AiMetrics ai;
 
     /**
      * @param current what the routes of the current config use (read at every scrape)
@@ -77,9 +79,18 @@ public final class GatewayMetrics implements AutoCloseable {
         counter("gateway.redis.fallbacks", Tags.empty(), () -> stats.get().fallbacks());
     }
 
-    /** Counts the tokens, requests and cost of AI routes; {@code config} gives the current {@code ai:} prices. */
+    /**
+     * Counts the tokens, requests and cost of AI routes; {@code config} gives the current {@code ai:} prices. Called
+     * once, before {@link #websockets()}.
+     */
     public RequestListener ai(Supplier<AiConfig> config) {
-        return new AiMetrics(registry, config);
+        ai = new AiMetrics(registry, config);
+        return ai;
+    }
+
+    /** The WebSocket sessions' meters, and their Realtime tokens among the AI routes' (see {@link #ai}). */
+    public SessionBook.Listener websockets() {
+        return new WebSocketMetrics(registry, ai);
     }
 
     /** Records every finished request in {@code gateway.requests}. */

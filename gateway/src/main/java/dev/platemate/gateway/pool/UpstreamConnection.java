@@ -1,6 +1,8 @@
 package dev.platemate.gateway.pool;
 
+import dev.platemate.gateway.wire.ProtocolSwitch;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -95,6 +97,17 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         boolean inStep = !plainResponses.detach() && !decoder.hasLeftovers();
         idleSince = System.nanoTime();
         pool.release(this, reusable && inStep && channel.isActive() && (maxRequests == 0 || requests < maxRequests));
+    }
+
+    /**
+     * The upstream switched this connection to another protocol (a 101, read to its end): its HTTP handlers leave
+     * the pipeline, {@code handlers} take their place, in order, and bytes read after the 101 go to them. It stays
+     * leased, and counted as active, until {@link #release} closes it.
+     */
+    public void upgrade(ChannelHandler... handlers) {
+        listener = null;
+        ProtocolSwitch.replace(channel.pipeline(), "decoder", new String[] {"idle", "encoder", "connection",
+                "plain"}, handlers);
     }
 
     @Override

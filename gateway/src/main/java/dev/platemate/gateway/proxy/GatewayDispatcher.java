@@ -99,7 +99,7 @@ public final class GatewayDispatcher implements RequestDispatcher {
         }
         current.proxy().parts().probe().at(Probe.Stage.RATE_LIMIT);
         List<TokenBucket> callerTokens = List.of();
-        if (route.config().ai().isPresent()) {
+        if (route.config().ai().isPresent() || route.config().websocket().isPresent()) {   // tokens are booked
             callerTokens = current.callerLimits().tokenBuckets(request.headers(), client.remoteAddress());
             client.identified(current.callerLimits().callerName(request.headers(), client.remoteAddress()));
         }

@@ -25,6 +25,9 @@ import dev.platemate.gateway.route.Route;
 import dev.platemate.gateway.server.Backstop;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.Exchange;
+import dev.platemate.gateway.websocket.SessionBook;
+import dev.platemate.gateway.websocket.WebSocketExchange;
+import dev.platemate.gateway.websocket.WebSocketRoute;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
@@ -55,11 +58,16 @@ public final class Proxy {
     /** Everything routes may use, by name. */
     public record Parts(Map<String, UpstreamPool> pools, Map<String, UpstreamProtection> protections,
                         Map<String, TokenSource> credentials, Map<String, Limiter> limiters, ResponseCache cache,
-                        Fills fills, CacheConfig cacheConfig, List<Cidr> trustedProxies, Ticker ticker, Probe probe) {
+                        Fills fills, CacheConfig cacheConfig, List<Cidr> trustedProxies, Ticker ticker,
+                        SessionBook sessions, Probe probe) {
     }
 
-    /** What a route's attempt on one upstream uses: its target, and its cache when the route has one (or null). */
-    private record Leg(ProxyTarget target, CachingExchange.CachedRoute cached, Optional<String> limiter) {
+    /**
+     * What a route's attempt on one upstream uses: its target, its cache when the route has one (or null), and its
+     * WebSocket sessions' when it has {@code websocket: true} (or null).
+     */
+    private record Leg(ProxyTarget target, CachingExchange.CachedRoute cached, Optional<String> limiter,
+                       WebSocketRoute websocket) {
     }
 
     public Proxy(List<RouteConfig> routes, Parts parts) {
@@ -83,7 +91,10 @@ public final class Proxy {
                         parts.cache(), parts.fills(), cache, parts.cacheConfig().maxEntrySize().bytes(), route.path(),
                         upstream, origin(pool.config()), pool.config().responseTimeout().toNanos(), parts.probe()))
                         .orElse(null);
-                byUpstream.put(upstream, new Leg(target, cached, limiterName));
+                WebSocketRoute websocket = route.websocket().map(limits -> new WebSocketRoute(route.path(), limits,
+                        pool, target.rewriter()::prepareRequest, target.protection(), target.credentials(),
+                        target.sendWithinNanos(), target.limiter(), parts.sessions(), parts.ticker())).orElse(null);
+                byUpstream.put(upstream, new Leg(target, cached, limiterName, websocket));
             }
             legs.put(route.path(), byUpstream);
         }
@@ -168,6 +179,11 @@ public final class Proxy {
     Exchange start(HttpRequest request, Route route, RequestTarget target, ClientSide client,
                    List<TokenBucket> callerTokens) {
         Map<String, Leg> byUpstream = legs.get(route.prefix());
+        Leg own = byUpstream.get(route.upstream());
+        if (own.websocket() != null && WebSocketExchange.wanted(request)) {
+            return WebSocketExchange.open(client, request, route.upstreamTarget(own.target().pool().config()
+                    .basePath(), target.path(), target.query()), own.websocket(), callerTokens);
+        }
         Optional<FallbackConfig> fallback = route.config().fallback();
         if (fallback.isEmpty()) {
             return attempt(request, route, target, byUpstream.get(route.upstream()), client, callerTokens, true);

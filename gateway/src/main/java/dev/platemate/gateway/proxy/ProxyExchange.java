@@ -5,6 +5,7 @@ import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.pool.UpstreamListener;
 import dev.platemate.gateway.probe.Probe;
 import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.resilience.Failures;
 import dev.platemate.gateway.server.Exchange;
 import dev.platemate.gateway.server.GatewayError;
 import dev.platemate.gateway.server.Responses;

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.server;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
@@ -73,6 +75,21 @@ public interface ClientSide {
 
     /** The tokens an AI request used, told before its response completes (or when its client left). */
     default void metered(TokenUsage usage) {
+    }
+
+    /**
+     * Ends the exchange by switching the connection to another protocol: writes {@code switching} (a 101), takes the
+     * HTTP handlers out of the pipeline and puts {@code handlers} in their place, in order; they own the connection
+     * from then on, and it counts as in flight (shutdown waits for it) until it closes. Bytes the client sent after
+     * the request go to them.
+     *
+     * @return the channel, or null when the connection cannot switch (the client sent another request behind this
+     *     one, left, or the exchange failed): {@code switching} is released, and the exchange must let go of its
+     *     client with {@link #abort()}
+     */
+    default Channel upgrade(FullHttpResponse switching, ChannelHandler... handlers) {
+        switching.release();
+        return null;
     }
 
     /** Cut the connection: the response cannot be completed. */

@@ -105,11 +105,21 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    /** The connection switched to another protocol (see InboundHandler#upgrade): its clocks are no longer ours. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void cancel() {
         if (pending != null) {
             pending.cancel(false);
             pending = null;
         }
-        ctx.fireChannelInactive();
     }
 
     private void schedule(long delayNanos) {

@@ -1,5 +1,7 @@
 package dev.platemate.gateway.server;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
@@ -91,6 +93,11 @@ public abstract class ForwardingClientSide implements ClientSide {
     @Override
     public void metered(TokenUsage usage) {
         real.metered(usage);
+    }
+
+    @Override
+    public Channel upgrade(FullHttpResponse switching, ChannelHandler... handlers) {
+        return real.upgrade(switching, handlers);
     }
 
     @Override

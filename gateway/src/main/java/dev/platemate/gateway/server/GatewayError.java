@@ -28,7 +28,8 @@ public enum GatewayError {
     POOL_EXHAUSTED(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_exhausted"),
     CIRCUIT_OPEN(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open"),
     SHUTTING_DOWN(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting_down"),
-    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout");
+    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout"),
+    UPGRADE_REQUIRED(HttpResponseStatus.UPGRADE_REQUIRED, "upgrade_required");
 
     private final HttpResponseStatus status;
     private final String type;

@@ -90,7 +90,7 @@ public final class GatewayServer {
             serverChannel.close().await();
         }
         for (Channel client : clients) {
-            client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(InboundHandler.DRAIN));
+            client.eventLoop().execute(() -> client.pipeline().fireUserEventTriggered(Lifecycle.DRAIN));
         }
         if (!lifecycle.awaitDrained(timeout)) {
             log.warn("Shutdown timeout ({} ms) reached with {} requests in flight; refusing the queued, closing the rest",

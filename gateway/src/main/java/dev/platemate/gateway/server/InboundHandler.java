@@ -1,8 +1,11 @@
 package dev.platemate.gateway.server;
 
 import dev.platemate.gateway.probe.Probe;
+import dev.platemate.gateway.wire.ProtocolSwitch;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -34,9 +37,8 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
     /** Pipelined messages held before reading pauses. */
     private static final int MAX_PIPELINED = 64;
     private static final Logger log = LoggerFactory.getLogger(InboundHandler.class);
-
-    /** Sent to every client connection when the gateway starts draining. */
-    static final Object DRAIN = new Object();
+    /** What leaves the pipeline, beside the decoder, when the connection switches protocols. */
+    private static final String[] HTTP_HANDLERS = {"inbound", "guard", "encoder", "timeouts"};
 
     private final RequestDispatcher dispatcher;
     private final RequestListener listener;
@@ -203,7 +205,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         replaying = true;
         try {
             while (!closing && !pipelined.isEmpty() && (exchange == null || !requestDone)) {
-                replayOne(pipelined.poll());
+                try {   // started from the end of the one before, perhaps deep in its upstream: a failure is its own
+                    handle(pipelined.poll());
+                } catch (Throwable cause) {
+                    crashed(cause);
+                }
             }
         } finally {
             replaying = false;
@@ -211,18 +217,6 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         if (pausedForPipelining && pipelined.size() < MAX_PIPELINED) {
             pausedForPipelining = false;
             updateReading();
-        }
-    }
-
-    /**
-     * One pipelined message, started from the end of the request before it, perhaps deep in that request's
-     * upstream connection: a failure here is this request's, not the caller's.
-     */
-    private void replayOne(Object msg) {
-        try {
-            handle(msg);
-        } catch (Throwable cause) {
-            crashed(cause);
         }
     }
 
@@ -283,7 +277,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == DRAIN && exchange == null) {
+        if (evt == Lifecycle.DRAIN && exchange == null) {
             ctx.close();
         }
         ReferenceCountUtil.release(evt);
@@ -379,6 +373,22 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         responseStarted = true;
         ctx.writeAndFlush(response, ctx.voidPromise());
         responseComplete(open);
+    }
+
+    @Override
+    public Channel upgrade(FullHttpResponse switching, ChannelHandler... handlers) {
+        Channel channel = ctx.channel();
+        if (closing || !requestDone || !pipelined.isEmpty() || !channel.isActive()) {
+            switching.release();
+            return null;
+        }
+        closing = true;   // for HTTP: nothing more of it is read here
+        ctx.writeAndFlush(switching, ctx.voidPromise());   // encoded now, before the encoder leaves
+        exchange = null;
+        timeouts.busy(false);
+        channel.closeFuture().addListener(closed -> lifecycle.requestEnded());   // in flight while it is open
+        ProtocolSwitch.replace(ctx.pipeline(), "decoder", HTTP_HANDLERS, handlers);
+        return channel;
     }
 
     @Override

@@ -13,6 +13,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Lifecycle {
 
+    /**
+     * Sent through every client connection's pipeline when the gateway starts draining: an idle HTTP connection
+     * closes, a WebSocket session says going away.
+     */
+    public static final Object DRAIN = new Object();
+
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean ready;
     private volatile boolean draining;

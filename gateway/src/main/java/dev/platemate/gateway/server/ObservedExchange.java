@@ -1,6 +1,8 @@
 package dev.platemate.gateway.server;
 
 import dev.platemate.gateway.probe.Probe;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -189,6 +191,22 @@ final class ObservedExchange implements ClientSide, Exchange {
         bytes += response.content().readableBytes();
         end(true);
         client.respond(response, keepAlive);
+    }
+
+    @Override
+    public Channel upgrade(FullHttpResponse switching, ChannelHandler... handlers) {
+        if (failed) {
+            switching.release();
+            return null;
+        }
+        sawHead(switching);
+        Channel channel = client.upgrade(switching, handlers);
+        if (channel == null) {
+            status = 0;   // it did not switch: the exchange cuts the connection
+        } else {
+            end(true);
+        }
+        return channel;
     }
 
     @Override

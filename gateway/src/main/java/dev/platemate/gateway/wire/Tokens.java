@@ -1,5 +1,7 @@
 package dev.platemate.gateway.wire;
 
+import java.util.List;
+
 /** RFC 9110's token characters, the only ones a header name may have. Stateless. */
 public final class Tokens {
 
@@ -37,5 +39,17 @@ public final class Tokens {
             }
         }
         return true;
+    }
+
+    /** Whether one of the comma-separated lists in {@code values} holds {@code token} (any case). */
+    public static boolean contains(List<String> values, String token) {
+        for (String value : values) {
+            for (String element : value.split(",")) {
+                if (element.trim().equalsIgnoreCase(token)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }

@@ -1,4 +1,4 @@
-package dev.platemate.gateway.proxy;
+package dev.platemate.gateway.resilience;
 
 import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.pool.PoolExhaustedException;
@@ -7,12 +7,12 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.proxy.ProxyConnectException;
 
 /** Maps why a request could not be served (no connection, no slot) to the error the client gets. */
-final class Failures {
+public final class Failures {
 
     private Failures() {
     }
 
-    static GatewayError errorFor(Throwable cause) {
+    public static GatewayError errorFor(Throwable cause) {
         if (cause instanceof PoolExhaustedException) {
             return GatewayError.POOL_EXHAUSTED;
         }
@@ -24,7 +24,7 @@ final class Failures {
         return GatewayError.UPSTREAM_UNAVAILABLE;
     }
 
-    static GatewayError errorFor(Rejection rejection) {
+    public static GatewayError errorFor(Rejection rejection) {
         return switch (rejection) {
             case QUEUE_FULL -> GatewayError.QUEUE_FULL;
             case QUEUE_TIMEOUT -> GatewayError.QUEUE_TIMEOUT;
@@ -32,7 +32,7 @@ final class Failures {
         };
     }
 
-    static String describe(String limiter, Rejection rejection) {
+    public static String describe(String limiter, Rejection rejection) {
         return switch (rejection) {
             case QUEUE_FULL -> "the " + limiter + " queue is full; try again later";
             case QUEUE_TIMEOUT -> "waited longer than the " + limiter + " queue timeout for a slot";
@@ -40,7 +40,7 @@ final class Failures {
         };
     }
 
-    static String describe(String upstream, Throwable cause) {
+    public static String describe(String upstream, Throwable cause) {
         if (cause instanceof PoolExhaustedException) {
             return cause.getMessage();
         }

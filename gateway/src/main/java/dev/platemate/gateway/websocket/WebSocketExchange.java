@@ -1,0 +1,435 @@
+package dev.platemate.gateway.websocket;
+
+import dev.platemate.gateway.auth.NoToken;
+import dev.platemate.gateway.limiter.Permit;
+import dev.platemate.gateway.limiter.Rejection;
+import dev.platemate.gateway.limiter.SlotListener;
+import dev.platemate.gateway.limiter.Ticket;
+import dev.platemate.gateway.pool.UpstreamConnection;
+import dev.platemate.gateway.pool.UpstreamListener;
+import dev.platemate.gateway.ratelimit.RateLimitDecision;
+import dev.platemate.gateway.ratelimit.TokenBucket;
+import dev.platemate.gateway.resilience.CircuitBreaker;
+import dev.platemate.gateway.resilience.Failures;
+import dev.platemate.gateway.server.ClientSide;
+import dev.platemate.gateway.server.Exchange;
+import dev.platemate.gateway.server.GatewayError;
+import dev.platemate.gateway.server.LocalExchange;
+import dev.platemate.gateway.server.Responses;
+import dev.platemate.gateway.server.TokenUsage;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A WebSocket handshake on a {@code websocket: true} route, up to the session it opens: checked (400, 426), then
+ * its turn in the route's limiter (the slot is the session's for its life), the upstream's bucket and breaker, its
+ * managed token, a pooled connection (warm TLS), and the handshake sent with the upstream's headers. A 101 that
+ * answers it switches both connections to a {@link Session}; any other answer is relayed as it came (up to
+ * {@link Refusal#MAX_BODY}); no answer is the usual 502/504. Event-loop only.
+ */
+public final class WebSocketExchange implements Exchange, SlotListener, UpstreamListener {
+
+    private final ClientSide client;
+    private final HttpRequest request;
+    private final String upstreamTarget;
+    private final WebSocketRoute route;
+    private final List<TokenBucket> callerTokens;
+    private final String key;
+    private final List<String> protocols;
+    private Ticket ticket;
+    private Permit permit;
+    private long breakerToken = CircuitBreaker.REFUSED;
+    private Future<UpstreamConnection> acquiring;
+    private UpstreamConnection connection;
+    private ScheduledFuture<?> answerTimer;
+    private boolean retriedStale;
+    private HttpResponse switching;
+    private Refusal refusal;
+    private boolean done;
+
+    private WebSocketExchange(ClientSide client, HttpRequest request, String upstreamTarget, WebSocketRoute route,
+                              List<TokenBucket> callerTokens) {
+        this.client = client;
+        this.request = request;
+        this.upstreamTarget = upstreamTarget;
+        this.route = route;
+        this.callerTokens = callerTokens;
+        this.key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY).trim();
+        this.protocols = Handshake.protocols(request);
+    }
+
+    /** Whether {@code request} asks to switch to WebSocket (a route with {@code websocket: true} then serves it). */
+    public static boolean wanted(HttpRequest request) {
+        return Handshake.wanted(request);
+    }
+
+    /**
+     * Serves a handshake on {@code route}.
+     *
+     * @param callerTokens the caller's token buckets, which the session's Realtime usage is booked in
+     */
+    public static Exchange open(ClientSide client, HttpRequest request, String upstreamTarget, WebSocketRoute route,
+                                List<TokenBucket> callerTokens) {
+        FullHttpResponse refused = Handshake.refusal(request);
+        if (refused == null && (HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(
+                request))) {
+            refused = Responses.error(GatewayError.BAD_REQUEST, "a WebSocket handshake has no body");
+        }
+        if (refused != null) {
+            return LocalExchange.respond(client, refused, refused.status().code() != 400);
+        }
+        WebSocketExchange exchange = new WebSocketExchange(client, request, upstreamTarget, route, callerTokens);
+        exchange.start();
+        return exchange;
+    }
+
+    private void start() {
+        if (route.limiter() == null) {
+            admitted();
+            return;
+        }
+        long deadline = route.ticker().read() + route.limiter().config().queueTimeout().toNanos();
+        ticket = route.limiter().acquire(client.eventLoop(), this, deadline);
+    }
+
+    @Override
+    public void onSlot(Permit granted, long waitedNanos) {
+        ticket = null;
+        if (done) {
+            granted.release();
+            return;
+        }
+        permit = granted;
+        client.guard(this::admitted).run();
+    }
+
+    @Override
+    public void onRejected(Rejection rejection, long retryAfterSeconds) {
+        ticket = null;
+        if (!done) {
+            refuse(Responses.error(Failures.errorFor(rejection), Failures.describe(route.limiter().name(),
+                    rejection), retryAfterSeconds));
+        }
+    }
+
+    /** Its slot is had (or none is needed): the upstream's bucket, its breaker, then its token. */
+    private void admitted() {
+        TokenBucket bucket = route.protection().bucket();
+        if (bucket != null) {
+            RateLimitDecision decision = bucket.tryTake();
+            if (!decision.allowed()) {
+                bucket.refused();
+                FullHttpResponse refused = Responses.error(GatewayError.RATE_LIMITED, "the rate limit of upstream "
+                        + route.pool().name() + " is reached; try again later", decision.retryAfterSeconds());
+                decision.addHeaders(refused.headers());
+                refuse(refused);
+                return;
+            }
+        }
+        CircuitBreaker breaker = route.protection().breaker();
+        breakerToken = breaker.tryPass();
+        if (breakerToken == CircuitBreaker.REFUSED) {
+            refuse(Responses.error(GatewayError.CIRCUIT_OPEN, "upstream " + route.pool().name()
+                    + " is failing; its circuit is open", breaker.retryAfterSeconds()));
+            return;
+        }
+        route.rewrite().prepare(request, upstreamTarget, client.remoteAddress());
+        Handshake.toUpstream(request, key, protocols);
+        if (route.credentials() == null) {
+            connect(false);
+            return;
+        }
+        CompletableFuture<String> token = route.credentials().token(route.sendWithinNanos());
+        if (token.isDone()) {
+            withToken(token);
+        } else {
+            token.whenComplete((value, error) -> client.eventLoop().execute(client.guard(() -> withToken(token))));
+        }
+    }
+
+    private void withToken(CompletableFuture<String> token) {
+        if (done) {
+            return;
+        }
+        if (token.isCompletedExceptionally()) {
+            Throwable error = token.handle((value, failure) -> failure instanceof CompletionException
+                    && failure.getCause() != null ? failure.getCause() : failure).join();
+            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, error instanceof NoToken
+                    ? error.getMessage() : "no token for this upstream");
+            refused.headers().set(HttpHeaderNames.RETRY_AFTER, error instanceof NoToken none
+                    ? none.retryAfterSeconds() : 1);
+            refuse(refused);
+            return;
+        }
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token.join());
+        connect(false);
+    }
+
+    /** @param fresh a new connection, after an idle one turned out to be closed */
+    private void connect(boolean fresh) {
+        acquiring = route.pool().acquire(client.eventLoop(), fresh);
+        acquiring.addListener((Future<UpstreamConnection> f) -> client.guard(() -> connected(f)).run());
+    }
+
+    private void connected(Future<UpstreamConnection> future) {
+        acquiring = null;
+        if (!future.isSuccess()) {
+            if (!done) {
+                route.protection().breaker().onFailure(breakerToken);
+                breakerToken = CircuitBreaker.REFUSED;
+                refuse(Responses.error(Failures.errorFor(future.cause()),
+                        Failures.describe(route.pool().name(), future.cause())));
+            }
+            return;
+        }
+        connection = future.getNow();
+        if (done) {
+            connection.release(true);   // nothing was sent on it
+            connection = null;
+            return;
+        }
+        connection.attach(this, false, false);
+        Channel channel = connection.channel();
+        channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, request.uri(),
+                request.headers().copy()), channel.voidPromise());
+        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+        answerTimer = client.eventLoop().schedule(client.guard(this::unanswered),
+                route.pool().config().responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void onResponsePart(HttpObject part) {
+        if (done) {
+            ReferenceCountUtil.release(part);
+            return;
+        }
+        if (part instanceof HttpResponse head) {
+            if (head.status().code() == 101) {
+                switching = head;
+            } else {
+                refusal = new Refusal(head);
+            }
+        }
+        if (part instanceof HttpContent content) {
+            boolean kept = refusal == null || refusal.add(content);
+            content.release();
+            if (!kept) {
+                upstreamFailed("its answer to the handshake was larger than " + Refusal.MAX_BODY + " bytes");
+            } else if (content instanceof LastHttpContent) {
+                answered();
+            }
+        }
+    }
+
+    /** The upstream's answer is here whole: a session, or its refusal for the client. */
+    private void answered() {
+        cancelTimer();
+        route.protection().breaker().onSuccess(breakerToken);
+        breakerToken = CircuitBreaker.REFUSED;
+        if (refusal != null) {
+            done = true;
+            UpstreamConnection used = connection;
+            connection = null;
+            boolean reusable = HttpUtil.isKeepAlive(refusal.head());
+            releasePermit();
+            client.respond(refusal.toClient(), true);
+            used.release(reusable);
+            return;
+        }
+        String wrong = switching == null ? "it answered no head" : Handshake.wrongSwitch(switching, key, protocols);
+        if (wrong != null) {
+            upstreamFailed("its 101 is not a WebSocket handshake's: " + wrong);
+            return;
+        }
+        openSession();
+    }
+
+    private void openSession() {
+        done = true;
+        String model = new QueryStringDecoder(upstreamTarget).parameters().getOrDefault("model", List.of()).stream()
+                .findFirst().orElse(null);
+        Session session = new Session(new Session.Origin(client.remoteAddress(), pathOf(request.uri()),
+                route.prefix(), route.pool().name()), route.config(), client.eventLoop(), route.book(), connection,
+                permit, new RealtimeUsage(model), this::charge);
+        int maxFrame = (int) route.config().maxMessageSize().bytes();
+        Channel upgraded = client.upgrade(Handshake.toClient(switching, key), new WebSocket13FrameEncoder(false),
+                new WebSocket13FrameDecoder(decoding(maxFrame, true)), new SideHandler(session, Side.CLIENT));
+        if (upgraded == null) {
+            release();
+            client.abort();
+            return;
+        }
+        UpstreamConnection held = connection;
+        connection = null;
+        permit = null;   // the session's now
+        held.upgrade(new WebSocket13FrameEncoder(true), new WebSocket13FrameDecoder(decoding(maxFrame, false)),
+                new SideHandler(session, Side.UPSTREAM));
+        session.start();
+    }
+
+    private static WebSocketDecoderConfig decoding(int maxFrame, boolean fromClient) {
+        return WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(maxFrame).expectMaskedFrames(fromClient)
+                .allowMaskMismatch(false).allowExtensions(false).closeOnProtocolViolation(false).build();
+    }
+
+    /** Books the tokens of one Realtime response in the upstream's and the caller's token buckets. */
+    private void charge(TokenUsage used) {
+        long tokens = used.prompt() + used.completion();
+        TokenBucket upstream = route.protection().aiTokens();
+        if (upstream != null) {
+            upstream.adjust(tokens);
+        }
+        callerTokens.forEach(bucket -> bucket.adjust(tokens));
+    }
+
+    private void unanswered() {
+        answerTimer = null;
+        if (!done) {
+            route.protection().breaker().onFailure(breakerToken);
+            breakerToken = CircuitBreaker.REFUSED;
+            refuse(Responses.error(GatewayError.UPSTREAM_TIMEOUT, "upstream " + route.pool().name()
+                    + " did not answer the WebSocket handshake within its response_timeout"));
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed() {
+        if (done) {
+            return;
+        }
+        UpstreamConnection closed = connection;
+        if (closed != null && closed.reused() && switching == null && refusal == null && !retriedStale) {
+            retriedStale = true;   // an idle connection the upstream had closed: once more on a new one
+            connection = null;
+            cancelTimer();
+            closed.release(false);
+            connect(true);
+            return;
+        }
+        upstreamFailed("it closed the connection before it answered the handshake");
+    }
+
+    private void upstreamFailed(String why) {
+        route.protection().breaker().onFailure(breakerToken);
+        breakerToken = CircuitBreaker.REFUSED;
+        refuse(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE, "upstream " + route.pool().name() + ": " + why));
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged() {
+    }
+
+    @Override
+    public void onUpstreamReadIdle() {
+        // the handshake's own clock (response_timeout) decides
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        client.fail(cause);
+    }
+
+    @Override
+    public void onRequestContent(HttpContent content) {
+        content.release();   // a handshake has none (one that says it has is refused)
+    }
+
+    @Override
+    public void abort(GatewayError error, String message) {
+        refuse(Responses.error(error, message));
+    }
+
+    @Override
+    public void onClientWritabilityChanged() {
+    }
+
+    @Override
+    public void onClientClosed() {
+        if (!done) {
+            done = true;
+            release();
+        }
+    }
+
+    /** Ends the handshake with the gateway's own answer. */
+    private void refuse(FullHttpResponse response) {
+        if (done) {
+            response.release();
+            return;
+        }
+        done = true;
+        release();
+        client.respond(response, true);
+    }
+
+    /** Lets go of everything the handshake holds: its place or slot, its breaker pass, its connection. */
+    private void release() {
+        cancelTimer();
+        if (ticket != null) {
+            ticket.cancel();
+            ticket = null;
+        }
+        releasePermit();
+        if (breakerToken != CircuitBreaker.REFUSED) {
+            route.protection().breaker().onAbandoned(breakerToken);
+            breakerToken = CircuitBreaker.REFUSED;
+        }
+        if (acquiring != null) {
+            acquiring.cancel(false);
+        }
+        if (connection != null) {
+            connection.release(false);
+            connection = null;
+        }
+        if (refusal != null) {
+            refusal.release();
+        }
+        ReferenceCountUtil.release(switching);
+        switching = null;
+        ReferenceCountUtil.release(request);
+    }
+
+    private void releasePermit() {
+        if (permit != null) {
+            permit.release();
+            permit = null;
+        }
+    }
+
+    private void cancelTimer() {
+        if (answerTimer != null) {
+            answerTimer.cancel(false);
+            answerTimer = null;
+        }
+    }
+
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+}

@@ -1,0 +1,256 @@
+package dev.platemate.gateway.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.platemate.gateway.testing.RawClient;
+import dev.platemate.gateway.testing.TestGateway;
+import dev.platemate.gateway.testing.TestUpstream;
+import dev.platemate.gateway.testing.WebSocketClient;
+import dev.platemate.gateway.testing.WebSocketUpstream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * WebSocket pass-through on a {@code websocket: true} route, over real sockets: the handshake upstream (key
+ * injection, Host, subprotocols, no extensions), messages both ways over ws:// and wss://, fragments, ping/pong,
+ * close codes both ways, refused and failed handshakes.
+ */
+class WebSocketProxyTest {
+
+    private WebSocketUpstream upstream;
+    private TestGateway gateway;
+
+    static String config(String upstreamUrl, String routeExtra) throws Exception {
+        return """
+                server:
+                  listen: 127.0.0.1:0
+                  shutdown_timeout: 5s
+                upstreams:
+                  ws:
+                    url: %s
+                    connect_timeout: 1s
+                    response_timeout: 2s
+                    idle_timeout: 2s
+                    tls:
+                      ca_file: %s
+                    headers:
+                      Authorization: Bearer sk-ws-secret
+                routes:
+                  - path: /ws/
+                    upstream: ws
+                    websocket: true
+                %s
+                  - path: /plain/
+                    upstream: ws
+                """.formatted(upstreamUrl, TestUpstream.certificateFile(), routeExtra.indent(4).stripTrailing());
+    }
+
+    private void start(boolean tls, String routeExtra) throws Exception {
+        upstream = tls ? WebSocketUpstream.tls() : WebSocketUpstream.plain();
+        gateway = TestGateway.start(config(upstream.url(), routeExtra));
+    }
+
+    private URI ws(String path) {
+        return URI.create("ws://127.0.0.1:" + gateway.port() + path);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (gateway != null) {
+                gateway.close();
+            }
+        } finally {
+            if (upstream != null) {
+                upstream.close();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void messagesPassBothWaysWithTheUpstreamsKeyAndTheClientsSubprotocol(boolean tls) throws Exception {
+        start(tls, "");
+        HttpHeaders headers = new DefaultHttpHeaders().set("sec-websocket-extensions", "permessage-deflate");
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo?model=x"), headers, "realtime", true)) {
+            assertThat(client.subprotocol()).isEqualTo("realtime");
+            HttpHeaders seen = upstream.handshakes.poll();
+            assertThat(seen.get("authorization")).isEqualTo("Bearer sk-ws-secret");
+            assertThat(seen.get("host")).isEqualTo(URI.create(upstream.url()).getAuthority());
+            assertThat(seen.get("sec-websocket-protocol")).isEqualTo("realtime");
+            assertThat(seen.contains("sec-websocket-extensions")).as("no extension is offered upstream").isFalse();
+            assertThat(seen.get("via")).contains("platemate-gateway");
+            assertThat(client.handshake.join().get("sec-websocket-extensions")).isNull();
+
+            client.sendText("hello");
+            WebSocketClient.Received text = client.next();
+            assertThat(text.kind()).isEqualTo("text");
+            assertThat(text.text()).isEqualTo("hello");
+
+            ByteBuf mebibyte = WebSocketClient.pattern(1024 * 1024);
+            byte[] sent = ByteBufUtil.getBytes(mebibyte);
+            client.send(new BinaryWebSocketFrame(mebibyte));
+            WebSocketClient.Received binary = client.next();
+            assertThat(binary.kind()).isEqualTo("binary");
+            assertThat(binary.payload()).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void fragmentsPingsAndPongsPassAsTheyCame() throws Exception {
+        start(false, "");
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
+            client.send(new TextWebSocketFrame(false, 0, Unpooled.copiedBuffer("hel", StandardCharsets.UTF_8)));
+            client.send(new PingWebSocketFrame(Unpooled.copiedBuffer("between", StandardCharsets.UTF_8)));
+            client.send(new ContinuationWebSocketFrame(true, 0, Unpooled.copiedBuffer("lo",
+                    StandardCharsets.UTF_8)));
+            WebSocketClient.Received first = client.next();
+            assertThat(first.kind()).isEqualTo("text");
+            assertThat(first.fin()).isFalse();
+            assertThat(first.text()).isEqualTo("hel");
+            WebSocketClient.Received pong = client.next();
+            assertThat(pong.kind()).isEqualTo("pong");
+            assertThat(pong.text()).isEqualTo("between");
+            WebSocketClient.Received rest = client.next();
+            assertThat(rest.kind()).isEqualTo("continuation");
+            assertThat(rest.fin()).isTrue();
+            assertThat(rest.text()).isEqualTo("lo");
+        }
+    }
+
+    @Test
+    void theClientsCloseCodeReachesTheUpstreamAndItsAnswerComesBack() throws Exception {
+        start(false, "");
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
+            client.close(4001, "client says bye");
+            assertThat(upstream.closes.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4001);
+            WebSocketClient.Received answer = client.next();
+            assertThat(answer.kind()).isEqualTo("close");
+            assertThat(answer.closeCode()).isEqualTo(4001);
+            assertThat(answer.closeReason()).isEqualTo("client says bye");
+            client.closed.get(10, java.util.concurrent.TimeUnit.SECONDS);   // the gateway closes the connection
+        }
+    }
+
+    @Test
+    void theUpstreamsCloseCodeReachesTheClient() throws Exception {
+        start(false, "");
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/close?code=4002"))) {
+            WebSocketClient.Received close = client.next();
+            assertThat(close.closeCode()).isEqualTo(4002);
+            assertThat(close.closeReason()).isEqualTo("bye from upstream");
+            client.close(4002, "");
+            assertThat(upstream.closes.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4002);
+            client.closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    static String handshake(String path, String extra) {
+        return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(ints = {401, 403, 404, 429})
+    void anUpstreamThatRefusesTheUpgradeHasItsAnswerRelayed(int status) throws Exception {
+        start(false, "");
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/refuse?status=" + status, ""));
+            String head = raw.readHead();
+            assertThat(head).startsWith("HTTP/1.1 " + status + " ").containsIgnoringCase("x-refused-by: test-upstream")
+                    .doesNotContainIgnoringCase("upgrade: websocket");
+            int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+            assertThat(raw.readBytes(length)).isEqualTo("{\"error\":\"refused with " + status + "\"}");
+            // the connection stays an HTTP one
+            raw.send("GET /ws/refuse?status=404 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertThat(raw.readHead()).startsWith("HTTP/1.1 404 ");
+        }
+    }
+
+    @Test
+    void anUpstreamThatCannotBeReachedGetsTheUsual502() throws Exception {
+        upstream = WebSocketUpstream.plain();
+        String unreachable;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            unreachable = "http://127.0.0.1:" + socket.getLocalPort();
+        }
+        gateway = TestGateway.start(config(unreachable, ""));
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/echo", ""));
+            String head = raw.readHead();
+            assertThat(head).startsWith("HTTP/1.1 502 ");
+            int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+            assertThat(raw.readBytes(length)).contains("\"type\":\"upstream_unavailable\"");
+        }
+    }
+
+    @Test
+    void aBadHandshakeIs400AndAnotherVersion426() throws Exception {
+        start(false, "");
+        String noKey = "GET /ws/echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n";
+        String post = handshake("/ws/echo", "").replaceFirst("GET", "POST");
+        for (String bad : new String[] {noKey, post}) {
+            try (RawClient raw = new RawClient(gateway.port())) {
+                raw.send(bad);
+                String head = raw.readHead();
+                assertThat(head).startsWith("HTTP/1.1 400 ");
+                int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+                assertThat(raw.readBytes(length)).contains("\"type\":\"bad_request\"");
+            }
+        }
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/echo", "").replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 12"));
+            String head = raw.readHead();
+            assertThat(head).startsWith("HTTP/1.1 426 ").containsIgnoringCase("sec-websocket-version: 13");
+            int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+            assertThat(raw.readBytes(length)).contains("\"type\":\"upgrade_required\"");
+        }
+        assertThat(upstream.handshakes).as("none went upstream").isEmpty();
+    }
+
+    @Test
+    void anUpgradeOnARouteWithoutWebsocketIsAPlainRequest() throws Exception {
+        try (TestUpstream http = TestUpstream.plain()) {
+            upstream = WebSocketUpstream.plain();
+            gateway = TestGateway.start(config(upstream.url(), "").replace("  - path: /plain/\n    upstream: ws\n",
+                    "  - path: /plain/\n    upstream: http\n").replace("upstreams:\n", "upstreams:\n  http:\n"
+                    + "    url: " + http.url() + "\n"));
+            try (RawClient raw = new RawClient(gateway.port())) {
+                raw.send(handshake("/plain/echo", ""));
+                assertThat(raw.readHead()).startsWith("HTTP/1.1 200 ");
+            }
+            TestUpstream.Recorded seen = http.requests.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(seen.headers()).doesNotContainKey("upgrade");
+            assertThat(seen.headers().get("connection")).isNotEqualToIgnoringCase("upgrade");
+        }
+    }
+
+    @Test
+    void theSessionEndsWithNothingHeld() throws Exception {
+        start(false, "");
+        WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"));
+        assertThat(gateway.gateway().lifecycle().inFlight()).as("an open session is in flight").isEqualTo(1);
+        assertThat(gateway.upstream("ws").active()).isEqualTo(1);
+        client.close(1000, "");
+        client.closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        client.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.open.get() == 0);
+        gateway.awaitQuiet();
+    }
+}
