@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  * body asks for {@code "stream": true}; answering with the body's {@code model} and its usage, in a stream as a last
  * usage-only chunk when {@code stream_options.include_usage} asks, as OpenAI does; failing as {@link StubControls}
  * say), {@code GET /food/search?q=}, {@code GET /health}, and its admin path: {@code GET /stub} (its state and
- * counts), {@code POST /stub/limit?max_concurrent=N}, {@code POST /stub/fail?mode=none|refuse|5xx|stall}. Per channel.
+ * counts), {@code POST /stub/limit?max_concurrent=N}, {@code POST /stub/fail?mode=none|refuse|5xx|stall}; and the
+ * Realtime WebSocket {@code /v1/realtime} ({@link StubRealtime}; 401 without a key). Per channel.
  */
 final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -90,6 +91,16 @@ final class StubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 String query = uri.parameters().getOrDefault("q", List.of("apple")).get(0);
                 ctx.executor().schedule(() -> send(ctx, json(HttpResponseStatus.OK, food(query)), keepAlive),
                         settings.foodLatency().toNanos(), TimeUnit.NANOSECONDS);
+            }
+            case "/v1/realtime" -> {
+                String key = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+                if (key == null || !key.startsWith("Bearer ") || key.length() == 7) {
+                    send(ctx, json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":{\"message\":\"no API key\","
+                            + "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"), keepAlive);
+                } else {
+                    served.increment();
+                    StubRealtime.accept(ctx, request);
+                }
             }
             case "/health" -> send(ctx, json(HttpResponseStatus.OK, "{\"status\":\"ok\"}"), keepAlive);
             default -> send(ctx, json(HttpResponseStatus.NOT_FOUND,

@@ -135,10 +135,16 @@ final class Session {
             frame.release();   // nothing is sent after a close
             return;
         }
-        if (!(frame instanceof PingWebSocketFrame) && !(frame instanceof PongWebSocketFrame) && !counted(from, frame)) {
-            return;
+        boolean passes;
+        try {
+            passes = frame instanceof PingWebSocketFrame || frame instanceof PongWebSocketFrame || counted(from, frame);
+        } catch (RuntimeException cause) {
+            frame.release();
+            throw cause;
         }
-        forward(from, frame);
+        if (passes) {
+            forward(from, frame);
+        }
     }
 
     /** Counts a data frame; false (and the frame released, the session closing) when its message is too large. */

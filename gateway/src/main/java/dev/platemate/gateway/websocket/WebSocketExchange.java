@@ -57,6 +57,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
     private final List<TokenBucket> callerTokens;
     private final String key;
     private final List<String> protocols;
+    private final String path;
     private Ticket ticket;
     private Permit permit;
     private long breakerToken = CircuitBreaker.REFUSED;
@@ -77,6 +78,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         this.callerTokens = callerTokens;
         this.key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY).trim();
         this.protocols = Handshake.protocols(request);
+        this.path = pathOf(request.uri());
     }
 
     /** Whether {@code request} asks to switch to WebSocket (a route with {@code websocket: true} then serves it). */
@@ -269,7 +271,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         done = true;
         String model = new QueryStringDecoder(upstreamTarget).parameters().getOrDefault("model", List.of()).stream()
                 .findFirst().orElse(null);
-        Session session = new Session(new Session.Origin(client.remoteAddress(), pathOf(request.uri()),
+        Session session = new Session(new Session.Origin(client.remoteAddress(), path,
                 route.prefix(), route.pool().name()), route.config(), client.eventLoop(), route.book(), connection,
                 permit, new RealtimeUsage(model), this::charge);
         int maxFrame = (int) route.config().maxMessageSize().bytes();
