@@ -316,10 +316,6 @@ final class ConfigBinder {
                     "only beside websocket: true"));
             return Optional.empty();
         }
-        if (route.has("cache") || route.has("fallback")) {
-            route.error(route.has("cache") ? "cache" : "fallback", "", "absent on a websocket: true route "
-                    + "(a session is neither cached nor sent to another upstream)");
-        }
         DataSize size = route.size("max_message_size", WebSocketConfig.DEFAULT_MAX_MESSAGE_SIZE);
         if (size.bytes() < 125 || size.bytes() > Integer.MAX_VALUE) {
             route.error("max_message_size", size.toString(), "between 125B and 2GiB");

@@ -224,6 +224,36 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void websocketRoutesAndTheirLimitsAreParsedAndTheirMistakesNamed() throws Exception {
+        GatewayConfig config = parse(MINIMAL + """
+                    websocket: true
+                  - path: /realtime/
+                    upstream: openai
+                    websocket: true
+                    max_message_size: 2MiB
+                    idle_timeout: 30s
+                    max_session: 15m
+                """, Map.of());
+        assertThat(config.routes().get(0).websocket()).contains(new WebSocketConfig(DataSize.ofMebibytes(1),
+                Duration.ofMinutes(5), Duration.ofHours(1)));
+        assertThat(config.routes().get(1).websocket()).contains(new WebSocketConfig(DataSize.ofMebibytes(2),
+                Duration.ofSeconds(30), Duration.ofMinutes(15)));
+        assertThat(parse(MINIMAL, Map.of()).routes().get(0).websocket()).isEmpty();
+
+        assertThat(errors(MINIMAL + """
+                    max_session: 1h
+                  - path: /realtime/
+                    upstream: openai
+                    websocket: true
+                    max_message_size: 100B
+                    idle_timeout: 0s
+                """).errors())
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].max_session: ''"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[1].max_message_size: '100'"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[1].idle_timeout:"));
+    }
+
+    @Test
     void oauthClientCredentialsAreParsedOnlyWithAClientAndTheirMistakesNamed() throws Exception {
         String yaml = """
                 upstreams:

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.platemate.gateway.testing.RawClient;
 import dev.platemate.gateway.testing.TestGateway;
+import dev.platemate.gateway.testing.TestTunnelProxy;
 import dev.platemate.gateway.testing.TestUpstream;
 import dev.platemate.gateway.testing.WebSocketClient;
 import dev.platemate.gateway.testing.WebSocketUpstream;
@@ -108,6 +109,20 @@ class WebSocketProxyTest {
             WebSocketClient.Received binary = client.next();
             assertThat(binary.kind()).isEqualTo("binary");
             assertThat(binary.payload()).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void aWssSessionGoesThroughTheUpstreamsEgressProxy() throws Exception {
+        try (TestTunnelProxy proxy = new TestTunnelProxy(TestTunnelProxy.Kind.HTTP)) {
+            upstream = WebSocketUpstream.tls();
+            gateway = TestGateway.start(config(upstream.url(), "").replace("    headers:\n",
+                    "    egress_proxy: " + proxy.url() + "\n    headers:\n"));
+            try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
+                client.sendText("through the tunnel");
+                assertThat(client.next().text()).isEqualTo("through the tunnel");
+            }
+            assertThat(proxy.tunnels).containsExactly(URI.create(upstream.url()).getAuthority());
         }
     }
 
