@@ -66,7 +66,7 @@ class ConfigLoaderTest {
         GatewayConfig config = new ConfigLoader(Map.of()).load(Path.of("../gateway.yml"));
         assertThat(config.upstreams()).containsOnlyKeys("openai", "deepseek", "fatsecret");
         assertThat(config.routes()).extracting(RouteConfig::path)
-                .containsExactly("/openai/", "/deepseek/", "/fatsecret/");
+                .containsExactly("/openai/", "/deepseek/", "/realtime/", "/fatsecret/");
         assertThat(config.upstreams().get("openai").headers()).containsEntry("Authorization", "Bearer ");
     }
 

@@ -12,6 +12,7 @@ import dev.platemate.gateway.server.Transport;
 import dev.platemate.gateway.stub.StubControls;
 import dev.platemate.gateway.stub.StubUpstream;
 import dev.platemate.gateway.testing.TestGateway;
+import dev.platemate.gateway.testing.WebSocketClient;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -174,6 +176,13 @@ class ComposeFilesTest {
                 assertThat(food.headers().firstValue("x-cache")).contains("MISS");
                 assertThat(chat.statusCode()).isEqualTo(200);
                 assertThat(chat.body()).contains("chat.completion");
+                try (WebSocketClient realtime = WebSocketClient.connect(URI.create("ws://127.0.0.1:" + gateway.port()
+                        + "/realtime/v1/realtime?model=gpt-4o-realtime-preview"))) {
+                    assertThat(realtime.next().text()).as("a Realtime session over the stand-in's wss://")
+                            .contains("\"type\":\"session.created\"");
+                    realtime.close(1000, "");
+                    realtime.closed.get(10, TimeUnit.SECONDS);
+                }
             }
         }
     }
