@@ -6,7 +6,6 @@ import dev.platemate.gateway.limiter.Rejection;
 import dev.platemate.gateway.limiter.SlotListener;
 import dev.platemate.gateway.limiter.Ticket;
 import dev.platemate.gateway.pool.UpstreamConnection;
-import dev.platemate.gateway.pool.UpstreamListener;
 import dev.platemate.gateway.ratelimit.RateLimitDecision;
 import dev.platemate.gateway.ratelimit.TokenBucket;
 import dev.platemate.gateway.resilience.CircuitBreaker;
@@ -18,37 +17,27 @@ import dev.platemate.gateway.server.LocalExchange;
 import dev.platemate.gateway.server.Responses;
 import dev.platemate.gateway.server.TokenUsage;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A WebSocket handshake on a {@code websocket: true} route, up to the session it opens: checked (400, 426), then
  * its turn in the route's limiter (the slot is the session's for its life), the upstream's bucket and breaker, its
- * managed token, a pooled connection (warm TLS), and the handshake sent with the upstream's headers. A 101 that
- * answers it switches both connections to a {@link Session}; any other answer is relayed as it came (up to
- * {@link Refusal#MAX_BODY}); no answer is the usual 502/504. Event-loop only.
+ * managed token, and its way upstream ({@link UpstreamHandshake}). A 101 that answers it switches both connections
+ * to a {@link Session}; any other answer is relayed as it came; no answer is the usual 502/504. Event-loop only.
  */
-public final class WebSocketExchange implements Exchange, SlotListener, UpstreamListener {
+public final class WebSocketExchange implements Exchange, SlotListener, UpstreamHandshake.Outcome {
 
     private final ClientSide client;
     private final HttpRequest request;
@@ -61,12 +50,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
     private Ticket ticket;
     private Permit permit;
     private long breakerToken = CircuitBreaker.REFUSED;
-    private Future<UpstreamConnection> acquiring;
-    private UpstreamConnection connection;
-    private ScheduledFuture<?> answerTimer;
-    private boolean retriedStale;
-    private HttpResponse switching;
-    private Refusal refusal;
+    private UpstreamHandshake upstream;
     private boolean done;
 
     private WebSocketExchange(ClientSide client, HttpRequest request, String upstreamTarget, WebSocketRoute route,
@@ -159,7 +143,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         route.rewrite().prepare(request, upstreamTarget, client.remoteAddress());
         Handshake.toUpstream(request, key, protocols);
         if (route.credentials() == null) {
-            connect(false);
+            sendUpstream();
             return;
         }
         CompletableFuture<String> token = route.credentials().token(route.sendWithinNanos());
@@ -185,107 +169,51 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
             return;
         }
         request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token.join());
-        connect(false);
+        sendUpstream();
     }
 
-    /** @param fresh a new connection, after an idle one turned out to be closed */
-    private void connect(boolean fresh) {
-        acquiring = route.pool().acquire(client.eventLoop(), fresh);
-        acquiring.addListener((Future<UpstreamConnection> f) -> client.guard(() -> connected(f)).run());
-    }
-
-    private void connected(Future<UpstreamConnection> future) {
-        acquiring = null;
-        if (!future.isSuccess()) {
-            if (!done) {
-                route.protection().breaker().onFailure(breakerToken);
-                breakerToken = CircuitBreaker.REFUSED;
-                refuse(Responses.error(Failures.errorFor(future.cause()),
-                        Failures.describe(route.pool().name(), future.cause())));
-            }
-            return;
-        }
-        connection = future.getNow();
-        if (done) {
-            connection.release(true);   // nothing was sent on it
-            connection = null;
-            return;
-        }
-        connection.attach(this, false, false);
-        Channel channel = connection.channel();
-        channel.write(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, request.uri(),
-                request.headers().copy()), channel.voidPromise());
-        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-        answerTimer = client.eventLoop().schedule(client.guard(this::unanswered),
-                route.pool().config().responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    private void sendUpstream() {
+        upstream = new UpstreamHandshake(route.pool(), client.eventLoop(), request, this);
+        upstream.start();
     }
 
     @Override
-    public void onResponsePart(HttpObject part) {
-        if (done) {
-            ReferenceCountUtil.release(part);
-            return;
-        }
-        if (part instanceof HttpResponse head) {
-            if (head.status().code() == 101) {
-                switching = head;
-            } else {
-                refusal = new Refusal(head);
-            }
-        }
-        if (part instanceof HttpContent content) {
-            boolean kept = refusal == null || refusal.add(content);
-            content.release();
-            if (!kept) {
-                upstreamFailed("its answer to the handshake was larger than " + Refusal.MAX_BODY + " bytes");
-            } else if (content instanceof LastHttpContent) {
-                answered();
-            }
-        }
-    }
-
-    /** The upstream's answer is here whole: a session, or its refusal for the client. */
-    private void answered() {
-        cancelTimer();
-        route.protection().breaker().onSuccess(breakerToken);
-        breakerToken = CircuitBreaker.REFUSED;
-        if (refusal != null) {
-            done = true;
-            UpstreamConnection used = connection;
-            connection = null;
-            boolean reusable = HttpUtil.isKeepAlive(refusal.head());
+    public void switched(HttpResponse head, UpstreamConnection connection) {
+        try {
+            openSession(head, connection);
+        } catch (RuntimeException cause) {
+            connection.release(false);   // nothing if it already was; a session it went to ends with it
             releasePermit();
-            client.respond(refusal.toClient(), true);
-            used.release(reusable);
-            return;
+            throw cause;
         }
-        String wrong = switching == null ? "it answered no head" : Handshake.wrongSwitch(switching, key, protocols);
-        if (wrong != null) {
-            upstreamFailed("its 101 is not a WebSocket handshake's: " + wrong);
-            return;
-        }
-        openSession();
     }
 
-    private void openSession() {
+    private void openSession(HttpResponse head, UpstreamConnection connection) {
+        String wrong = Handshake.wrongSwitch(head, key, protocols);
+        if (wrong != null) {
+            connection.release(false);
+            failed(GatewayError.UPSTREAM_UNAVAILABLE, "upstream " + route.pool().name()
+                    + ": its 101 is not a WebSocket handshake's: " + wrong);
+            return;
+        }
+        settleBreaker(true);
         done = true;
         String model = new QueryStringDecoder(upstreamTarget).parameters().getOrDefault("model", List.of()).stream()
                 .findFirst().orElse(null);
-        Session session = new Session(new Session.Origin(client.remoteAddress(), path,
-                route.prefix(), route.pool().name()), route.config(), client.eventLoop(), route.book(), connection,
-                permit, new RealtimeUsage(model), this::charge);
+        Session session = new Session(new Session.Origin(client.remoteAddress(), path, route.prefix(),
+                route.pool().name()), route.config(), client.eventLoop(), route.book(), connection, permit,
+                new RealtimeUsage(model), this::charge);
         int maxFrame = (int) route.config().maxMessageSize().bytes();
-        Channel upgraded = client.upgrade(Handshake.toClient(switching, key), new WebSocket13FrameEncoder(false),
+        Channel upgraded = client.upgrade(Handshake.toClient(head, key), new WebSocket13FrameEncoder(false),
                 new WebSocket13FrameDecoder(decoding(maxFrame, true)), new SideHandler(session, Side.CLIENT));
         if (upgraded == null) {
-            release();
+            connection.release(false);
+            releasePermit();
             client.abort();
             return;
         }
-        UpstreamConnection held = connection;
-        connection = null;
         permit = null;   // the session's now
-        held.upgrade(new WebSocket13FrameEncoder(true), new WebSocket13FrameDecoder(decoding(maxFrame, false)),
+        connection.upgrade(new WebSocket13FrameEncoder(true), new WebSocket13FrameDecoder(decoding(maxFrame, false)),
                 new SideHandler(session, Side.UPSTREAM));
         session.start();
     }
@@ -298,62 +226,39 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
     /** Books the tokens of one Realtime response in the upstream's and the caller's token buckets. */
     private void charge(TokenUsage used) {
         long tokens = used.prompt() + used.completion();
-        TokenBucket upstream = route.protection().aiTokens();
-        if (upstream != null) {
-            upstream.adjust(tokens);
+        TokenBucket upstreamTokens = route.protection().aiTokens();
+        if (upstreamTokens != null) {
+            upstreamTokens.adjust(tokens);
         }
         callerTokens.forEach(bucket -> bucket.adjust(tokens));
     }
 
-    private void unanswered() {
-        answerTimer = null;
-        if (!done) {
-            route.protection().breaker().onFailure(breakerToken);
-            breakerToken = CircuitBreaker.REFUSED;
-            refuse(Responses.error(GatewayError.UPSTREAM_TIMEOUT, "upstream " + route.pool().name()
-                    + " did not answer the WebSocket handshake within its response_timeout"));
-        }
+    @Override
+    public void refused(FullHttpResponse answer) {
+        settleBreaker(true);
+        refuse(answer);
     }
 
     @Override
-    public void onUpstreamClosed() {
-        if (done) {
-            return;
-        }
-        UpstreamConnection closed = connection;
-        if (closed != null && closed.reused() && switching == null && refusal == null && !retriedStale) {
-            retriedStale = true;   // an idle connection the upstream had closed: once more on a new one
-            connection = null;
-            cancelTimer();
-            closed.release(false);
-            connect(true);
-            return;
-        }
-        upstreamFailed("it closed the connection before it answered the handshake");
-    }
-
-    private void upstreamFailed(String why) {
-        route.protection().breaker().onFailure(breakerToken);
-        breakerToken = CircuitBreaker.REFUSED;
-        refuse(Responses.error(GatewayError.UPSTREAM_UNAVAILABLE, "upstream " + route.pool().name() + ": " + why));
+    public void failed(GatewayError error, String message) {
+        settleBreaker(false);
+        refuse(Responses.error(error, message));
     }
 
     @Override
-    public void onUpstreamReadComplete() {
-    }
-
-    @Override
-    public void onUpstreamWritabilityChanged() {
-    }
-
-    @Override
-    public void onUpstreamReadIdle() {
-        // the handshake's own clock (response_timeout) decides
-    }
-
-    @Override
-    public void failed(Throwable cause) {
+    public void crashed(Throwable cause) {
         client.fail(cause);
+    }
+
+    private void settleBreaker(boolean answered) {
+        if (breakerToken != CircuitBreaker.REFUSED) {
+            if (answered) {
+                route.protection().breaker().onSuccess(breakerToken);
+            } else {
+                route.protection().breaker().onFailure(breakerToken);
+            }
+            breakerToken = CircuitBreaker.REFUSED;
+        }
     }
 
     @Override
@@ -378,7 +283,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         }
     }
 
-    /** Ends the handshake with the gateway's own answer. */
+    /** Ends the handshake with an answer for the client. */
     private void refuse(FullHttpResponse response) {
         if (done) {
             response.release();
@@ -389,9 +294,8 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         client.respond(response, true);
     }
 
-    /** Lets go of everything the handshake holds: its place or slot, its breaker pass, its connection. */
+    /** Lets go of everything the handshake holds: its place or slot, its breaker pass, its way upstream. */
     private void release() {
-        cancelTimer();
         if (ticket != null) {
             ticket.cancel();
             ticket = null;
@@ -401,32 +305,15 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
             route.protection().breaker().onAbandoned(breakerToken);
             breakerToken = CircuitBreaker.REFUSED;
         }
-        if (acquiring != null) {
-            acquiring.cancel(false);
+        if (upstream != null) {
+            upstream.cancel();
         }
-        if (connection != null) {
-            connection.release(false);
-            connection = null;
-        }
-        if (refusal != null) {
-            refusal.release();
-        }
-        ReferenceCountUtil.release(switching);
-        switching = null;
-        ReferenceCountUtil.release(request);
     }
 
     private void releasePermit() {
         if (permit != null) {
             permit.release();
             permit = null;
-        }
-    }
-
-    private void cancelTimer() {
-        if (answerTimer != null) {
-            answerTimer.cancel(false);
-            answerTimer = null;
         }
     }
 
