@@ -80,8 +80,10 @@ public interface ClientSide {
     /**
      * Ends the exchange by switching the connection to another protocol: writes {@code switching} (a 101), takes the
      * HTTP handlers out of the pipeline and puts {@code handlers} in their place, in order; they own the connection
-     * from then on, and it counts as in flight (shutdown waits for it) until it closes. Bytes the client sent after
-     * the request go to them.
+     * from then on, and it counts as in flight (shutdown waits for it) until it closes; when the gateway is draining
+     * they hear {@link Lifecycle#DRAIN} once the switch is done. Bytes of the client's not yet decoded go to them
+     * (a client sends nothing more before the 101, RFC 6455 section 4.1; what it did send was read as HTTP, and then
+     * the connection cannot switch).
      *
      * @return the channel, or null when the connection cannot switch (the client sent another request behind this
      *     one, left, or the exchange failed): {@code switching} is released, and the exchange must let go of its

@@ -388,6 +388,9 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         timeouts.busy(false);
         channel.closeFuture().addListener(closed -> lifecycle.requestEnded());   // in flight while it is open
         ProtocolSwitch.replace(ctx.pipeline(), "decoder", HTTP_HANDLERS, handlers);
+        if (lifecycle.draining()) {   // it missed the drain while it was a request: told once the switch is done
+            channel.eventLoop().execute(() -> channel.pipeline().fireUserEventTriggered(Lifecycle.DRAIN));
+        }
         return channel;
     }
 

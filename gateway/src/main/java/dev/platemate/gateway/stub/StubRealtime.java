@@ -71,7 +71,8 @@ final class StubRealtime extends SimpleChannelInboundHandler<WebSocketFrame> {
         if (frame instanceof PingWebSocketFrame) {
             ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
         } else if (frame instanceof CloseWebSocketFrame close) {
-            ctx.writeAndFlush(new CloseWebSocketFrame(close.statusCode(), close.reasonText()))
+            ctx.writeAndFlush(close.statusCode() < 0 ? new CloseWebSocketFrame()
+                    : new CloseWebSocketFrame(close.statusCode(), close.reasonText()))
                     .addListener(ChannelFutureListener.CLOSE);
         } else if (frame instanceof TextWebSocketFrame text) {
             handle(ctx, text.text());

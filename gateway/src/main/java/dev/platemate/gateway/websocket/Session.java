@@ -72,6 +72,8 @@ final class Session {
     private int closeCode = ABNORMAL;
     private String closedBy = "-";
     private String reason = "-";
+    private Side offender;
+    private String said;
     private ScheduledFuture<?> idleTimer;
     private ScheduledFuture<?> sessionTimer;
     private ScheduledFuture<?> closeTimer;
@@ -102,9 +104,13 @@ final class Session {
     void start() {
         started = true;
         counts = book.opened(origin.route());
-        sessionTimer = loop.schedule(() -> goingAway("max_session"), config.maxSession().toNanos(),
-                TimeUnit.NANOSECONDS);
-        idleTimer = loop.schedule(this::checkIdle, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        if (gatewayClosing) {
+            closeBoth();   // closed while switching (a broken first frame): the side attached since hears it too
+        } else {
+            sessionTimer = loop.schedule(() -> goingAway("max_session"), config.maxSession().toNanos(),
+                    TimeUnit.NANOSECONDS);
+            idleTimer = loop.schedule(this::checkIdle, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
         while (!early.isEmpty() && !ended) {
             Early frame = early.poll();
             frame(frame.from(), frame.frame());
@@ -112,7 +118,7 @@ final class Session {
         for (Side side : Side.values()) {
             flush(side);
             if (!ended) {
-                channel(side).config().setAutoRead(true);
+                channel(side).config().setAutoRead(channel(side.other()).isWritable());
             }
         }
     }
@@ -135,25 +141,25 @@ final class Session {
             frame.release();   // nothing is sent after a close
             return;
         }
-        boolean passes;
+        boolean passes = false;
         try {
             passes = frame instanceof PingWebSocketFrame || frame instanceof PongWebSocketFrame || counted(from, frame);
-        } catch (RuntimeException cause) {
-            frame.release();
-            throw cause;
+        } finally {
+            if (!passes) {
+                frame.release();
+            }
         }
         if (passes) {
             forward(from, frame);
         }
     }
 
-    /** Counts a data frame; false (and the frame released, the session closing) when its message is too large. */
+    /** Counts a data frame; false (the session closing) when its message is too large. */
     private boolean counted(Side from, WebSocketFrame frame) {
         int i = from.ordinal();
         long size = frame.content().readableBytes();
         messageBytes[i] = (frame instanceof ContinuationWebSocketFrame ? messageBytes[i] : 0) + size;
         if (messageBytes[i] > config.maxMessageSize().bytes()) {
-            frame.release();
             refuse(from, 1009, "max_message_size", "a message larger than " + config.maxMessageSize());
             return false;
         }
@@ -198,6 +204,11 @@ final class Session {
         if (gatewayClosing) {
             close.release();
             closeWhenFlushed(from);
+            return;
+        }
+        if (close.statusCode() > 4999) {   // RFC 6455 defines none: not passed on
+            close.release();
+            refuse(from, 1002, "protocol_error", "close code " + close.statusCode() + " is not defined");
             return;
         }
         if (!heardClose[from.other().ordinal()]) {
@@ -287,9 +298,14 @@ final class Session {
         }
     }
 
-    /** Something threw in the gateway while handling a frame: both connections are cut. */
+    /**
+     * Something threw in the gateway while handling a frame or switching (or, with null, the client could not switch):
+     * both connections are cut, the slot and the upstream connection go back.
+     */
     void failed(Throwable cause) {
-        log.warn("websocket session on {} failed inside the gateway: {}", origin.route(), cause.toString());
+        if (cause != null) {
+            log.warn("websocket session on {} failed inside the gateway: {}", origin.route(), cause.toString());
+        }
         if (!ended && closedBy.equals("-")) {
             closedBy = "gateway";
             reason = "internal_error";
@@ -306,8 +322,14 @@ final class Session {
         closedBy = "gateway";
         reason = why;
         closeCode = code;
+        this.offender = offender;
+        said = text.length() > 120 ? text.substring(0, 120) : text;   // a close reason is at most 123 bytes
         cancelClocks();
-        String said = text.length() > 120 ? text.substring(0, 120) : text;   // a close reason is at most 123 bytes
+        closeBoth();
+    }
+
+    /** The gateway's close to each attached side not told yet; a side that answered already closes. */
+    private void closeBoth() {
         for (Side side : Side.values()) {
             Channel channel = channels[side.ordinal()];
             if (channel == null) {
@@ -315,7 +337,7 @@ final class Session {
             }
             if (!toldClose[side.ordinal()]) {
                 toldClose[side.ordinal()] = true;
-                channel.write(new CloseWebSocketFrame(side == offender ? code : GOING_AWAY, said),
+                channel.write(new CloseWebSocketFrame(side == offender ? closeCode : GOING_AWAY, said),
                         channel.voidPromise());
             }
             flushDue[side.ordinal()] = true;
@@ -373,6 +395,12 @@ final class Session {
         }
         for (Side side : Side.values()) {
             closeWhenFlushed(side);
+            Channel channel = channels[side.ordinal()];
+            if (channel != null && channel.isActive()) {   // a peer that reads nothing never lets the flush end
+                loop.schedule(() -> {
+                    channel.close();
+                }, CLOSE_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            }
         }
         Channel upstream = channels[Side.UPSTREAM.ordinal()];
         if (upstream != null) {
@@ -382,6 +410,9 @@ final class Session {
         }
         if (permit != null) {
             permit.release();
+        }
+        if (counts == null) {
+            return;   // it never started: nothing was booked
         }
         book.ended(counts, new SessionSummary(origin.client(), origin.path(), origin.route(), origin.upstream(),
                 System.nanoTime() - startedNanos, messages[0], messages[1], bytes[0], bytes[1], closeCode, closedBy,

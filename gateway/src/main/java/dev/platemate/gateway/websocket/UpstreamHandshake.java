@@ -53,6 +53,7 @@ final class UpstreamHandshake implements UpstreamListener {
     private UpstreamConnection connection;
     private ScheduledFuture<?> answerTimer;
     private boolean retriedStale;
+    private boolean interim;
     private HttpResponse switching;
     private Refusal refusal;
     private boolean over;
@@ -118,12 +119,24 @@ final class UpstreamHandshake implements UpstreamListener {
             ReferenceCountUtil.release(part);
             return;
         }
+        if (part.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(part);
+            fail(GatewayError.UPSTREAM_UNAVAILABLE, "upstream " + pool.name() + " answered the handshake with a "
+                    + "malformed response");
+            return;
+        }
         if (part instanceof HttpResponse response) {
-            if (response.status().code() == 101) {
+            int status = response.status().code();
+            interim = status >= 100 && status < 200 && status != 101;   // 100, 103: the answer is still to come
+            if (status == 101) {
                 switching = response;
-            } else {
+            } else if (!interim) {
                 refusal = new Refusal(response);
             }
+        }
+        if (interim) {
+            ReferenceCountUtil.release(part);
+            return;
         }
         if (part instanceof HttpContent content) {
             boolean kept = refusal == null || refusal.add(content);

@@ -119,8 +119,11 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         }
     }
 
-    /** Its slot is had (or none is needed): the upstream's bucket, its breaker, then its token. */
+    /** Its slot is had (or none is needed): the token budgets, the upstream's bucket, its breaker, then its token. */
     private void admitted() {
+        if (!withinTokenBudgets()) {
+            return;
+        }
         TokenBucket bucket = route.protection().bucket();
         if (bucket != null) {
             RateLimitDecision decision = bucket.tryTake();
@@ -154,6 +157,37 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         }
     }
 
+    /**
+     * A session spends the AI tokens its responses report, in the upstream's {@code token_limit} and the caller's
+     * {@code rate_limits} tokens: it opens only while each has some left (this replica's part of it), else 429
+     * {@code token_limit}. What it then spends is booked as it goes ({@link #charge}).
+     */
+    private boolean withinTokenBudgets() {
+        TokenBucket upstreamTokens = route.protection().aiTokens();
+        for (TokenBucket bucket : callerTokens) {
+            if (!hasTokens(bucket, true)) {
+                return false;
+            }
+        }
+        return upstreamTokens == null || hasTokens(upstreamTokens, false);
+    }
+
+    private boolean hasTokens(TokenBucket bucket, boolean caller) {
+        RateLimitDecision decision = bucket.tryTake(1);
+        if (decision.allowed()) {
+            bucket.adjust(-1);   // only a look: the session's usage is booked as it comes
+            return true;
+        }
+        String message = caller ? "this caller's token limit is reached"
+                : "the token limit of this route's upstream is reached";
+        FullHttpResponse refused = caller
+                ? Responses.callerError(GatewayError.TOKEN_LIMIT, message, decision.retryAfterSeconds())
+                : Responses.error(GatewayError.TOKEN_LIMIT, message, decision.retryAfterSeconds());
+        decision.addHeaders(refused.headers());
+        refuse(refused);
+        return false;
+    }
+
     private void withToken(CompletableFuture<String> token) {
         if (done) {
             return;
@@ -179,16 +213,6 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
 
     @Override
     public void switched(HttpResponse head, UpstreamConnection connection) {
-        try {
-            openSession(head, connection);
-        } catch (RuntimeException cause) {
-            connection.release(false);   // nothing if it already was; a session it went to ends with it
-            releasePermit();
-            throw cause;
-        }
-    }
-
-    private void openSession(HttpResponse head, UpstreamConnection connection) {
         String wrong = Handshake.wrongSwitch(head, key, protocols);
         if (wrong != null) {
             connection.release(false);
@@ -203,19 +227,23 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
         Session session = new Session(new Session.Origin(client.remoteAddress(), path, route.prefix(),
                 route.pool().name()), route.config(), client.eventLoop(), route.book(), connection, permit,
                 new RealtimeUsage(model), this::charge);
-        int maxFrame = (int) route.config().maxMessageSize().bytes();
-        Channel upgraded = client.upgrade(Handshake.toClient(head, key), new WebSocket13FrameEncoder(false),
-                new WebSocket13FrameDecoder(decoding(maxFrame, true)), new SideHandler(session, Side.CLIENT));
-        if (upgraded == null) {
-            connection.release(false);
-            releasePermit();
-            client.abort();
-            return;
+        permit = null;   // the session's now: it gives it back when it ends, however it ends
+        try {
+            int maxFrame = (int) route.config().maxMessageSize().bytes();
+            Channel upgraded = client.upgrade(Handshake.toClient(head, key), new WebSocket13FrameEncoder(false),
+                    new WebSocket13FrameDecoder(decoding(maxFrame, true)), new SideHandler(session, Side.CLIENT));
+            if (upgraded == null) {
+                session.failed(null);
+                client.abort();
+                return;
+            }
+            connection.upgrade(new WebSocket13FrameEncoder(true),
+                    new WebSocket13FrameDecoder(decoding(maxFrame, false)), new SideHandler(session, Side.UPSTREAM));
+            session.start();
+        } catch (RuntimeException cause) {
+            session.failed(cause);   // both connections closed, the connection and the slot given back
+            throw cause;
         }
-        permit = null;   // the session's now
-        connection.upgrade(new WebSocket13FrameEncoder(true), new WebSocket13FrameDecoder(decoding(maxFrame, false)),
-                new SideHandler(session, Side.UPSTREAM));
-        session.start();
     }
 
     private static WebSocketDecoderConfig decoding(int maxFrame, boolean fromClient) {
@@ -235,7 +263,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
 
     @Override
     public void refused(FullHttpResponse answer) {
-        settleBreaker(true);
+        settleBreaker(answer.status().code() < 500);   // as for HTTP: a 5xx is the upstream failing
         refuse(answer);
     }
 

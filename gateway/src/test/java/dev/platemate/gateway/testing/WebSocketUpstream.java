@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /refuse?status=N}: answers the handshake with status N and a short JSON body;</li>
  *   <li>{@code /close?code=N}: closes with code N right after the handshake;</li>
  *   <li>{@code /flood?bytes=N&size=M}: sends N bytes in binary messages of M bytes, as fast as the connection
- *       takes them ({@link #sent}, {@link #blocked}, {@link #finished}).</li>
+ *       takes them ({@link #sent}, {@link #blocked}, {@link #finished});</li>
+ *   <li>{@code /early}: a 103 before its 101; {@code /slow?ms=N}: its 101 N ms late; both then echo.</li>
  * </ul>
  * Every handshake's headers are kept ({@link #handshakes}), and every close code it received ({@link #closes}).
  */
@@ -134,6 +135,17 @@ public final class WebSocketUpstream implements AutoCloseable {
             }
             Channel channel = ctx.channel();
             ctx.pipeline().addLast(new Frames(uri));
+            if (uri.path().equals("/early")) {   // an interim answer first, as a server with early hints sends
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(103)));
+            }
+            if (uri.path().equals("/slow")) {
+                FullHttpRequest held = request.retainedDuplicate();
+                ctx.executor().schedule(() -> {
+                    handshaker.handshake(channel, held);
+                    held.release();
+                }, Long.parseLong(uri.parameters().get("ms").get(0)), TimeUnit.MILLISECONDS);
+                return;
+            }
             handshaker.handshake(channel, request).addListener(done -> {
                 if (uri.path().equals("/close")) {
                     int code = Integer.parseInt(uri.parameters().get("code").get(0));

@@ -55,7 +55,7 @@ class RealtimeTest {
                     url: http://127.0.0.1:%d/v1
                     headers:
                       Authorization: Bearer sk-realtime-secret
-                    token_limit: {tokens: 8, per: 1h}
+                    token_limit: {tokens: 5, per: 1h}
                 routes:
                   - path: /openai/
                     upstream: openai
@@ -115,7 +115,14 @@ class RealtimeTest {
         assertThat(metrics).contains("gateway_ai_tokens_total{kind=\"prompt\",model=\"gpt-4o-realtime-preview\","
                 + "upstream=\"openai\"} 2.0").contains("gateway_ai_tokens_total{kind=\"completion\","
                 + "model=\"gpt-4o-realtime-preview\",upstream=\"openai\"} 3.0");
-        // the 5 tokens are booked in the bucket of 8: a chat request that would take the whole bucket is refused
+        // the 5 tokens are booked in the upstream's bucket of 5: neither another session nor a chat request goes
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(WebSocketProxyTest.handshake("/realtime/realtime?model=x", ""));
+            String head = raw.readHead();
+            assertThat(head).startsWith("HTTP/1.1 429 ").containsIgnoringCase("retry-after:");
+            int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+            assertThat(raw.readBytes(length)).contains("\"type\":\"token_limit\"");
+        }
         HttpResponse<String> chat = gateway.client().send(HttpRequest.newBuilder(gateway.uri(
                 "/openai/chat/completions")).header("content-type", "application/json").POST(HttpRequest
                 .BodyPublishers.ofString("{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,\"messages\":"

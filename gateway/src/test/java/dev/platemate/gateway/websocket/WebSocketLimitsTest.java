@@ -140,6 +140,20 @@ class WebSocketLimitsTest {
     }
 
     @Test
+    void aPeerThatReadsNothingIsCutOnceTheCloseHadItsTime() throws Exception {
+        start("max_message_size: 64KiB\nidle_timeout: 1s");
+        long total = 64L * 1024 * 1024;
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/flood?bytes=" + total + "&size=65536"),
+                new DefaultHttpHeaders(), null, false)) {
+            // everything stalls on the client, so nothing moves: idle, then closes that cannot be flushed; the
+            // gateway lets go of both connections all the same
+            await().atMost(Duration.ofSeconds(30)).until(() -> upstream.open.get() == 0
+                    && gateway.gateway().lifecycle().inFlight() == 0);
+            gateway.awaitQuiet();
+        }
+    }
+
+    @Test
     void aSessionHoldsItsLimiterSlotForItsLife() throws Exception {
         start("limiter: ai", "max_concurrent: 1, max_queue: 5, queue_timeout: 1s");
         try (WebSocketClient first = WebSocketClient.connect(ws("/ws/echo"))) {
@@ -192,6 +206,33 @@ class WebSocketLimitsTest {
             assertThat(gateway.gateway().lifecycle().inFlight()).isZero();
         } finally {
             client.close();
+            gateway = null;   // stopped already
+        }
+    }
+
+    @Test
+    void aSessionThatSwitchesWhileTheGatewayDrainsHearsGoingAway() throws Exception {
+        start("");
+        CompletableFuture<WebSocketClient> connecting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return WebSocketClient.connect(ws("/ws/slow?ms=1500"));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> !upstream.handshakes.isEmpty());
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> {
+            try {
+                gateway.gateway().stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (WebSocketClient client = connecting.get(10, TimeUnit.SECONDS)) {
+            assertThat(client.next().closeCode()).isEqualTo(1001);
+            client.close(1001, "");
+            stopping.get(20, TimeUnit.SECONDS);
+        } finally {
             gateway = null;   // stopped already
         }
     }

@@ -198,6 +198,35 @@ class WebSocketProxyTest {
     }
 
     @Test
+    void anInterimAnswerBeforeThe101IsNotTheAnswer() throws Exception {
+        start(false, "");
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/early"))) {
+            client.sendText("after early hints");
+            assertThat(client.next().text()).isEqualTo("after early hints");
+        }
+    }
+
+    @Test
+    void handshakesTheUpstreamRefusesWith5xxOpenItsCircuit() throws Exception {
+        upstream = WebSocketUpstream.plain();
+        gateway = TestGateway.start(config(upstream.url(), "").replace("    headers:\n",
+                "    circuit_breaker: {failure_threshold: 2, open_for: 1m}\n    headers:\n"));
+        for (int i = 0; i < 2; i++) {
+            try (RawClient raw = new RawClient(gateway.port())) {
+                raw.send(handshake("/ws/refuse?status=503", ""));
+                assertThat(raw.readHead()).startsWith("HTTP/1.1 503 ").containsIgnoringCase("x-refused-by");
+            }
+        }
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/echo", ""));
+            String head = raw.readHead();
+            assertThat(head).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after:");
+            int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
+            assertThat(raw.readBytes(length)).contains("\"type\":\"circuit_open\"");
+        }
+    }
+
+    @Test
     void anUpstreamThatCannotBeReachedGetsTheUsual502() throws Exception {
         upstream = WebSocketUpstream.plain();
         String unreachable;
