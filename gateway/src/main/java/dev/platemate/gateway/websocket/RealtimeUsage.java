@@ -4,17 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.server.TokenUsage;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Reads the usage of an OpenAI Realtime session from the upstream's events, without holding them back: a
  * {@code response.done} carries {@code response.usage} ({@code input_tokens}, {@code output_tokens},
  * {@code input_token_details.cached_tokens}); the model is the handshake's {@code model=} until
- * {@code session.created} or {@code session.updated} names it. Only whole text messages of one frame are read,
- * and only those whose type shows within their first bytes, so other events (audio deltas) cost a short scan.
+ * {@code session.created} or {@code session.updated} names it. Only text messages of one frame are read, and only
+ * those whose type shows within their first bytes are kept past them, so other events (audio deltas) cost a copy
+ * of their first bytes and a short scan.
  * Counts are clamped. One per session; event-loop only.
  */
 final class RealtimeUsage {
@@ -26,6 +27,8 @@ final class RealtimeUsage {
             ascii("\"session.updated\"")};
 
     private String model;
+    private ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private boolean decided;
     private long prompt;
     private long completion;
     private long cached;
@@ -35,14 +38,44 @@ final class RealtimeUsage {
         this.model = model;
     }
 
-    /** One whole text message from the upstream (not consumed): the usage its response reports, or null. */
-    TokenUsage read(ByteBuf text) {
-        if (!mayMatter(text)) {
+    /**
+     * A piece of the payload of an upstream text message of one frame (not consumed): kept while its first bytes
+     * may name a type that matters, and to its end when they do.
+     */
+    void feed(ByteBuf piece) {
+        if (captured == null) {
+            return;   // its first bytes showed it does not matter
+        }
+        try {
+            piece.getBytes(piece.readerIndex(), captured, piece.readableBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);   // a ByteArrayOutputStream does not fail
+        }
+        if (!decided && captured.size() >= TYPE_WITHIN) {
+            decided = true;
+            if (!mayMatter(captured.toByteArray())) {
+                captured = null;
+            }
+        }
+    }
+
+    /** The message fed since the last end is whole: the usage its response reports, or null. */
+    TokenUsage end() {
+        ByteArrayOutputStream message = captured;
+        boolean checked = decided;
+        captured = new ByteArrayOutputStream();
+        decided = false;
+        if (message == null) {
             return null;
         }
+        byte[] text = message.toByteArray();
+        return checked || mayMatter(text) ? read(text) : null;
+    }
+
+    private TokenUsage read(byte[] text) {
         JsonNode event;
         try {
-            event = JSON.readTree((InputStream) new ByteBufInputStream(text.duplicate()));
+            event = JSON.readTree(text);
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -76,21 +109,21 @@ final class RealtimeUsage {
         return model == null || model.isEmpty() ? "unknown" : model;
     }
 
-    private static boolean mayMatter(ByteBuf text) {
-        int length = Math.min(text.readableBytes(), TYPE_WITHIN);
+    private static boolean mayMatter(byte[] text) {
+        int length = Math.min(text.length, TYPE_WITHIN);
         for (byte[] wanted : WANTED) {
-            if (indexOf(text, text.readerIndex(), length, wanted) >= 0) {
+            if (indexOf(text, length, wanted) >= 0) {
                 return true;
             }
         }
         return false;
     }
 
-    private static int indexOf(ByteBuf in, int from, int length, byte[] wanted) {
+    private static int indexOf(byte[] in, int length, byte[] wanted) {
         outer:
-        for (int i = from; i <= from + length - wanted.length; i++) {
+        for (int i = 0; i <= length - wanted.length; i++) {
             for (int j = 0; j < wanted.length; j++) {
-                if (in.getByte(i + j) != wanted[j]) {
+                if (in[i + j] != wanted[j]) {
                     continue outer;
                 }
             }

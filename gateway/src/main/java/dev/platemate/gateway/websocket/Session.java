@@ -4,21 +4,14 @@ import dev.platemate.gateway.config.WebSocketConfig;
 import dev.platemate.gateway.limiter.Permit;
 import dev.platemate.gateway.pool.UpstreamConnection;
 import dev.platemate.gateway.server.TokenUsage;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,14 +30,15 @@ final class Session {
     static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     static final int GOING_AWAY = 1001;
     static final int ABNORMAL = 1006;
+    /** What {@link #dataHead} says of a frame. */
+    static final int PASS = 0;
+    static final int CAPTURE = 1;
+    static final int TOO_BIG = 2;
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
     /** Who the session is for, for the books. */
     record Origin(InetAddress client, String path, String route, String upstream) {
-    }
-
-    private record Early(Side from, WebSocketFrame frame) {
     }
 
     private final Origin origin;
@@ -63,7 +57,7 @@ final class Session {
     private final long[] bytes = new long[2];
     private final boolean[] heardClose = new boolean[2];
     private final boolean[] toldClose = new boolean[2];
-    private final ArrayDeque<Early> early = new ArrayDeque<>();
+    private final SideHandler[] handlers = new SideHandler[2];
     private final long startedNanos = System.nanoTime();
     private long lastFrameNanos = startedNanos;
     private boolean started;
@@ -96,11 +90,16 @@ final class Session {
     }
 
     /** A side's handler joined its pipeline. */
-    void attach(Side side, Channel channel) {
+    void attach(Side side, Channel channel, SideHandler handler) {
         channels[side.ordinal()] = channel;
+        handlers[side.ordinal()] = handler;
     }
 
-    /** Both sides switched: frames flow, and the session's clocks run. */
+    boolean started() {
+        return started;
+    }
+
+    /** Both sides switched: what they read meanwhile goes, frames flow, and the session's clocks run. */
     void start() {
         started = true;
         counts = book.opened(origin.route());
@@ -111,9 +110,8 @@ final class Session {
                     TimeUnit.NANOSECONDS);
             idleTimer = loop.schedule(this::checkIdle, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
-        while (!early.isEmpty() && !ended) {
-            Early frame = early.poll();
-            frame(frame.from(), frame.frame());
+        for (SideHandler handler : handlers) {
+            handler.resume();
         }
         for (Side side : Side.values()) {
             flush(side);
@@ -123,105 +121,100 @@ final class Session {
         }
     }
 
-    void frame(Side from, WebSocketFrame frame) {
-        if (ended) {
-            frame.release();
-            return;
-        }
-        if (!started) {
-            early.add(new Early(from, frame));   // read while the other side was still switching
-            return;
-        }
+    /**
+     * The head of a data frame from {@code from}: counted, and held to max_message_size with the frames of its
+     * message before it. @return {@link #TOO_BIG}, or whether its payload is to be {@link #CAPTURE}d (a Realtime
+     * event) or only passed
+     */
+    int dataHead(Side from, int opcode, boolean fin, long length) {
         lastFrameNanos = System.nanoTime();
-        if (frame instanceof CloseWebSocketFrame close) {
-            closeFrom(from, close);
-            return;
-        }
-        if (gatewayClosing || heardClose[from.ordinal()]) {
-            frame.release();   // nothing is sent after a close
-            return;
-        }
-        boolean passes = false;
-        try {
-            passes = frame instanceof PingWebSocketFrame || frame instanceof PongWebSocketFrame || counted(from, frame);
-        } finally {
-            if (!passes) {
-                frame.release();
-            }
-        }
-        if (passes) {
-            forward(from, frame);
-        }
-    }
-
-    /** Counts a data frame; false (the session closing) when its message is too large. */
-    private boolean counted(Side from, WebSocketFrame frame) {
         int i = from.ordinal();
-        long size = frame.content().readableBytes();
-        messageBytes[i] = (frame instanceof ContinuationWebSocketFrame ? messageBytes[i] : 0) + size;
+        messageBytes[i] = (opcode == 0 ? messageBytes[i] : 0) + length;
         if (messageBytes[i] > config.maxMessageSize().bytes()) {
-            refuse(from, 1009, "max_message_size", "a message larger than " + config.maxMessageSize());
-            return false;
+            return TOO_BIG;
         }
-        bytes[i] += size;
-        if (frame.isFinalFragment()) {
+        if (ended || gatewayClosing || heardClose[i]) {
+            return PASS;   // nothing passes after a close: neither counted nor read
+        }
+        bytes[i] += length;
+        if (fin) {
             messages[i]++;
-            counts.message(from, size);
+            counts.message(from, length);
         } else {
-            counts.payload(from, size);
+            counts.payload(from, length);
         }
-        if (from == Side.UPSTREAM && frame instanceof TextWebSocketFrame && frame.isFinalFragment()) {
-            TokenUsage used = realtime.read(frame.content());
-            if (used != null) {
-                charge.accept(used);
-                book.tokensUsed(origin.upstream(), used);
-            }
-        }
-        return true;
+        return from == Side.UPSTREAM && opcode == 1 && fin ? CAPTURE : PASS;
     }
 
-    private void forward(Side from, WebSocketFrame frame) {
-        Side to = from.other();
-        Channel out = channel(to);
-        out.write(frame, out.voidPromise());
-        flushDue[to.ordinal()] = true;
-        if (!out.isWritable()) {
-            channel(from).config().setAutoRead(false);   // until the other side takes what it was sent
+    /** Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part. */
+    void pass(Side from, ByteBuf frames) {
+        if (ended || gatewayClosing || heardClose[from.ordinal()]) {
+            frames.release();   // nothing is sent after a close
+            return;
         }
+        forward(from, frames);
+    }
+
+    /** A piece of the payload of an upstream text message of one frame (not consumed). */
+    void payload(Side from, ByteBuf piece) {
+        realtime.feed(piece);
+    }
+
+    /** That message is whole. */
+    void payloadEnd(Side from) {
+        TokenUsage used = realtime.end();
+        if (used != null && !ended) {
+            charge.accept(used);
+            book.tokensUsed(origin.upstream(), used);
+        }
+    }
+
+    /** A ping or a pong from {@code from}, whole (ownership passes): it passes, unless a close came first. */
+    void controlHeard(Side from, ByteBuf frame) {
+        lastFrameNanos = System.nanoTime();
+        pass(from, frame);
     }
 
     /**
-     * A close from {@code from}. The first one passes to the other side, whose answer passes back, and the session
-     * ends; after the gateway's own close, it is the answer, and that side's connection closes.
+     * A close from {@code from}, whole (ownership passes), with its code (-1: none). The first one passes to the other side, whose answer
+     * passes back, and the session ends; after the gateway's own close, it is the answer, and that side's
+     * connection closes.
      */
-    private void closeFrom(Side from, CloseWebSocketFrame close) {
+    void closeHeard(Side from, int code, String reason, ByteBuf frame) {
+        lastFrameNanos = System.nanoTime();
         int i = from.ordinal();
-        if (heardClose[i]) {
-            close.release();
+        if (ended || heardClose[i]) {
+            frame.release();
             return;
         }
         heardClose[i] = true;
         if (gatewayClosing) {
-            close.release();
+            frame.release();
             closeWhenFlushed(from);
             return;
         }
-        if (close.statusCode() > 4999) {   // RFC 6455 defines none: not passed on
-            close.release();
-            refuse(from, 1002, "protocol_error", "close code " + close.statusCode() + " is not defined");
-            return;
-        }
-        if (!heardClose[from.other().ordinal()]) {
-            closeCode = close.statusCode() < 0 ? 1005 : close.statusCode();   // 1005: a close without a code
+        Side other = from.other();
+        if (!heardClose[other.ordinal()]) {
+            closeCode = code < 0 ? CloseFrames.NO_CODE : code;
             closedBy = from.label();
         }
-        toldClose[from.other().ordinal()] = true;
-        forward(from, close);
-        flush(from.other());
-        if (heardClose[from.other().ordinal()]) {
+        toldClose[other.ordinal()] = true;
+        forward(from, frame);
+        flush(other);
+        if (heardClose[other.ordinal()]) {
             end();   // the answer to the other side's close
         } else {
             waitForClose();
+        }
+    }
+
+    private void forward(Side from, ByteBuf bytes) {
+        Side to = from.other();
+        Channel out = channel(to);
+        out.write(bytes, out.voidPromise());
+        flushDue[to.ordinal()] = true;
+        if (!out.isWritable()) {
+            channel(from).config().setAutoRead(false);   // until the other side takes what it was sent
         }
     }
 
@@ -277,14 +270,18 @@ final class Session {
     /** A side sent what the gateway will not pass: it gets {@code code}, the other side 1001. */
     private void refuse(Side offender, int code, String why, String text) {
         closeBoth(offender, code, why, text);
+        heardClose[offender.ordinal()] = true;   // nothing more is read from it: it is not waited for
+        closeWhenFlushed(offender);
     }
 
-    /** A side's frames could not be read (a protocol error, or a frame over the limit): the session ends. */
-    void broken(Side side, CorruptedWebSocketFrameException cause) {
-        int code = cause.closeStatus() == null ? 1002 : cause.closeStatus().code();
-        refuse(side, code, code == 1009 ? "max_message_size" : "protocol_error", String.valueOf(cause.getMessage()));
-        heardClose[side.ordinal()] = true;   // nothing more is read from it: it is not waited for
-        closeWhenFlushed(side);
+    /** A message from {@code side} over max_message_size: close 1009 to it, 1001 to the other side. */
+    void tooBig(Side side) {
+        refuse(side, 1009, "max_message_size", "a message larger than " + config.maxMessageSize());
+    }
+
+    /** A side's frames break the protocol: {@code code} (1002) to it, 1001 to the other side. */
+    void broken(Side side, int code, String why) {
+        refuse(side, code, "protocol_error", why);
     }
 
     /** A side's connection failed (a reset, TLS): it closes, and the session ends with it. */
@@ -337,8 +334,8 @@ final class Session {
             }
             if (!toldClose[side.ordinal()]) {
                 toldClose[side.ordinal()] = true;
-                channel.write(new CloseWebSocketFrame(side == offender ? closeCode : GOING_AWAY, said),
-                        channel.voidPromise());
+                channel.write(CloseFrames.encode(channel.alloc(), side == offender ? closeCode : GOING_AWAY, said,
+                        side == Side.UPSTREAM), channel.voidPromise());
             }
             flushDue[side.ordinal()] = true;
             flush(side);
@@ -389,9 +386,6 @@ final class Session {
         cancelClocks();
         if (closeTimer != null) {
             closeTimer.cancel(false);
-        }
-        while (!early.isEmpty()) {
-            early.poll().frame().release();
         }
         for (Side side : Side.values()) {
             closeWhenFlushed(side);

@@ -24,9 +24,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -229,26 +226,18 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
                 new RealtimeUsage(model), this::charge);
         permit = null;   // the session's now: it gives it back when it ends, however it ends
         try {
-            int maxFrame = (int) route.config().maxMessageSize().bytes();
-            Channel upgraded = client.upgrade(Handshake.toClient(head, key), new WebSocket13FrameEncoder(false),
-                    new WebSocket13FrameDecoder(decoding(maxFrame, true)), new SideHandler(session, Side.CLIENT));
+            Channel upgraded = client.upgrade(Handshake.toClient(head, key), new SideHandler(session, Side.CLIENT));
             if (upgraded == null) {
                 session.failed(null);
                 client.abort();
                 return;
             }
-            connection.upgrade(new WebSocket13FrameEncoder(true),
-                    new WebSocket13FrameDecoder(decoding(maxFrame, false)), new SideHandler(session, Side.UPSTREAM));
+            connection.upgrade(new SideHandler(session, Side.UPSTREAM));
             session.start();
         } catch (RuntimeException cause) {
             session.failed(cause);   // both connections closed, the connection and the slot given back
             throw cause;
         }
-    }
-
-    private static WebSocketDecoderConfig decoding(int maxFrame, boolean fromClient) {
-        return WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(maxFrame).expectMaskedFrames(fromClient)
-                .allowMaskMismatch(false).allowExtensions(false).closeOnProtocolViolation(false).build();
     }
 
     /** Books the tokens of one Realtime response in the upstream's and the caller's token buckets. */

@@ -175,6 +175,73 @@ class WebSocketProxyTest {
         }
     }
 
+    @Test
+    void randomMessagesFragmentsAndPingsComeBackByteForByte() throws Exception {
+        start(false, "");
+        java.util.Random random = new java.util.Random(20261201);
+        java.util.ArrayDeque<byte[]> expected = new java.util.ArrayDeque<>();
+        try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
+            for (int m = 0; m < 150; m++) {
+                boolean text = random.nextBoolean();
+                int parts = 1 + random.nextInt(4);
+                for (int p = 0; p < parts; p++) {
+                    int size = random.nextInt(10) == 0 ? random.nextInt(300_000) : random.nextInt(200);
+                    byte[] payload = new byte[size];
+                    if (text) {
+                        java.util.Arrays.fill(payload, (byte) ('a' + random.nextInt(26)));
+                    } else {
+                        random.nextBytes(payload);
+                    }
+                    expected.add(payload);
+                    boolean fin = p == parts - 1;
+                    ByteBuf content = Unpooled.wrappedBuffer(payload);
+                    client.send(p == 0 ? (text ? new TextWebSocketFrame(fin, 0, content)
+                            : new BinaryWebSocketFrame(fin, 0, content)) : new ContinuationWebSocketFrame(fin, 0, content));
+                    if (random.nextInt(5) == 0) {   // a ping between parts: what was echoed before it comes first
+                        client.send(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {(byte) m})));
+                        for (WebSocketClient.Received got = client.next(); !got.kind().equals("pong");
+                             got = client.next()) {
+                            assertThat(got.payload()).as("message %d", m).isEqualTo(expected.poll());
+                        }
+                    }
+                }
+                while (!expected.isEmpty()) {
+                    assertThat(client.next().payload()).as("message %d", m).isEqualTo(expected.poll());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"unmasked", "reserved bit", "lone continuation", "long ping", "close code 1005"})
+    void aFrameTheProtocolForbidsGets1002AndTheUpstream1001(String kind) throws Exception {
+        start(false, "");
+        byte[] mask = {1, 2, 3, 4};
+        byte[] frame = switch (kind) {
+            case "unmasked" -> new byte[] {(byte) 0x81, 0x01, 'x'};
+            case "reserved bit" -> new byte[] {(byte) 0xC1, (byte) 0x81, 1, 2, 3, 4, 'x' ^ 1};
+            case "lone continuation" -> new byte[] {(byte) 0x80, (byte) 0x81, 1, 2, 3, 4, 'x' ^ 1};
+            case "long ping" -> {
+                byte[] ping = new byte[2 + 2 + 4 + 126];
+                ping[0] = (byte) 0x89;
+                ping[1] = (byte) (0x80 | 126);
+                ping[3] = 126;
+                System.arraycopy(mask, 0, ping, 4, 4);
+                yield ping;
+            }
+            default -> new byte[] {(byte) 0x88, (byte) 0x82, 1, 2, 3, 4, 0x03 ^ 1, (byte) (0xED ^ 2)};
+        };
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/echo", ""));
+            assertThat(raw.readHead()).startsWith("HTTP/1.1 101 ");
+            raw.send(frame);
+            byte[] close = raw.readBytes(4).getBytes(StandardCharsets.ISO_8859_1);
+            assertThat(close[0] & 0xff).as("a close frame, unmasked").isEqualTo(0x88);
+            assertThat((close[2] & 0xff) << 8 | close[3] & 0xff).isEqualTo(1002);
+            assertThat(upstream.closes.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1001);
+        }
+    }
+
     static String handshake(String path, String extra) {
         return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
