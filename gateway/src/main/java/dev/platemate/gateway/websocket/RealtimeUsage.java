@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.platemate.gateway.server.TokenUsage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,9 +27,14 @@ final class RealtimeUsage {
     private static final byte[][] WANTED = {ascii("\"response.done\""), ascii("\"session.created\""),
             ascii("\"session.updated\"")};
 
+    private static final int UNDECIDED = 0;
+    private static final int KEEP = 1;
+    private static final int SKIP = 2;
+
     private String model;
-    private ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    private boolean decided;
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private long length;
+    private int state = SKIP;
     private long prompt;
     private long completion;
     private long cached;
@@ -38,38 +44,43 @@ final class RealtimeUsage {
         this.model = model;
     }
 
+    /** An upstream text message of one frame, {@code length} bytes long, begins. */
+    void begin(long length) {
+        this.length = length;
+        captured.reset();
+        state = UNDECIDED;
+    }
+
     /**
-     * A piece of the payload of an upstream text message of one frame (not consumed): kept while its first bytes
-     * may name a type that matters, and to its end when they do.
+     * A piece of its payload (not consumed): kept while its first bytes may name a type that matters, and to its
+     * end when they do. First bytes that arrive together are looked at where they lie.
      */
     void feed(ByteBuf piece) {
-        if (captured == null) {
-            return;   // its first bytes showed it does not matter
+        int first = (int) Math.min(TYPE_WITHIN, length);
+        if (state == UNDECIDED && captured.size() == 0 && piece.readableBytes() >= first) {
+            state = mayMatter(piece, first) ? KEEP : SKIP;
+        }
+        if (state == SKIP) {
+            return;
         }
         try {
             piece.getBytes(piece.readerIndex(), captured, piece.readableBytes());
         } catch (IOException e) {
             throw new UncheckedIOException(e);   // a ByteArrayOutputStream does not fail
         }
-        if (!decided && captured.size() >= TYPE_WITHIN) {
-            decided = true;
-            if (!mayMatter(captured.toByteArray())) {
-                captured = null;
-            }
+        if (state == UNDECIDED && captured.size() >= first) {
+            state = mayMatter(Unpooled.wrappedBuffer(captured.toByteArray()), first) ? KEEP : SKIP;
         }
     }
 
-    /** The message fed since the last end is whole: the usage its response reports, or null. */
+    /** The message is whole: the usage its response reports, or null. */
     TokenUsage end() {
-        ByteArrayOutputStream message = captured;
-        boolean checked = decided;
-        captured = new ByteArrayOutputStream();
-        decided = false;
-        if (message == null) {
-            return null;
+        try {
+            return state == KEEP ? read(captured.toByteArray()) : null;
+        } finally {
+            captured.reset();
+            state = SKIP;
         }
-        byte[] text = message.toByteArray();
-        return checked || mayMatter(text) ? read(text) : null;
     }
 
     private TokenUsage read(byte[] text) {
@@ -109,8 +120,7 @@ final class RealtimeUsage {
         return model == null || model.isEmpty() ? "unknown" : model;
     }
 
-    private static boolean mayMatter(byte[] text) {
-        int length = Math.min(text.length, TYPE_WITHIN);
+    private static boolean mayMatter(ByteBuf text, int length) {
         for (byte[] wanted : WANTED) {
             if (indexOf(text, length, wanted) >= 0) {
                 return true;
@@ -119,11 +129,12 @@ final class RealtimeUsage {
         return false;
     }
 
-    private static int indexOf(byte[] in, int length, byte[] wanted) {
+    private static int indexOf(ByteBuf in, int length, byte[] wanted) {
+        int from = in.readerIndex();
         outer:
-        for (int i = 0; i <= length - wanted.length; i++) {
+        for (int i = from; i <= from + length - wanted.length; i++) {
             for (int j = 0; j < wanted.length; j++) {
-                if (in[i + j] != wanted[j]) {
+                if (in.getByte(i + j) != wanted[j]) {
                     continue outer;
                 }
             }

@@ -143,7 +143,11 @@ final class Session {
         } else {
             counts.payload(from, length);
         }
-        return from == Side.UPSTREAM && opcode == 1 && fin ? CAPTURE : PASS;
+        if (from == Side.UPSTREAM && opcode == 1 && fin) {
+            realtime.begin(length);
+            return CAPTURE;
+        }
+        return PASS;
     }
 
     /** Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part. */
