@@ -32,7 +32,10 @@ final class RealtimeUsage {
     private static final int SKIP = 2;
 
     private String model;
-    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    /** A held message's buffer above this is not kept for the next one. */
+    private static final int KEEP_BUFFER = 64 * 1024;
+
+    private ByteArrayOutputStream captured = new ByteArrayOutputStream();
     private long length;
     private int state = SKIP;
     private long prompt;
@@ -78,6 +81,7 @@ final class RealtimeUsage {
         try {
             return state == KEEP ? read(captured.toByteArray()) : null;
         } finally {
+            captured = captured.size() > KEEP_BUFFER ? new ByteArrayOutputStream() : captured;
             captured.reset();
             state = SKIP;
         }

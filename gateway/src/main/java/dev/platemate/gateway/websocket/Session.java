@@ -57,6 +57,7 @@ final class Session {
     private final long[] bytes = new long[2];
     private final boolean[] heardClose = new boolean[2];
     private final boolean[] toldClose = new boolean[2];
+    private final boolean[] closeDue = new boolean[2];
     private final SideHandler[] handlers = new SideHandler[2];
     private final long startedNanos = System.nanoTime();
     private long lastFrameNanos = startedNanos;
@@ -129,10 +130,11 @@ final class Session {
     int dataHead(Side from, int opcode, boolean fin, long length) {
         lastFrameNanos = System.nanoTime();
         int i = from.ordinal();
-        messageBytes[i] = (opcode == 0 ? messageBytes[i] : 0) + length;
-        if (messageBytes[i] > config.maxMessageSize().bytes()) {
+        long before = opcode == 0 ? messageBytes[i] : 0;
+        if (length > config.maxMessageSize().bytes() - before) {   // no sum that could overflow
             return TOO_BIG;
         }
+        messageBytes[i] = before + length;
         if (ended || gatewayClosing || heardClose[i]) {
             return PASS;   // nothing passes after a close: neither counted nor read
         }
@@ -150,13 +152,32 @@ final class Session {
         return PASS;
     }
 
-    /** Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part. */
+    /**
+     * Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part. Once the gateway
+     * closes, only the rest of a frame already part way through to the other side passes, before the close.
+     */
     void pass(Side from, ByteBuf frames) {
-        if (ended || gatewayClosing || heardClose[from.ordinal()]) {
+        boolean finishing = gatewayClosing && closeDue[from.other().ordinal()];
+        if (ended || heardClose[from.ordinal()] || gatewayClosing && !finishing) {
             frames.release();   // nothing is sent after a close
             return;
         }
+        lastFrameNanos = System.nanoTime();   // a long frame passing is not idle
         forward(from, frames);
+    }
+
+    /** Whether the gateway is closing the session (its handlers then pass each frame's bytes as it ends). */
+    boolean closing() {
+        return gatewayClosing;
+    }
+
+    /** A data frame from {@code from} ended: a close of the gateway's held back for it goes now. */
+    void frameEnded(Side from) {
+        Side to = from.other();
+        if (closeDue[to.ordinal()]) {
+            closeDue[to.ordinal()] = false;
+            writeClose(to);
+        }
     }
 
     /** A piece of the payload of an upstream text message of one frame (not consumed). */
@@ -194,7 +215,9 @@ final class Session {
         heardClose[i] = true;
         if (gatewayClosing) {
             frame.release();
-            closeWhenFlushed(from);
+            if (!closeDue[i]) {
+                closeWhenFlushed(from);   // the answer to the gateway's close (else it closes once that is written)
+            }
             return;
         }
         Side other = from.other();
@@ -273,9 +296,12 @@ final class Session {
 
     /** A side sent what the gateway will not pass: it gets {@code code}, the other side 1001. */
     private void refuse(Side offender, int code, String why, String text) {
-        closeBoth(offender, code, why, text);
         heardClose[offender.ordinal()] = true;   // nothing more is read from it: it is not waited for
-        closeWhenFlushed(offender);
+        if (!gatewayClosing) {
+            closeBoth(offender, code, why, text);   // its connection closes once the close is written
+        } else if (!closeDue[offender.ordinal()]) {
+            closeWhenFlushed(offender);
+        }
     }
 
     /** A message from {@code side} over max_message_size: close 1009 to it, 1001 to the other side. */
@@ -329,25 +355,42 @@ final class Session {
         closeBoth();
     }
 
-    /** The gateway's close to each attached side not told yet; a side that answered already closes. */
+    /**
+     * The gateway's close to each attached side not told yet, after the frame passing to it part way, if one is;
+     * a side that answered already closes. Both sides are read again: their answers are awaited, and all else is
+     * dropped.
+     */
     private void closeBoth() {
         for (Side side : Side.values()) {
             Channel channel = channels[side.ordinal()];
             if (channel == null) {
                 continue;
             }
+            channel.config().setAutoRead(true);
             if (!toldClose[side.ordinal()]) {
                 toldClose[side.ordinal()] = true;
-                channel.write(CloseFrames.encode(channel.alloc(), side == offender ? closeCode : GOING_AWAY, said,
-                        side == Side.UPSTREAM), channel.voidPromise());
-            }
-            flushDue[side.ordinal()] = true;
-            flush(side);
-            if (heardClose[side.ordinal()]) {
+                SideHandler source = handlers[side.other().ordinal()];
+                if (source != null && source.midFrame()) {
+                    closeDue[side.ordinal()] = true;   // the close goes once that frame has passed
+                    continue;
+                }
+                writeClose(side);
+            } else if (heardClose[side.ordinal()]) {
                 closeWhenFlushed(side);
             }
         }
         waitForClose();
+    }
+
+    private void writeClose(Side side) {
+        Channel channel = channels[side.ordinal()];
+        channel.write(CloseFrames.encode(channel.alloc(), side == offender ? closeCode : GOING_AWAY, said,
+                side == Side.UPSTREAM), channel.voidPromise());
+        flushDue[side.ordinal()] = true;
+        flush(side);
+        if (heardClose[side.ordinal()]) {
+            closeWhenFlushed(side);
+        }
     }
 
     private void waitForClose() {

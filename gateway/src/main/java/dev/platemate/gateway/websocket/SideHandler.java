@@ -95,17 +95,36 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
                 }
                 pass(in, n);
                 remaining -= n;
-                if (remaining == 0 && capturing) {
-                    capturing = false;
-                    session.payloadEnd(side);
+                if (remaining == 0) {
+                    frameEnded(in);
                 }
                 continue;
             }
             if (!head(in)) {
-                return;   // the rest of a head or a control frame is still to come
+                break;   // the rest of a head or a control frame is still to come
             }
         }
         passPending(in);
+    }
+
+    /**
+     * A data frame's last byte was read: its capture ends, and, while the session closes, what was read of it goes
+     * now, so that a close the session holds back for the frame's end follows it.
+     */
+    private void frameEnded(ByteBuf in) {
+        if (capturing) {
+            capturing = false;
+            session.payloadEnd(side);
+        }
+        if (session.closing()) {
+            passPending(in);
+        }
+        session.frameEnded(side);
+    }
+
+    /** Whether a data frame from this side is passing part way: its first bytes went on, the rest is to come. */
+    boolean midFrame() {
+        return remaining > 0;
     }
 
     /** One frame head at the reader index; false when it is not all here yet. */
@@ -149,9 +168,8 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
         capturing = verdict == Session.CAPTURE;
         pass(in, headLength);
         remaining = length;
-        if (length == 0 && capturing) {
-            capturing = false;
-            session.payloadEnd(side);
+        if (length == 0) {
+            frameEnded(in);
         }
         return true;
     }

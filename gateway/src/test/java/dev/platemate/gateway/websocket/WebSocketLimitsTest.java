@@ -238,6 +238,40 @@ class WebSocketLimitsTest {
     }
 
     @Test
+    void theGatewaysCloseWaitsForTheFramePassingPartWay() throws Exception {
+        start("max_message_size: 16MiB");
+        int size = 8 * 1024 * 1024;
+        WebSocketClient client = WebSocketClient.connect(ws("/ws/flood?bytes=" + size + "&size=" + size),
+                new DefaultHttpHeaders(), null, false);
+        try {
+            // the client reads nothing: the one large frame stops part way through the gateway, which stops
+            // reading it (the gateway's books show the message's head only: it counts as it starts)
+            await().atMost(Duration.ofSeconds(30)).until(() -> upstream.finished.get()
+                    && gateway.gateway().lifecycle().inFlight() == 1);
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> {
+                try {
+                    gateway.gateway().stop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.gateway().lifecycle().draining());
+            client.startReading();
+            WebSocketClient.Received frame = client.next();
+            assertThat(frame.kind()).isEqualTo("binary");
+            assertThat(frame.payload()).hasSize(size);
+            WebSocketClient.Received close = client.next();
+            assertThat(close.kind()).as("the close after the whole frame, not inside it").isEqualTo("close");
+            assertThat(close.closeCode()).isEqualTo(1001);
+            client.close(1001, "");
+            stopping.get(20, TimeUnit.SECONDS);
+        } finally {
+            client.close();
+            gateway = null;   // stopped already
+        }
+    }
+
+    @Test
     void theBooksShowWhatSessionsCarried() throws Exception {
         start("");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {

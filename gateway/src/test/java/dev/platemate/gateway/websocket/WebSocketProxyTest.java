@@ -242,6 +242,45 @@ class WebSocketProxyTest {
         }
     }
 
+    /** A client's frame: masked, as RFC 6455 says. */
+    static byte[] masked(int opcode, byte[] payload) {
+        byte[] key = {0x11, 0x22, 0x33, 0x44};
+        java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+        frame.write(0x80 | opcode);
+        if (payload.length < 126) {
+            frame.write(0x80 | payload.length);
+        } else {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >> 8);
+            frame.write(payload.length & 0xff);
+        }
+        frame.writeBytes(key);
+        for (int i = 0; i < payload.length; i++) {
+            frame.write(payload[i] ^ key[i & 3]);
+        }
+        return frame.toByteArray();
+    }
+
+    @ParameterizedTest(name = "split after {0} bytes of the next frame")
+    @ValueSource(ints = {1, 2, 3, 5, 7, 9})
+    void aFrameWhoseNextHeadIsSplitAcrossReadsStillPassesAtOnce(int split) throws Exception {
+        start(false, "");
+        byte[] first = masked(1, "hello".getBytes(StandardCharsets.UTF_8));
+        byte[] second = masked(split % 2 == 0 ? 9 : 2, new byte[split < 5 ? 10 : 200]);   // a ping or a binary
+        try (RawClient raw = new RawClient(gateway.port())) {
+            raw.send(handshake("/ws/echo", ""));
+            assertThat(raw.readHead()).startsWith("HTTP/1.1 101 ");
+            byte[] both = java.util.Arrays.copyOf(first, first.length + split);
+            System.arraycopy(second, 0, both, first.length, split);
+            raw.send(both);
+            assertThat(raw.readBytes(7)).as("the whole frame before the split head went on")
+                    .isEqualTo("\u0081\u0005hello");
+            raw.send(java.util.Arrays.copyOfRange(second, split, second.length));
+            String answer = raw.readBytes(2);
+            assertThat(answer.charAt(0)).isEqualTo(split % 2 == 0 ? '\u008a' : '\u0082');   // a pong, or the echo
+        }
+    }
+
     static String handshake(String path, String extra) {
         return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
