@@ -5,10 +5,7 @@ import dev.platemate.gateway.server.AttemptingExchange;
 import dev.platemate.gateway.server.ClientSide;
 import dev.platemate.gateway.server.ErrorResponse;
 import dev.platemate.gateway.server.Exchange;
-import dev.platemate.gateway.server.GatewayError;
-import dev.platemate.gateway.server.Responses;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -16,7 +13,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * A request to an upstream whose token the gateway manages, in front of the exchange that sends it (a stage): the
@@ -70,13 +66,7 @@ public final class AuthorizedExchange extends AttemptingExchange {
             return;
         }
         if (token.isCompletedExceptionally()) {
-            Throwable error = token.handle((value, failure) -> failure instanceof CompletionException
-                    && failure.getCause() != null ? failure.getCause() : failure).join();
-            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, error instanceof NoToken
-                    ? error.getMessage() : "no token for this upstream");
-            refused.headers().set(HttpHeaderNames.RETRY_AFTER, error instanceof NoToken none
-                    ? none.retryAfterSeconds() : 1);
-            answer(refused, true);
+            answer(NoToken.answerFor(token), true);
             return;
         }
         sent = token.join();

@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * A WebSocket handshake on a {@code websocket: true} route, up to the session it opens: checked (400, 426), then
@@ -190,13 +189,7 @@ public final class WebSocketExchange implements Exchange, SlotListener, Upstream
             return;
         }
         if (token.isCompletedExceptionally()) {
-            Throwable error = token.handle((value, failure) -> failure instanceof CompletionException
-                    && failure.getCause() != null ? failure.getCause() : failure).join();
-            FullHttpResponse refused = Responses.error(GatewayError.UPSTREAM_AUTH, error instanceof NoToken
-                    ? error.getMessage() : "no token for this upstream");
-            refused.headers().set(HttpHeaderNames.RETRY_AFTER, error instanceof NoToken none
-                    ? none.retryAfterSeconds() : 1);
-            refuse(refused);
+            refuse(NoToken.answerFor(token));
             return;
         }
         request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token.join());

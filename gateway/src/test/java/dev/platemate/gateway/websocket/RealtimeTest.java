@@ -38,6 +38,7 @@ class RealtimeTest {
     private final Logger access = (Logger) LoggerFactory.getLogger("access");
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
     private StubUpstream stub;
+    private String yaml;
     private TestGateway gateway;
 
     @BeforeEach
@@ -47,7 +48,7 @@ class RealtimeTest {
         access.setLevel(Level.INFO);
         stub = new StubUpstream(new StubUpstream.Settings(Duration.ZERO, 50, Duration.ZERO), Transport.detect());
         InetSocketAddress plain = stub.start("127.0.0.1", 0, 0)[1];
-        gateway = TestGateway.start("""
+        yaml = """
                 server:
                   listen: 127.0.0.1:0
                 upstreams:
@@ -63,7 +64,8 @@ class RealtimeTest {
                   - path: /realtime/
                     upstream: openai
                     websocket: true
-                """.formatted(plain.getPort()));
+                """.formatted(plain.getPort());
+        gateway = TestGateway.start(yaml);
     }
 
     @AfterEach
@@ -117,7 +119,7 @@ class RealtimeTest {
                 + "model=\"gpt-4o-realtime-preview\",upstream=\"openai\"} 3.0");
         // the 5 tokens are booked in the upstream's bucket of 5: neither another session nor a chat request goes
         try (RawClient raw = new RawClient(gateway.port())) {
-            raw.send(WebSocketProxyTest.handshake("/realtime/realtime?model=x", ""));
+            raw.send(WebSocketFixture.handshake("/realtime/realtime?model=x", ""));
             String head = raw.readHead();
             assertThat(head).startsWith("HTTP/1.1 429 ").containsIgnoringCase("retry-after:");
             int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));
@@ -148,23 +150,11 @@ class RealtimeTest {
 
     @Test
     void theStandInRefusesASessionWithoutAKeyAndTheRefusalIsRelayed() throws Exception {
-        stub.close();
-        stub = new StubUpstream(new StubUpstream.Settings(Duration.ZERO, 50, Duration.ZERO), Transport.detect());
-        InetSocketAddress plain = stub.start("127.0.0.1", 0, 0)[1];
         gateway.close();
-        gateway = TestGateway.start("""
-                server:
-                  listen: 127.0.0.1:0
-                upstreams:
-                  openai:
-                    url: http://127.0.0.1:%d/v1
-                routes:
-                  - path: /realtime/
-                    upstream: openai
-                    websocket: true
-                """.formatted(plain.getPort()));
+        gateway = TestGateway.start(yaml.replace("    headers:\n      Authorization: Bearer sk-realtime-secret\n",
+                ""));
         try (RawClient raw = new RawClient(gateway.port())) {
-            raw.send(WebSocketProxyTest.handshake("/realtime/realtime?model=x", ""));
+            raw.send(WebSocketFixture.handshake("/realtime/realtime?model=x", ""));
             String head = raw.readHead();
             assertThat(head).startsWith("HTTP/1.1 401 ");
             int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));

@@ -25,41 +25,12 @@ import org.junit.jupiter.api.Test;
  * A session's limits (message size, idle time, session time, the limiter slot), backpressure towards a slow reader,
  * shutdown with sessions open, and what the books show of sessions.
  */
-class WebSocketLimitsTest {
+class WebSocketLimitsTest extends WebSocketFixture {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private WebSocketUpstream upstream;
-    private TestGateway gateway;
-
     private void start(String routeExtra) throws Exception {
-        start(routeExtra, "");
-    }
-
-    private void start(String routeExtra, String limiter) throws Exception {
-        upstream = WebSocketUpstream.plain();
-        String yaml = WebSocketProxyTest.config(upstream.url(), routeExtra);
-        if (!limiter.isEmpty()) {
-            yaml = yaml.replace("routes:\n", "limiters:\n  ai: {" + limiter + "}\nroutes:\n");
-        }
-        gateway = TestGateway.start(yaml);
-    }
-
-    private URI ws(String path) {
-        return URI.create("ws://127.0.0.1:" + gateway.port() + path);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        try {
-            if (gateway != null) {
-                gateway.close();
-            }
-        } finally {
-            if (upstream != null) {
-                upstream.close();
-            }
-        }
+        start(false, routeExtra, "");
     }
 
     @Test
@@ -155,11 +126,11 @@ class WebSocketLimitsTest {
 
     @Test
     void aSessionHoldsItsLimiterSlotForItsLife() throws Exception {
-        start("limiter: ai", "max_concurrent: 1, max_queue: 5, queue_timeout: 1s");
+        start(false, "limiter: ai", "max_concurrent: 1, max_queue: 5, queue_timeout: 1s");
         try (WebSocketClient first = WebSocketClient.connect(ws("/ws/echo"))) {
             assertThat(gateway.gateway().limiterStats().get("ai").active()).isEqualTo(1);
             try (RawClient second = new RawClient(gateway.port())) {
-                second.send(WebSocketProxyTest.handshake("/ws/echo", ""));
+                second.send(handshake("/ws/echo", ""));
                 String head = second.readHead();
                 assertThat(head).startsWith("HTTP/1.1 503 ").containsIgnoringCase("retry-after:");
                 int length = Integer.parseInt(head.replaceAll("(?is).*content-length: (\\d+).*", "$1"));

@@ -31,62 +31,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * injection, Host, subprotocols, no extensions), messages both ways over ws:// and wss://, fragments, ping/pong,
  * close codes both ways, refused and failed handshakes.
  */
-class WebSocketProxyTest {
-
-    private WebSocketUpstream upstream;
-    private TestGateway gateway;
-
-    static String config(String upstreamUrl, String routeExtra) throws Exception {
-        return """
-                server:
-                  listen: 127.0.0.1:0
-                  shutdown_timeout: 5s
-                upstreams:
-                  ws:
-                    url: %s
-                    connect_timeout: 1s
-                    response_timeout: 2s
-                    idle_timeout: 2s
-                    tls:
-                      ca_file: %s
-                    headers:
-                      Authorization: Bearer sk-ws-secret
-                routes:
-                  - path: /ws/
-                    upstream: ws
-                    websocket: true
-                %s
-                  - path: /plain/
-                    upstream: ws
-                """.formatted(upstreamUrl, TestUpstream.certificateFile(), routeExtra.indent(4).stripTrailing());
-    }
-
-    private void start(boolean tls, String routeExtra) throws Exception {
-        upstream = tls ? WebSocketUpstream.tls() : WebSocketUpstream.plain();
-        gateway = TestGateway.start(config(upstream.url(), routeExtra));
-    }
-
-    private URI ws(String path) {
-        return URI.create("ws://127.0.0.1:" + gateway.port() + path);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        try {
-            if (gateway != null) {
-                gateway.close();
-            }
-        } finally {
-            if (upstream != null) {
-                upstream.close();
-            }
-        }
-    }
+class WebSocketProxyTest extends WebSocketFixture {
 
     @ParameterizedTest(name = "tls={0}")
     @ValueSource(booleans = {false, true})
     void messagesPassBothWaysWithTheUpstreamsKeyAndTheClientsSubprotocol(boolean tls) throws Exception {
-        start(tls, "");
+        start(tls, "", "");
         HttpHeaders headers = new DefaultHttpHeaders().set("sec-websocket-extensions", "permessage-deflate");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo?model=x"), headers, "realtime", true)) {
             assertThat(client.subprotocol()).isEqualTo("realtime");
@@ -128,7 +78,7 @@ class WebSocketProxyTest {
 
     @Test
     void fragmentsPingsAndPongsPassAsTheyCame() throws Exception {
-        start(false, "");
+        start(false, "", "");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
             client.send(new TextWebSocketFrame(false, 0, Unpooled.copiedBuffer("hel", StandardCharsets.UTF_8)));
             client.send(new PingWebSocketFrame(Unpooled.copiedBuffer("between", StandardCharsets.UTF_8)));
@@ -150,7 +100,7 @@ class WebSocketProxyTest {
 
     @Test
     void theClientsCloseCodeReachesTheUpstreamAndItsAnswerComesBack() throws Exception {
-        start(false, "");
+        start(false, "", "");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
             client.close(4001, "client says bye");
             assertThat(upstream.closes.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4001);
@@ -164,7 +114,7 @@ class WebSocketProxyTest {
 
     @Test
     void theUpstreamsCloseCodeReachesTheClient() throws Exception {
-        start(false, "");
+        start(false, "", "");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/close?code=4002"))) {
             WebSocketClient.Received close = client.next();
             assertThat(close.closeCode()).isEqualTo(4002);
@@ -177,7 +127,7 @@ class WebSocketProxyTest {
 
     @Test
     void randomMessagesFragmentsAndPingsComeBackByteForByte() throws Exception {
-        start(false, "");
+        start(false, "", "");
         java.util.Random random = new java.util.Random(20261201);
         java.util.ArrayDeque<byte[]> expected = new java.util.ArrayDeque<>();
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"))) {
@@ -215,7 +165,7 @@ class WebSocketProxyTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"unmasked", "reserved bit", "lone continuation", "long ping", "close code 1005"})
     void aFrameTheProtocolForbidsGets1002AndTheUpstream1001(String kind) throws Exception {
-        start(false, "");
+        start(false, "", "");
         byte[] mask = {1, 2, 3, 4};
         byte[] frame = switch (kind) {
             case "unmasked" -> new byte[] {(byte) 0x81, 0x01, 'x'};
@@ -264,7 +214,7 @@ class WebSocketProxyTest {
     @ParameterizedTest(name = "split after {0} bytes of the next frame")
     @ValueSource(ints = {1, 2, 3, 5, 7, 9})
     void aFrameWhoseNextHeadIsSplitAcrossReadsStillPassesAtOnce(int split) throws Exception {
-        start(false, "");
+        start(false, "", "");
         byte[] first = masked(1, "hello".getBytes(StandardCharsets.UTF_8));
         byte[] second = masked(split % 2 == 0 ? 9 : 2, new byte[split < 5 ? 10 : 200]);   // a ping or a binary
         try (RawClient raw = new RawClient(gateway.port())) {
@@ -281,15 +231,11 @@ class WebSocketProxyTest {
         }
     }
 
-    static String handshake(String path, String extra) {
-        return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
-    }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(ints = {401, 403, 404, 429})
     void anUpstreamThatRefusesTheUpgradeHasItsAnswerRelayed(int status) throws Exception {
-        start(false, "");
+        start(false, "", "");
         try (RawClient raw = new RawClient(gateway.port())) {
             raw.send(handshake("/ws/refuse?status=" + status, ""));
             String head = raw.readHead();
@@ -305,7 +251,7 @@ class WebSocketProxyTest {
 
     @Test
     void anInterimAnswerBeforeThe101IsNotTheAnswer() throws Exception {
-        start(false, "");
+        start(false, "", "");
         try (WebSocketClient client = WebSocketClient.connect(ws("/ws/early"))) {
             client.sendText("after early hints");
             assertThat(client.next().text()).isEqualTo("after early hints");
@@ -351,7 +297,7 @@ class WebSocketProxyTest {
 
     @Test
     void aBadHandshakeIs400AndAnotherVersion426() throws Exception {
-        start(false, "");
+        start(false, "", "");
         String noKey = "GET /ws/echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\n\r\n";
         String post = handshake("/ws/echo", "").replaceFirst("GET", "POST");
@@ -393,7 +339,7 @@ class WebSocketProxyTest {
 
     @Test
     void theSessionEndsWithNothingHeld() throws Exception {
-        start(false, "");
+        start(false, "", "");
         WebSocketClient client = WebSocketClient.connect(ws("/ws/echo"));
         assertThat(gateway.gateway().lifecycle().inFlight()).as("an open session is in flight").isEqualTo(1);
         assertThat(gateway.upstream("ws").active()).isEqualTo(1);
