@@ -10,7 +10,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -30,10 +29,6 @@ final class Session {
     static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
     static final int GOING_AWAY = 1001;
     static final int ABNORMAL = 1006;
-    /** What {@link #dataHead} says of a frame. */
-    static final int PASS = 0;
-    static final int CAPTURE = 1;
-    static final int TOO_BIG = 2;
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
@@ -46,21 +41,19 @@ final class Session {
     private final EventLoop loop;
     private final SessionBook book;
     private RouteSessions counts;
+    private final Traffic traffic;
+    private final SessionClocks clocks;
     private final UpstreamConnection connection;
     private final Permit permit;
     private final RealtimeUsage realtime;
     private final Consumer<TokenUsage> charge;
     private final Channel[] channels = new Channel[2];
     private final boolean[] flushDue = new boolean[2];
-    private final long[] messageBytes = new long[2];
-    private final long[] messages = new long[2];
-    private final long[] bytes = new long[2];
     private final boolean[] heardClose = new boolean[2];
     private final boolean[] toldClose = new boolean[2];
     private final boolean[] closeDue = new boolean[2];
     private final SideHandler[] handlers = new SideHandler[2];
     private final long startedNanos = System.nanoTime();
-    private long lastFrameNanos = startedNanos;
     private boolean started;
     private boolean ended;
     private boolean gatewayClosing;
@@ -69,8 +62,6 @@ final class Session {
     private String reason = "-";
     private Side offender;
     private String said;
-    private ScheduledFuture<?> idleTimer;
-    private ScheduledFuture<?> sessionTimer;
     private ScheduledFuture<?> closeTimer;
 
     /**
@@ -88,6 +79,8 @@ final class Session {
         this.permit = permit;
         this.realtime = realtime;
         this.charge = charge;
+        this.traffic = new Traffic(config.maxMessageSize().bytes(), realtime);
+        this.clocks = new SessionClocks(loop, config.idleTimeout(), config.maxSession(), this::goingAway);
     }
 
     /** A side's handler joined its pipeline. */
@@ -104,12 +97,11 @@ final class Session {
     void start() {
         started = true;
         counts = book.opened(origin.route());
+        traffic.bookedIn(counts);
         if (gatewayClosing) {
             closeBoth();   // closed while switching (a broken first frame): the side attached since hears it too
         } else {
-            sessionTimer = loop.schedule(() -> goingAway("max_session"), config.maxSession().toNanos(),
-                    TimeUnit.NANOSECONDS);
-            idleTimer = loop.schedule(this::checkIdle, config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            clocks.start();
         }
         for (SideHandler handler : handlers) {
             handler.resume();
@@ -122,39 +114,16 @@ final class Session {
         }
     }
 
-    /**
-     * The head of a data frame from {@code from}: counted, and held to max_message_size with the frames of its
-     * message before it. @return {@link #TOO_BIG}, or whether its payload is to be {@link #CAPTURE}d (a Realtime
-     * event) or only passed
-     */
+    /** The head of a data frame from {@code from}: see {@link Traffic#head}. */
     int dataHead(Side from, int opcode, boolean fin, long length) {
-        lastFrameNanos = System.nanoTime();
-        int i = from.ordinal();
-        long before = opcode == 0 ? messageBytes[i] : 0;
-        if (length > config.maxMessageSize().bytes() - before) {   // no sum that could overflow
-            return TOO_BIG;
-        }
-        messageBytes[i] = before + length;
-        if (ended || gatewayClosing || heardClose[i]) {
-            return PASS;   // nothing passes after a close: neither counted nor read
-        }
-        bytes[i] += length;
-        if (fin) {
-            messages[i]++;
-            counts.message(from, length);
-        } else {
-            counts.payload(from, length);
-        }
-        if (from == Side.UPSTREAM && opcode == 1 && fin) {
-            realtime.begin(length);
-            return CAPTURE;
-        }
-        return PASS;
+        clocks.activity();
+        return traffic.head(from, opcode, fin, length, !ended && !gatewayClosing && !heardClose[from.ordinal()]);
     }
 
     /**
-     * Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part. Once the gateway
-     * closes, only the rest of a frame already part way through to the other side passes, before the close.
+     * Bytes from {@code from} to pass on as they came (ownership passes): frames, whole or in part, pings and pongs
+     * whole. Once the gateway closes, only the rest of a frame already part way through to the other side passes,
+     * before the close.
      */
     void pass(Side from, ByteBuf frames) {
         boolean finishing = gatewayClosing && closeDue[from.other().ordinal()];
@@ -162,7 +131,7 @@ final class Session {
             frames.release();   // nothing is sent after a close
             return;
         }
-        lastFrameNanos = System.nanoTime();   // a long frame passing is not idle
+        clocks.activity();   // a long frame passing is not idle
         forward(from, frames);
     }
 
@@ -194,19 +163,13 @@ final class Session {
         }
     }
 
-    /** A ping or a pong from {@code from}, whole (ownership passes): it passes, unless a close came first. */
-    void controlHeard(Side from, ByteBuf frame) {
-        lastFrameNanos = System.nanoTime();
-        pass(from, frame);
-    }
-
     /**
      * A close from {@code from}, whole (ownership passes), with its code (-1: none). The first one passes to the other side, whose answer
      * passes back, and the session ends; after the gateway's own close, it is the answer, and that side's
      * connection closes.
      */
     void closeHeard(Side from, int code, String reason, ByteBuf frame) {
-        lastFrameNanos = System.nanoTime();
+        clocks.activity();
         int i = from.ordinal();
         if (ended || heardClose[i]) {
             frame.release();
@@ -314,17 +277,6 @@ final class Session {
         refuse(side, code, "protocol_error", why);
     }
 
-    /** A side's connection failed (a reset, TLS): it closes, and the session ends with it. */
-    void lost(Side side, Throwable cause) {
-        if (!(cause instanceof IOException)) {
-            log.debug("websocket {} side of {} failed: {}", side.label(), origin.route(), cause.toString());
-        }
-        Channel channel = channels[side.ordinal()];
-        if (channel != null) {
-            channel.close();
-        }
-    }
-
     /**
      * Something threw in the gateway while handling a frame or switching (or, with null, the client could not switch):
      * both connections are cut, the slot and the upstream connection go back.
@@ -351,7 +303,7 @@ final class Session {
         closeCode = code;
         this.offender = offender;
         said = text.length() > 120 ? text.substring(0, 120) : text;   // a close reason is at most 123 bytes
-        cancelClocks();
+        clocks.stop();
         closeBoth();
     }
 
@@ -406,31 +358,13 @@ final class Session {
         }
     }
 
-    private void checkIdle() {
-        long idleFor = System.nanoTime() - lastFrameNanos;
-        long limit = config.idleTimeout().toNanos();
-        if (idleFor >= limit) {
-            goingAway("idle_timeout");
-        } else if (!ended && !gatewayClosing) {
-            idleTimer = loop.schedule(this::checkIdle, limit - idleFor, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void cancelClocks() {
-        for (ScheduledFuture<?> timer : new ScheduledFuture<?>[] {idleTimer, sessionTimer}) {
-            if (timer != null) {
-                timer.cancel(false);
-            }
-        }
-    }
-
     /** Once: both connections close (after what was written), the slot goes back, the books hear of it. */
     private void end() {
         if (ended) {
             return;
         }
         ended = true;
-        cancelClocks();
+        clocks.stop();
         if (closeTimer != null) {
             closeTimer.cancel(false);
         }
@@ -455,9 +389,7 @@ final class Session {
         if (counts == null) {
             return;   // it never started: nothing was booked
         }
-        book.ended(counts, new SessionSummary(origin.client(), origin.path(), origin.route(), origin.upstream(),
-                System.nanoTime() - startedNanos, messages[0], messages[1], bytes[0], bytes[1], closeCode, closedBy,
-                reason, realtime.total()));
+        book.ended(counts, traffic.summary(origin, System.nanoTime() - startedNanos, closeCode, closedBy, reason));
     }
 
     private Channel channel(Side side) {

@@ -5,6 +5,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One side of a session once its connection speaks WebSocket: reads the frames where they lie (RFC 6455 section
@@ -15,6 +18,8 @@ import io.netty.util.ReferenceCountUtil;
  * new message inside one. Bytes read before the session starts wait here. Per channel; event-loop only.
  */
 final class SideHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(SideHandler.class);
 
     private final Session session;
     private final Side side;
@@ -158,14 +163,14 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
             return control(in, opcode, headLength, (int) length);
         }
         int verdict = session.dataHead(side, opcode, fin, length);
-        if (verdict == Session.TOO_BIG) {
+        if (verdict == Traffic.TOO_BIG) {
             passPending(in);
             stop(in);
             session.tooBig(side);
             return false;
         }
         inMessage = !fin;
-        capturing = verdict == Session.CAPTURE;
+        capturing = verdict == Traffic.CAPTURE;
         pass(in, headLength);
         remaining = length;
         if (length == 0) {
@@ -209,7 +214,7 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
             }
             session.closeHeard(side, code, CloseFrames.reason(payload), in.readRetainedSlice(headLength + length));
         } else {
-            session.controlHeard(side, in.readRetainedSlice(headLength + length));
+            session.pass(side, in.readRetainedSlice(headLength + length));   // a ping or a pong
         }
         return true;
     }
@@ -286,8 +291,12 @@ final class SideHandler extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(evt);
     }
 
+    /** The connection failed (a reset, TLS): it closes, and the session ends with it (see channelInactive). */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        session.lost(side, cause);
+        if (!(cause instanceof IOException)) {
+            log.debug("the {} side of a websocket session failed: {}", side.label(), cause.toString());
+        }
+        ctx.close();
     }
 }
