@@ -12,20 +12,49 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The socket transport: native epoll on Linux where it loads, NIO elsewhere. */
+/**
+ * The socket transport: native epoll on Linux where it loads, NIO elsewhere; or the one {@code GATEWAY_TRANSPORT}
+ * names ({@code epoll}, {@code io_uring}, {@code nio}) where it loads (else the default, and the log says so).
+ */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannel,
                         Class<? extends SocketChannel> socketChannel,
                         Class<? extends DatagramChannel> datagramChannel) {
 
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
     public static Transport detect() {
+        return detect(System.getenv("GATEWAY_TRANSPORT"));
+    }
+
+    /** @param wanted {@code epoll}, {@code io_uring} or {@code nio}; null or empty: the default */
+    public static Transport detect(String wanted) {
+        if ("io_uring".equals(wanted)) {
+            if (IoUring.isAvailable()) {
+                return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                        IoUringSocketChannel.class, IoUringDatagramChannel.class);
+            }
+            log.warn("GATEWAY_TRANSPORT=io_uring, but io_uring does not load here ({}): the default transport runs",
+                    IoUring.unavailabilityCause().toString());
+        } else if ("nio".equals(wanted)) {
+            return nio();
+        } else if (wanted != null && !wanted.isEmpty() && !"epoll".equals(wanted)) {
+            log.warn("GATEWAY_TRANSPORT={} is none of epoll, io_uring, nio: the default transport runs", wanted);
+        }
         if (Epoll.isAvailable()) {
             return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
                     EpollSocketChannel.class, EpollDatagramChannel.class);

@@ -51,9 +51,18 @@ public final class TestGateway implements AutoCloseable {
         return start(new ConfigLoader(Map.of()).parse(yaml, Path.of(".")), probe);
     }
 
+    /** A gateway on {@code transport} (epoll, io_uring or NIO). */
+    public static TestGateway start(String yaml, Transport transport) throws Exception {
+        return start(new ConfigLoader(Map.of()).parse(yaml, Path.of(".")), Probe.NONE, transport);
+    }
+
     private static TestGateway start(GatewayConfig config, Probe probe) throws Exception {
+        return start(config, probe, Transport.detect());
+    }
+
+    private static TestGateway start(GatewayConfig config, Probe probe, Transport transport) throws Exception {
         GatewayConfig onFreePort = config.withPort(0);
-        Gateway gateway = new Gateway(onFreePort, () -> onFreePort, Transport.detect(), probe);
+        Gateway gateway = new Gateway(onFreePort, () -> onFreePort, transport, probe);
         gateway.start();
         return new TestGateway(gateway);
     }
