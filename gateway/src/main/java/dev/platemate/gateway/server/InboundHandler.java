@@ -386,11 +386,8 @@ final class InboundHandler extends ChannelInboundHandlerAdapter implements Clien
         ctx.writeAndFlush(switching, ctx.voidPromise());   // encoded now, before the encoder leaves
         exchange = null;
         timeouts.busy(false);
-        channel.closeFuture().addListener(closed -> lifecycle.requestEnded());   // in flight while it is open
         ProtocolSwitch.replace(ctx.pipeline(), "decoder", HTTP_HANDLERS, handlers);
-        if (lifecycle.draining()) {   // it missed the drain while it was a request: told once the switch is done
-            channel.eventLoop().execute(() -> channel.pipeline().fireUserEventTriggered(Lifecycle.DRAIN));
-        }
+        lifecycle.switched(channel);
         return channel;
     }
 

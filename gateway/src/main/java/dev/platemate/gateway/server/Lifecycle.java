@@ -1,5 +1,6 @@
 package dev.platemate.gateway.server;
 
+import io.netty.channel.Channel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -65,6 +66,18 @@ public final class Lifecycle {
 
     void requestStarted() {
         inFlight.incrementAndGet();
+    }
+
+    /**
+     * A connection whose request was in flight switched to another protocol: it stays in flight until it closes, and,
+     * when the gateway is already draining (it missed the drain as a request), its new handlers hear
+     * {@link #DRAIN} once the switch is done.
+     */
+    void switched(Channel channel) {
+        channel.closeFuture().addListener(closed -> requestEnded());
+        if (draining) {
+            channel.eventLoop().execute(() -> channel.pipeline().fireUserEventTriggered(DRAIN));
+        }
     }
 
     void requestEnded() {

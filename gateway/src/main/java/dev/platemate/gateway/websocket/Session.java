@@ -114,9 +114,8 @@ final class Session {
         }
     }
 
-    /** The head of a data frame from {@code from}: see {@link Traffic#head}. */
+    /** The head of a data frame from {@code from}: see {@link Traffic#head} (its bytes then go through pass). */
     int dataHead(Side from, int opcode, boolean fin, long length) {
-        clocks.activity();
         return traffic.head(from, opcode, fin, length, !ended && !gatewayClosing && !heardClose[from.ordinal()]);
     }
 
