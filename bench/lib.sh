@@ -16,7 +16,7 @@ parse_options() {
   for tool in nginx wrk java curl; do
     command -v $tool >/dev/null || { echo "$tool is missing (apt-get install -y nginx wrk curl)" >&2; exit 2; }
   done
-  jar=gateway/target/gateway.jar
+  jar=${GATEWAY_JAR:-gateway/target/gateway.jar}   # GATEWAY_JAR: another build, for an A/B of two versions
   [ -f "$jar" ] || { echo "$jar is missing: run mvn -B package -DskipTests" >&2; exit 2; }
   # the load generator on a core of its own when there is more than one, so it takes less from the proxies
   # and the servers (the proxies and the upstream) on the others

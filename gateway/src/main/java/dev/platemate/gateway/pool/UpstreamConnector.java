@@ -3,6 +3,7 @@ package dev.platemate.gateway.pool;
 import dev.platemate.gateway.config.UpstreamConfig;
 import dev.platemate.gateway.config.UpstreamConfig.EgressProxy;
 import dev.platemate.gateway.server.Transport;
+import dev.platemate.gateway.wire.UpstreamRequestEncoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,7 +14,6 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.handler.proxy.Socks5ProxyHandler;
@@ -130,7 +130,7 @@ public final class UpstreamConnector {
         }
         p.addLast("plain", connection.plainResponses());
         p.addLast("decoder", connection.decoder());
-        p.addLast("encoder", new HttpRequestEncoder());
+        p.addLast("encoder", new UpstreamRequestEncoder());
         // reads only: a writer or all-idle timer would cost a promise and a listener on every write
         p.addLast("idle", new IdleStateHandler(Math.min(config.idleTimeout().toMillis(),
                 config.pool().idleTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS));

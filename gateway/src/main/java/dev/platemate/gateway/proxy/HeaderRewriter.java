@@ -2,7 +2,9 @@ package dev.platemate.gateway.proxy;
 
 import dev.platemate.gateway.config.Cidr;
 import dev.platemate.gateway.config.UpstreamConfig;
+import dev.platemate.gateway.wire.HeadLines;
 import dev.platemate.gateway.wire.HopByHop;
+import dev.platemate.gateway.wire.RawHeadRequest;
 import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -45,40 +47,90 @@ final class HeaderRewriter {
     }
 
     private final String authority;
-    private final Map.Entry<AsciiString, String>[] upstreamHeaders;
+    private final Map<String, String> upstreamHeaders;
+    private final boolean plainUpstreamHeaders;
     private final List<Cidr> trustedProxies;
 
-    @SuppressWarnings("unchecked")
     HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
         this.authority = upstream.authority();
-        this.upstreamHeaders = upstream.headersToSend().entrySet().stream()
-                .map(e -> Map.entry(AsciiString.of(e.getKey()), e.getValue()))
-                .toArray(Map.Entry[]::new);
+        this.upstreamHeaders = upstream.headersToSend();
+        // values written as bytes must be what Netty's validated headers would take; anything odd goes their way
+        this.plainUpstreamHeaders = upstreamHeaders.values().stream().allMatch(HeaderRewriter::plain)
+                && plain(authority);
         this.trustedProxies = List.copyOf(trustedProxies);
     }
 
-    /** Makes the client's request head ready to go upstream as {@code target}, in HTTP/1.1. */
+    /**
+     * The fields of a request head as the rewrite sees them: Netty's headers, or the client's own lines
+     * ({@link UpstreamHead}). {@code set} replaces every field of that name with one that comes last.
+     */
+    interface Fields {
+        String get(String name);
+
+        boolean contains(String name);
+
+        void set(String name, String value);
+    }
+
+    /**
+     * Makes the client's request ready to go upstream as {@code target}, in HTTP/1.1: a head read in place whose
+     * headers nothing changed has its upstream head made from its own lines (and may not change after this); any
+     * other has its headers rewritten.
+     */
     void prepareRequest(HttpRequest request, String target, InetAddress peer) {
+        if (request instanceof RawHeadRequest raw && plainUpstreamHeaders && target.startsWith("/")) {
+            HeadLines lines = raw.unchangedLines();
+            if (lines != null) {
+                UpstreamHead head = new UpstreamHead(lines);
+                rewrite(head, peer);
+                raw.sendAs(target, head.toBytes(request.method().name(), target));
+                return;
+            }
+        }
+        rewriteRequestHeaders(request, target, peer);
+    }
+
+    /** Rewrites the request's headers for the upstream, for a caller that changes them further. */
+    void rewriteRequestHeaders(HttpRequest request, String target, InetAddress peer) {
         HttpHeaders headers = request.headers();
         removeHopByHop(headers);
-        String originalHost = headers.get(HttpHeaderNames.HOST);
-        boolean trusted = isTrusted(peer);
-        String client = peer.getHostAddress();
-        String forwardedFor = headers.get("x-forwarded-for");
-        headers.set("x-forwarded-for", trusted && forwardedFor != null ? forwardedFor + ", " + client : client);
-        if (!trusted || !headers.contains("x-forwarded-proto")) {
-            headers.set("x-forwarded-proto", "http");
-        }
-        if ((!trusted || !headers.contains("x-forwarded-host")) && originalHost != null) {
-            headers.set("x-forwarded-host", originalHost);
-        }
-        appendVia(headers);
-        headers.set(HttpHeaderNames.HOST, authority);
-        for (Map.Entry<AsciiString, String> header : upstreamHeaders) {
-            headers.set(header.getKey(), header.getValue());
-        }
+        rewrite(new Fields() {
+            @Override
+            public String get(String name) {
+                return headers.get(name);
+            }
+
+            @Override
+            public boolean contains(String name) {
+                return headers.contains(name);
+            }
+
+            @Override
+            public void set(String name, String value) {
+                headers.set(name, value);
+            }
+        }, peer);
         request.setUri(target);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** The rewrite of a request's fields, hop-by-hop ones already gone. */
+    private void rewrite(Fields fields, InetAddress peer) {
+        String originalHost = fields.get("host");
+        boolean trusted = isTrusted(peer);
+        String client = peer.getHostAddress();
+        String forwardedFor = fields.get("x-forwarded-for");
+        fields.set("x-forwarded-for", trusted && forwardedFor != null ? forwardedFor + ", " + client : client);
+        if (!trusted || !fields.contains("x-forwarded-proto")) {
+            fields.set("x-forwarded-proto", "http");
+        }
+        if ((!trusted || !fields.contains("x-forwarded-host")) && originalHost != null) {
+            fields.set("x-forwarded-host", originalHost);
+        }
+        String via = fields.get("via");
+        fields.set("via", via == null ? VIA : via + ", " + VIA);
+        fields.set("host", authority);
+        upstreamHeaders.forEach(fields::set);
     }
 
     /**
@@ -180,6 +232,11 @@ final class HeaderRewriter {
     private static void appendVia(HttpHeaders headers) {
         String via = headers.get(HttpHeaderNames.VIA);
         headers.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+    }
+
+    /** Visible ASCII, spaces and tabs only. */
+    private static boolean plain(String value) {
+        return value.chars().allMatch(c -> c >= ' ' && c < 0x7f || c == '\t');
     }
 
     private static byte[] ascii(String s) {

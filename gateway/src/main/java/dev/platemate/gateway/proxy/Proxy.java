@@ -92,7 +92,7 @@ public final class Proxy {
                         upstream, origin(pool.config()), pool.config().responseTimeout().toNanos(), parts.probe()))
                         .orElse(null);
                 WebSocketRoute websocket = route.websocket().map(limits -> new WebSocketRoute(route.path(), limits,
-                        pool, target.rewriter()::prepareRequest, target.protection(), target.credentials(),
+                        pool, target.rewriter()::rewriteRequestHeaders, target.protection(), target.credentials(),
                         target.sendWithinNanos(), target.limiter(), parts.sessions(), parts.ticker())).orElse(null);
                 byUpstream.put(upstream, new Leg(target, cached, limiterName, websocket));
             }

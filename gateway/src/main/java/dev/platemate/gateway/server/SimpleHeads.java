@@ -1,14 +1,14 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.wire.HeadLines;
+import dev.platemate.gateway.wire.RawHeadRequest;
+import dev.platemate.gateway.wire.RawHeaders;
 import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -17,7 +17,9 @@ import java.util.Arrays;
  * ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces and
  * tabs (trimmed), every line ended by CRLF, no Content-Length and no Transfer-Encoding, within the configured
  * limits. Such a head means the same to Netty's decoder, which takes every one of them; anything else is left to
- * it. The head is copied once (the copy grows only for a long head) and parsed in one pass. Per channel.
+ * it. The head is copied once (the copy grows only for a long head) and parsed in one pass; the request keeps a
+ * copy of its own, and its headers are looked up in it ({@link RawHeaders}) until something needs more. Per
+ * channel.
  */
 final class SimpleHeads {
 
@@ -62,14 +64,9 @@ final class SimpleHeads {
         if (end < 0) {
             return null;   // not simple, or not all here
         }
-        DefaultHttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method,
-                latin1(head, targetStart, targetEnd), headersFactory);
-        HttpHeaders headers = request.headers();
-        for (int i = 0; i < 4 * fieldCount; i += 4) {
-            headers.add(latin1(head, fields[i], fields[i + 1]), latin1(head, fields[i + 2], fields[i + 3]));
-        }
+        HeadLines lines = new HeadLines(Arrays.copyOf(head, end), Arrays.copyOf(fields, 4 * fieldCount), fieldCount);
         in.skipBytes(end);
-        return request;
+        return new RawHeadRequest(method, latin1(head, targetStart, targetEnd), new RawHeaders(lines, headersFactory));
     }
 
     /**

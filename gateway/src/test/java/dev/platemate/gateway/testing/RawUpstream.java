@@ -7,8 +7,10 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,6 +28,8 @@ public final class RawUpstream implements AutoCloseable {
         return t;
     });
     public final AtomicInteger requests = new AtomicInteger();
+    /** The request heads received, as they came (Latin-1). */
+    public final BlockingQueue<String> heads = new LinkedBlockingQueue<>();
 
     public RawUpstream(String answer, boolean reset) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -60,6 +64,7 @@ public final class RawUpstream implements AutoCloseable {
                 }
                 head.append((char) b);
             }
+            heads.add(head.toString());
             requests.incrementAndGet();
             OutputStream out = socket.getOutputStream();
             out.write(answer);

@@ -1,0 +1,42 @@
+package dev.platemate.gateway.wire;
+
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+
+/**
+ * A request whose head was read in place ({@link RawHeaders}). While nothing has changed its headers, the rewrite
+ * for the upstream can be made straight from the client's lines into the bytes of the upstream head
+ * ({@link #sendAs}), which the upstream's encoder then writes as they are, in place of encoding Netty's headers.
+ * Per request; event-loop only.
+ */
+public final class RawHeadRequest extends DefaultHttpRequest {
+
+    private final RawHeaders raw;
+    private byte[] upstreamHead;
+
+    public RawHeadRequest(HttpMethod method, String uri, RawHeaders headers) {
+        super(HttpVersion.HTTP_1_1, method, uri, headers);
+        this.raw = headers;
+    }
+
+    /** The headers, unless something has changed them: then null, and the head goes the way of Netty's headers. */
+    public HeadLines unchangedLines() {
+        return raw.changed() ? null : raw.lines();
+    }
+
+    /**
+     * The upstream head is {@code head}: its request line and header lines, each ended by CRLF, without the blank
+     * line that ends the head. From now on the headers do not change.
+     */
+    public void sendAs(String target, byte[] head) {
+        raw.seal();
+        setUri(target);
+        this.upstreamHead = head;
+    }
+
+    /** What {@link #sendAs} was given, or null. */
+    public byte[] upstreamHead() {
+        return upstreamHead;
+    }
+}
