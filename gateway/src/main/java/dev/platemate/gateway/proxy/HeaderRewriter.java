@@ -8,6 +8,7 @@ import dev.platemate.gateway.wire.RawHeadRequest;
 import dev.platemate.gateway.wire.Tokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -54,9 +55,7 @@ final class HeaderRewriter {
     HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
         this.authority = upstream.authority();
         this.upstreamHeaders = upstream.headersToSend();
-        // values written as bytes must be what Netty's validated headers would take; anything odd goes their way
-        this.plainUpstreamHeaders = upstreamHeaders.values().stream().allMatch(HeaderRewriter::plain)
-                && plain(authority);
+        this.plainUpstreamHeaders = plain(upstreamHeaders) && plain(Map.of("host", authority));
         this.trustedProxies = List.copyOf(trustedProxies);
     }
 
@@ -234,9 +233,26 @@ final class HeaderRewriter {
         headers.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
     }
 
-    /** Visible ASCII, spaces and tabs only. */
-    private static boolean plain(String value) {
-        return value.chars().allMatch(c -> c >= ' ' && c < 0x7f || c == '\t');
+    /**
+     * Whether {@code headers} may be written as bytes after a head's own lines: Netty's validated headers take them
+     * (or the rewrite of Netty's headers would refuse them), their values are visible ASCII, spaces and tabs, and
+     * they frame no body (the encoder frames a head made of lines from the client's own headers).
+     */
+    private static boolean plain(Map<String, String> headers) {
+        HttpHeaders validated = DefaultHttpHeadersFactory.headersFactory().newHeaders();
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            String name = header.getKey();
+            if (name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("transfer-encoding")
+                    || !header.getValue().chars().allMatch(c -> c >= ' ' && c < 0x7f || c == '\t')) {
+                return false;
+            }
+            try {
+                validated.set(name, header.getValue());
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] ascii(String s) {

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -109,6 +110,11 @@ final class RequestGuard extends ChannelInboundHandlerAdapter {
         CharSequence lookAlike = FramingNames.lookAlike(headers);
         if (lookAlike != null) {
             return bad("the header name '" + lookAlike + "' reads as a framing header to some servers");
+        }
+        if (HttpMethod.GET.equals(request.method()) && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
+                && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
+            // Netty's decoder reads 8 bytes after such a head as its body; passed on, they would start a request
+            return bad("the draft-76 WebSocket handshake (Sec-WebSocket-Key1 and -Key2) is not served");
         }
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);

@@ -15,11 +15,11 @@ import java.util.Arrays;
 /**
  * Reads a simple request head where it lies, for {@link RequestDecoder}: GET or HEAD, HTTP/1.1, a target of visible
  * ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces and
- * tabs (trimmed), every line ended by CRLF, no Content-Length and no Transfer-Encoding, within the configured
- * limits. Such a head means the same to Netty's decoder, which takes every one of them; anything else is left to
- * it. The head is copied once (the copy grows only for a long head) and parsed in one pass; the request keeps a
- * copy of its own, and its headers are looked up in it ({@link RawHeaders}) until something needs more. Per
- * channel.
+ * tabs (trimmed), every line ended by CRLF, no Content-Length, Transfer-Encoding or Sec-WebSocket-Key1/2, within
+ * the configured limits. Such a head means the same to Netty's decoder, which takes every one of them; anything
+ * else is left to it. The head is copied once (the copy grows only for a long head) and parsed in one pass; the
+ * request keeps a copy of its own, and its headers are looked up in it ({@link RawHeaders}) until something needs
+ * more. Per channel.
  */
 final class SimpleHeads {
 
@@ -156,12 +156,20 @@ final class SimpleHeads {
         return at - headersStart > maxHeaderSize ? NOT_SIMPLE : at;
     }
 
-    /** Content-Length or Transfer-Encoding, in any case: such a head goes to Netty's decoder. */
+    /**
+     * Content-Length, Transfer-Encoding, or a key of the draft-76 WebSocket handshake (with both, Netty's decoder
+     * reads a GET's next 8 bytes as its body), in any case: such a head goes to Netty's decoder.
+     */
     private static boolean framesABody(byte[] b, int start, int end) {
         int length = end - start;
-        return (length == 14 || length == 17) && (b[start] | 0x20) == (length == 14 ? 'c' : 't')
-                && new String(b, start, length, StandardCharsets.ISO_8859_1)
-                .equalsIgnoreCase(length == 14 ? "content-length" : "transfer-encoding");
+        if ((length != 14 && length != 17 && length != 18) || (b[start] | 0x20) != (length == 14 ? 'c'
+                : length == 17 ? 't' : 's')) {
+            return false;
+        }
+        String name = new String(b, start, length, StandardCharsets.ISO_8859_1);
+        return length == 14 ? name.equalsIgnoreCase("content-length")
+                : length == 17 ? name.equalsIgnoreCase("transfer-encoding")
+                : name.regionMatches(true, 0, "sec-websocket-key", 0, 17) && (b[end - 1] == '1' || b[end - 1] == '2');
     }
 
     private static String latin1(byte[] b, int start, int end) {

@@ -13,24 +13,23 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
  */
 public final class UpstreamRequestEncoder extends HttpRequestEncoder {
 
-    private boolean headWritten;
+    private HttpHeaders written;   // the headers of the request whose head went as bytes, until they come
 
     @Override
     protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
-        headWritten = false;
         byte[] head = request instanceof RawHeadRequest raw ? raw.upstreamHead() : null;
+        written = head == null ? null : request.headers();
         if (head == null) {
             super.encodeInitialLine(buf, request);
         } else {
             buf.writeBytes(head);
-            headWritten = true;
         }
     }
 
     @Override
     protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
-        if (headWritten) {
-            headWritten = false;
+        if (headers == written) {
+            written = null;
         } else {
             super.encodeHeaders(headers, buf);
         }

@@ -52,6 +52,9 @@ class RequestDecoderTest {
                 Arguments.of("a body that reads like a request, in a read of its own", List.of(
                         "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n", SMUGGLED), 0),
                 Arguments.of("a GET with a body", List.of("GET /b HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc" + GET), 1),
+                Arguments.of("a GET with both keys of the old WebSocket handshake, and the 8 bytes Netty reads after it",
+                        List.of("GET /k HTTP/1.1\r\nSec-WebSocket-Key1: 1\r\nsec-websocket-key2: 2\r\n\r\n12345678"
+                        + GET), 1),
                 Arguments.of("a chunked GET", List.of("GET /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                         + "3\r\nabc\r\n0\r\n\r\n" + GET), 1),
                 Arguments.of("HTTP/1.0", List.of("GET /o HTTP/1.0\r\nHost: x\r\n\r\n"), 0),
