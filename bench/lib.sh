@@ -143,6 +143,12 @@ side() {
   side_names+=("$1"); side_urls+=("$2"); shift 2; side_pids+=("$*")
 }
 
+# machine_ticks -> "stolen total": the CPU ticks the hypervisor took from this VM so far and all ticks so far
+# (/proc/stat); a round it took much from (steal above a few %) measured a machine slower than the others did
+machine_ticks() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat
+}
+
 median() {
   printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
 }
@@ -154,8 +160,11 @@ run_sides() {
     for ((k = 0; k < n; k++)); do
       i=$(((k + r) % n))
       # shellcheck disable=SC2086
+      read -r stolen_before ticks_before <<<"$(machine_ticks)"
       results[$i,$r]=$(measure "${side_names[i]}" "${side_urls[i]}" ${side_pids[i]})
-      echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]}" >&2
+      read -r stolen_after ticks_after <<<"$(machine_ticks)"
+      echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal $(awk -v s=$((stolen_after - stolen_before)) \
+        -v t=$((ticks_after - ticks_before)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')%)" >&2
     done
   done
   local args=() m rps p99 cpu usr err

@@ -48,13 +48,16 @@ final class HeaderRewriter {
     }
 
     private final String authority;
-    private final Map<String, String> upstreamHeaders;
+    private final String[] upstreamNames;     // the configured headers, in order
+    private final String[] upstreamValues;
     private final boolean plainUpstreamHeaders;
     private final List<Cidr> trustedProxies;
 
     HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
         this.authority = upstream.authority();
-        this.upstreamHeaders = upstream.headersToSend();
+        Map<String, String> upstreamHeaders = upstream.headersToSend();
+        this.upstreamNames = upstreamHeaders.keySet().toArray(String[]::new);
+        this.upstreamValues = upstreamHeaders.values().toArray(String[]::new);
         this.plainUpstreamHeaders = plain(upstreamHeaders) && plain(Map.of("host", authority));
         this.trustedProxies = List.copyOf(trustedProxies);
     }
@@ -80,9 +83,10 @@ final class HeaderRewriter {
         if (request instanceof RawHeadRequest raw && plainUpstreamHeaders && target.startsWith("/")) {
             HeadLines lines = raw.unchangedLines();
             if (lines != null) {
-                UpstreamHead head = new UpstreamHead(lines);
+                UpstreamHead head = new UpstreamHead(lines, request.method().name(), target,
+                        5 + upstreamNames.length);
                 rewrite(head, peer);
-                raw.sendAs(target, head.toBytes(request.method().name(), target));
+                raw.sendAs(target, head);
                 return;
             }
         }
@@ -129,7 +133,9 @@ final class HeaderRewriter {
         String via = fields.get("via");
         fields.set("via", via == null ? VIA : via + ", " + VIA);
         fields.set("host", authority);
-        upstreamHeaders.forEach(fields::set);
+        for (int i = 0; i < upstreamNames.length; i++) {
+            fields.set(upstreamNames[i], upstreamValues[i]);
+        }
     }
 
     /**

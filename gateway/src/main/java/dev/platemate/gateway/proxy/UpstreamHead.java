@@ -1,40 +1,52 @@
 package dev.platemate.gateway.proxy;
 
+import dev.platemate.gateway.wire.HeadBytes;
 import dev.platemate.gateway.wire.HeadLines;
 import dev.platemate.gateway.wire.HopByHop;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * The upstream head made from the client's own header lines: what {@link HeaderRewriter} does to Netty's headers,
  * done to the lines, in the same order and the same bytes as Netty's encoder would write the rewritten headers.
  * Lines the rewrite keeps are copied; those it removes or replaces are left out, and the ones it sets follow, in
- * the order it sets them. One per head being made; event-loop only.
+ * the order it sets them. Made on the event loop; written by the upstream's encoder, as often as the request is
+ * sent, and not changed after the rewrite.
  */
-final class UpstreamHead implements HeaderRewriter.Fields {
+final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
 
+    private static final String[] HOP_BY_HOP = HopByHop.NAMES.toArray(String[]::new);
     private static final byte[] HTTP_1_1_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final int COLON_SPACE = (':' << 8) | ' ';
+    private static final int CRLF = ('\r' << 8) | '\n';
 
     private final HeadLines lines;
+    private final String method;
+    private final String target;
     private final boolean[] dropped;
-    private final List<String> setNames = new ArrayList<>(8);
-    private final List<String> setValues = new ArrayList<>(8);
+    private String[] set;            // the fields set: name, value, name, value...
+    private int setCount;
 
-    UpstreamHead(HeadLines lines) {
+    /** @param sets how many fields the rewrite will set, at most (more only cost a copy) */
+    UpstreamHead(HeadLines lines, String method, String target, int sets) {
         this.lines = lines;
+        this.method = method;
+        this.target = target;
         this.dropped = new boolean[lines.count()];
-        List<String> named = new ArrayList<>(0);   // Connection's tokens, all read before any line goes
+        this.set = new String[2 * sets];
         for (int line = lines.find("connection", 0); line >= 0; line = lines.find("connection", line + 1)) {
-            for (String token : lines.value(line).split(",")) {
+            for (String token : lines.value(line).split(",")) {   // all are read before any line goes
                 String name = token.trim();
                 if (!name.isEmpty() && !name.equalsIgnoreCase("transfer-encoding")) {
-                    named.add(name);
+                    dropNamed(name);
                 }
             }
         }
-        named.forEach(this::remove);
-        HopByHop.NAMES.forEach(this::remove);
+        for (String name : HOP_BY_HOP) {
+            remove(name);
+        }
     }
 
     /** The first value of {@code name} still in the head, or null. */
@@ -45,8 +57,8 @@ final class UpstreamHead implements HeaderRewriter.Fields {
                 return lines.value(line);
             }
         }
-        int set = setIndex(name);
-        return set < 0 ? null : setValues.get(set);
+        int at = setIndex(name);
+        return at < 0 ? null : set[at + 1];
     }
 
     @Override
@@ -58,73 +70,55 @@ final class UpstreamHead implements HeaderRewriter.Fields {
     @Override
     public void set(String name, String value) {
         remove(name);
-        setNames.add(name);
-        setValues.add(value);
+        if (2 * setCount == set.length) {
+            set = Arrays.copyOf(set, 2 * set.length + 2);
+        }
+        set[2 * setCount] = name;
+        set[2 * setCount + 1] = value;
+        setCount++;
     }
 
     private void remove(String name) {
+        dropNamed(name);
+        int at = setIndex(name);
+        if (at >= 0) {
+            System.arraycopy(set, at + 2, set, at, 2 * setCount - at - 2);
+            setCount--;
+        }
+    }
+
+    private void dropNamed(String name) {
         for (int line = lines.find(name, 0); line >= 0; line = lines.find(name, line + 1)) {
             dropped[line] = true;
-        }
-        int set = setIndex(name);
-        if (set >= 0) {
-            setNames.remove(set);
-            setValues.remove(set);
         }
     }
 
     private int setIndex(String name) {
-        for (int i = 0; i < setNames.size(); i++) {
-            if (setNames.get(i).equalsIgnoreCase(name)) {
+        for (int i = 0; i < 2 * setCount; i += 2) {
+            if (set[i].equalsIgnoreCase(name)) {
                 return i;
             }
         }
         return -1;
     }
 
-    /** The request line for {@code method} and {@code target}, then the lines kept and set, each ended by CRLF. */
-    byte[] toBytes(String method, String target) {
-        byte[] targetBytes = target.getBytes(StandardCharsets.UTF_8);   // as Netty's encoder writes a target
-        int length = method.length() + 1 + targetBytes.length + HTTP_1_1_CRLF.length;
-        for (int line = 0; line < lines.count(); line++) {
-            length += dropped[line] ? 0 : lines.lineLength(line) + 2;
-        }
-        for (int i = 0; i < setNames.size(); i++) {
-            length += setNames.get(i).length() + 2 + setValues.get(i).length() + 2;
-        }
-        byte[] out = new byte[length];
-        int at = ascii(method, out, 0);
-        out[at++] = ' ';
-        System.arraycopy(targetBytes, 0, out, at, targetBytes.length);
-        at += targetBytes.length;
-        System.arraycopy(HTTP_1_1_CRLF, 0, out, at, HTTP_1_1_CRLF.length);
-        at += HTTP_1_1_CRLF.length;
+    /** The request line, then the lines kept and set, as Netty's encoder writes them (a target in UTF-8). */
+    @Override
+    public void writeTo(ByteBuf out) {
+        ByteBufUtil.writeAscii(out, method);
+        out.writeByte(' ');
+        out.writeCharSequence(target, StandardCharsets.UTF_8);
+        out.writeBytes(HTTP_1_1_CRLF);
         for (int line = 0; line < lines.count(); line++) {
             if (!dropped[line]) {
-                at = crlf(out, lines.copyLine(line, out, at));
+                lines.writeLine(line, out);
             }
         }
-        for (int i = 0; i < setNames.size(); i++) {
-            at = ascii(setNames.get(i), out, at);
-            out[at++] = ':';
-            out[at++] = ' ';
-            at = crlf(out, ascii(setValues.get(i), out, at));
+        for (int i = 0; i < 2 * setCount; i += 2) {
+            ByteBufUtil.writeAscii(out, set[i]);   // one byte per char, '?' past Latin-1, as Netty's encoder
+            out.writeShort(COLON_SPACE);
+            ByteBufUtil.writeAscii(out, set[i + 1]);
+            out.writeShort(CRLF);
         }
-        return out;
-    }
-
-    private static int crlf(byte[] out, int at) {
-        out[at] = '\r';
-        out[at + 1] = '\n';
-        return at + 2;
-    }
-
-    /** As Netty's encoder writes a header: one byte per char, '?' for what is not Latin-1. */
-    private static int ascii(String s, byte[] out, int at) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            out[at++] = (byte) (c > 0xff ? '?' : c);
-        }
-        return at;
     }
 }

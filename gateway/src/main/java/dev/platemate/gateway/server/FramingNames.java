@@ -1,5 +1,7 @@
 package dev.platemate.gateway.server;
 
+import dev.platemate.gateway.wire.HeadLines;
+import dev.platemate.gateway.wire.RawHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Iterator;
 import java.util.Map;
@@ -20,6 +22,15 @@ final class FramingNames {
 
     /** The first look-alike name among {@code headers}, or null. */
     static CharSequence lookAlike(HttpHeaders headers) {
+        HeadLines lines = headers instanceof RawHeaders raw ? raw.unchangedLines() : null;
+        if (lines != null) {   // a head read in place: only names long enough are looked at
+            for (int line = 0; line < lines.count(); line++) {
+                if (lines.nameLength(line) >= CONTENT_LENGTH.length() && isLookAlike(lines.nameView(line))) {
+                    return lines.name(line);
+                }
+            }
+            return null;
+        }
         Iterator<Map.Entry<CharSequence, CharSequence>> all = headers.iteratorCharSequence();
         while (all.hasNext()) {
             CharSequence name = all.next().getKey();

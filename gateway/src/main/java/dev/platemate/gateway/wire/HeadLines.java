@@ -1,18 +1,24 @@
 package dev.platemate.gateway.wire;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The header lines of a request head as the client sent them: a copy of the head's bytes and, per line, where its
  * name and its value (trimmed) lie. Names are tokens and values visible ASCII, spaces and tabs (the simple heads
- * the client side reads in place), so a value reads the same as Latin-1 or ASCII. Immutable; any thread.
+ * the client side reads in place), so a value reads the same as Latin-1 or ASCII. A value read as a string is kept,
+ * so asking again costs nothing. Per request; event-loop only.
  */
 public final class HeadLines {
+
+    private static final int COLON_SPACE = (':' << 8) | ' ';
+    private static final int CRLF = ('\r' << 8) | '\n';
 
     private final byte[] head;
     private final int[] fields;   // per line: name start, name end, value start, value end
     private final int count;
+    private String[] values;       // each value once read
 
     /** @param fields four offsets into {@code head} per line; both arrays are the caller's no more */
     public HeadLines(byte[] head, int[] fields, int count) {
@@ -30,7 +36,19 @@ public final class HeadLines {
     }
 
     public String value(int line) {
-        return latin1(fields[4 * line + 2], fields[4 * line + 3]);
+        if (values == null) {
+            values = new String[count];
+        }
+        String value = values[line];
+        if (value == null) {
+            value = latin1(fields[4 * line + 2], fields[4 * line + 3]);
+            values[line] = value;
+        }
+        return value;
+    }
+
+    public int nameLength(int line) {
+        return fields[4 * line + 1] - fields[4 * line];
     }
 
     /** The name of line {@code line} as a view of the bytes, not a copy. */
@@ -68,23 +86,14 @@ public final class HeadLines {
         return -1;
     }
 
-    /** The bytes of line {@code line} as an encoder writes a header: the name, a colon, a space and the value. */
-    public int lineLength(int line) {
-        return fields[4 * line + 1] - fields[4 * line] + 2 + fields[4 * line + 3] - fields[4 * line + 2];
-    }
-
-    /** Puts {@link #lineLength} bytes of line {@code line} into {@code out} at {@code at}. @return where they end */
-    public int copyLine(int line, byte[] out, int at) {
+    /** Writes line {@code line} as an encoder writes a header: the name, a colon, a space, the value and CRLF. */
+    public void writeLine(int line, ByteBuf out) {
         int nameStart = fields[4 * line];
-        int nameLength = fields[4 * line + 1] - nameStart;
-        System.arraycopy(head, nameStart, out, at, nameLength);
-        at += nameLength;
-        out[at++] = ':';
-        out[at++] = ' ';
+        out.writeBytes(head, nameStart, fields[4 * line + 1] - nameStart);
+        out.writeShort(COLON_SPACE);
         int valueStart = fields[4 * line + 2];
-        int valueLength = fields[4 * line + 3] - valueStart;
-        System.arraycopy(head, valueStart, out, at, valueLength);
-        return at + valueLength;
+        out.writeBytes(head, valueStart, fields[4 * line + 3] - valueStart);
+        out.writeShort(CRLF);
     }
 
     private CharSequence view(int start, int end) {

@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.HttpVersion;
 public final class RawHeadRequest extends DefaultHttpRequest {
 
     private final RawHeaders raw;
-    private byte[] upstreamHead;
+    private HeadBytes upstreamHead;
 
     public RawHeadRequest(HttpMethod method, String uri, RawHeaders headers) {
         super(HttpVersion.HTTP_1_1, method, uri, headers);
@@ -24,14 +24,11 @@ public final class RawHeadRequest extends DefaultHttpRequest {
 
     /** The headers, unless something has changed them: then null, and the head goes the way of Netty's headers. */
     public HeadLines unchangedLines() {
-        return raw.changed() ? null : raw.lines();
+        return raw.unchangedLines();
     }
 
-    /**
-     * The upstream head is {@code head}: its request line and header lines, each ended by CRLF, without the blank
-     * line that ends the head. From now on the headers do not change.
-     */
-    public void sendAs(String target, byte[] head) {
+    /** The request goes to {@code target}, and its upstream head is {@code head}. From now on nothing changes. */
+    public void sendAs(String target, HeadBytes head) {
         setUri(target);
         raw.seal();
         this.upstreamHead = head;
@@ -62,7 +59,7 @@ public final class RawHeadRequest extends DefaultHttpRequest {
     }
 
     /** What {@link #sendAs} was given, or null. */
-    public byte[] upstreamHead() {
+    public HeadBytes upstreamHead() {
         return upstreamHead;
     }
 }

@@ -30,14 +30,9 @@ public final class RawHeaders extends HttpHeaders {
         this.factory = factory;
     }
 
-    /** The lines as the client sent them. */
-    public HeadLines lines() {
-        return lines;
-    }
-
-    /** Whether anything changed the headers since they were read. */
-    public boolean changed() {
-        return changed;
+    /** The lines as the client sent them, unless something has changed the headers since: then null. */
+    public HeadLines unchangedLines() {
+        return changed ? null : lines;
     }
 
     /** From now on the headers stay as they are. */
@@ -77,16 +72,40 @@ public final class RawHeaders extends HttpHeaders {
         return line < 0 ? null : lines.value(line);
     }
 
+    /** As Netty's, a list not to be changed. */
     @Override
     public List<String> getAll(String name) {
         if (built != null) {
             return built.getAll(name);
         }
-        List<String> values = new ArrayList<>(1);
-        for (int line = lines.find(name, 0); line >= 0; line = lines.find(name, line + 1)) {
+        int first = lines.find(name, 0);
+        if (first < 0) {
+            return List.of();
+        }
+        int next = lines.find(name, first + 1);
+        if (next < 0) {
+            return List.of(lines.value(first));
+        }
+        List<String> values = new ArrayList<>(4);
+        values.add(lines.value(first));
+        for (int line = next; line >= 0; line = lines.find(name, line + 1)) {
             values.add(lines.value(line));
         }
-        return values;
+        return Collections.unmodifiableList(values);
+    }
+
+    /** What HttpUtil's keep-alive, chunked and other checks walk: nothing made for a name no line has. */
+    @Override
+    public Iterator<String> valueStringIterator(CharSequence name) {
+        if (built == null && lines.find(name, 0) < 0) {
+            return Collections.emptyIterator();
+        }
+        return getAll(name.toString()).iterator();
+    }
+
+    @Override
+    public Iterator<? extends CharSequence> valueCharSequenceIterator(CharSequence name) {
+        return valueStringIterator(name);
     }
 
     @Override

@@ -17,12 +17,12 @@ public final class UpstreamRequestEncoder extends HttpRequestEncoder {
 
     @Override
     protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
-        byte[] head = request instanceof RawHeadRequest raw ? raw.upstreamHead() : null;
+        HeadBytes head = request instanceof RawHeadRequest raw ? raw.upstreamHead() : null;
         written = head == null ? null : request.headers();
         if (head == null) {
             super.encodeInitialLine(buf, request);
         } else {
-            buf.writeBytes(head);
+            head.writeTo(buf);
         }
     }
 
