@@ -56,8 +56,13 @@ final class HeaderRewriter {
     HeaderRewriter(UpstreamConfig upstream, List<Cidr> trustedProxies) {
         this.authority = upstream.authority();
         Map<String, String> upstreamHeaders = upstream.headersToSend();
-        this.upstreamNames = upstreamHeaders.keySet().toArray(String[]::new);
-        this.upstreamValues = upstreamHeaders.values().toArray(String[]::new);
+        this.upstreamNames = new String[upstreamHeaders.size()];
+        this.upstreamValues = new String[upstreamHeaders.size()];
+        int i = 0;
+        for (Map.Entry<String, String> header : upstreamHeaders.entrySet()) {
+            upstreamNames[i] = header.getKey();
+            upstreamValues[i++] = header.getValue();
+        }
         this.plainUpstreamHeaders = plain(upstreamHeaders) && plain(Map.of("host", authority));
         this.trustedProxies = List.copyOf(trustedProxies);
     }

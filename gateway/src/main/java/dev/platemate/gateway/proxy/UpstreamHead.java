@@ -4,7 +4,7 @@ import dev.platemate.gateway.wire.HeadBytes;
 import dev.platemate.gateway.wire.HeadLines;
 import dev.platemate.gateway.wire.HopByHop;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.util.CharsetUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -17,10 +17,7 @@ import java.util.Arrays;
  */
 final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
 
-    private static final String[] HOP_BY_HOP = HopByHop.NAMES.toArray(String[]::new);
     private static final byte[] HTTP_1_1_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final int COLON_SPACE = (':' << 8) | ' ';
-    private static final int CRLF = ('\r' << 8) | '\n';
 
     private final HeadLines lines;
     private final String method;
@@ -44,8 +41,8 @@ final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
                 }
             }
         }
-        for (String name : HOP_BY_HOP) {
-            remove(name);
+        for (int i = 0; i < HopByHop.NAMES.size(); i++) {
+            dropNamed(HopByHop.NAMES.get(i));
         }
     }
 
@@ -105,7 +102,7 @@ final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
     /** The request line, then the lines kept and set, as Netty's encoder writes them (a target in UTF-8). */
     @Override
     public void writeTo(ByteBuf out) {
-        ByteBufUtil.writeAscii(out, method);
+        out.writeCharSequence(method, CharsetUtil.US_ASCII);
         out.writeByte(' ');
         out.writeCharSequence(target, StandardCharsets.UTF_8);
         out.writeBytes(HTTP_1_1_CRLF);
@@ -115,10 +112,10 @@ final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
             }
         }
         for (int i = 0; i < 2 * setCount; i += 2) {
-            ByteBufUtil.writeAscii(out, set[i]);   // one byte per char, '?' past Latin-1, as Netty's encoder
-            out.writeShort(COLON_SPACE);
-            ByteBufUtil.writeAscii(out, set[i + 1]);
-            out.writeShort(CRLF);
+            out.writeCharSequence(set[i], CharsetUtil.US_ASCII);   // as Netty's encoder writes a header
+            out.writeShort(HeadLines.COLON_SPACE);
+            out.writeCharSequence(set[i + 1], CharsetUtil.US_ASCII);
+            out.writeShort(HeadLines.CRLF);
         }
     }
 }

@@ -8,12 +8,13 @@ import java.nio.charset.StandardCharsets;
  * The header lines of a request head as the client sent them: a copy of the head's bytes and, per line, where its
  * name and its value (trimmed) lie. Names are tokens and values visible ASCII, spaces and tabs (the simple heads
  * the client side reads in place), so a value reads the same as Latin-1 or ASCII. A value read as a string is kept,
- * so asking again costs nothing. Per request; event-loop only.
+ * so asking again costs nothing. Per request; one thread at a time, as its {@link RawHeaders}.
  */
 public final class HeadLines {
 
-    private static final int COLON_SPACE = (':' << 8) | ' ';
-    private static final int CRLF = ('\r' << 8) | '\n';
+    /** What follows a header's name, and what ends a line, as shorts. */
+    public static final int COLON_SPACE = (':' << 8) | ' ';
+    public static final int CRLF = ('\r' << 8) | '\n';
 
     private final byte[] head;
     private final int[] fields;   // per line: name start, name end, value start, value end

@@ -15,7 +15,8 @@ import java.util.Set;
  * only when something asks for more than a lookup, or changes them. Whether they were changed is known, so an
  * unchanged head can go upstream as the client's own lines ({@link RawHeadRequest}). Iterations are read-only
  * snapshots, so only the mutators change anything. Once {@linkplain #seal sealed}, a change is an error: the
- * upstream head has been made from the lines. Per request; event-loop only.
+ * upstream head has been made from the lines. Per request; one thread at a time (the event loop, or a cache
+ * lookup's thread while the exchange waits for it), handed over in order.
  */
 public final class RawHeaders extends HttpHeaders {
 
@@ -97,15 +98,8 @@ public final class RawHeaders extends HttpHeaders {
     /** What HttpUtil's keep-alive, chunked and other checks walk: nothing made for a name no line has. */
     @Override
     public Iterator<String> valueStringIterator(CharSequence name) {
-        if (built == null && lines.find(name, 0) < 0) {
-            return Collections.emptyIterator();
-        }
-        return getAll(name.toString()).iterator();
-    }
-
-    @Override
-    public Iterator<? extends CharSequence> valueCharSequenceIterator(CharSequence name) {
-        return valueStringIterator(name);
+        List<String> values = getAll(name.toString());
+        return values.isEmpty() ? Collections.emptyIterator() : values.iterator();
     }
 
     @Override

@@ -28,7 +28,7 @@ class TransportsTest {
             case "epoll" -> Epoll.isAvailable();
             default -> true;
         };
-        assertThat(transport.name()).isEqualTo(loads ? name : Epoll.isAvailable() ? "epoll" : "nio");
+        assertThat(transport.name()).isEqualTo(loads ? name : Transport.detect(null).name());
         try (TestUpstream https = TestUpstream.tls(); WebSocketUpstream ws = WebSocketUpstream.plain();
              TestGateway gateway = TestGateway.start(TestGateway.config(https.url()).replace("routes:\n",
                      "  ws: {url: \"" + ws.url() + "\"}\nroutes:\n  - {path: /ws/, upstream: ws, websocket: true}\n"),
@@ -49,5 +49,12 @@ class TransportsTest {
     @org.junit.jupiter.api.Test
     void anUnknownNameGivesTheDefault() {
         assertThat(Transport.detect("kqueue").name()).isEqualTo(Transport.detect(null).name());
+    }
+
+    @org.junit.jupiter.api.Test
+    void theDefaultIsIoUringWhereItLoadsElseEpollElseNio() {
+        assertThat(Transport.detect(null).name()).isEqualTo(IoUring.isAvailable() ? "io_uring"
+                : Epoll.isAvailable() ? "epoll" : "nio");
+        assertThat(Transport.detect("").name()).isEqualTo(Transport.detect(null).name());
     }
 }
