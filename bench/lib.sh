@@ -62,8 +62,9 @@ NGINX
   for _ in $(seq 1 50); do [ -s "$work/$name.pid" ] && return 0; sleep 0.1; done
 }
 
-# The worker processes of nginx instance NAME.
-nginx_workers() { pgrep -P "$(cat "$work/$1.pid")" | tr '\n' ' '; }
+# The worker processes of nginx instance NAME, and proxy_cache's cache manager (not its loader, which exits after a
+# minute and would leave a pid with no /proc entry).
+nginx_workers() { pgrep -P "$(cat "$work/$1.pid")" -f 'worker process|cache manager' | tr '\n' ' '; }
 
 # CPU time used so far by the given processes, in clock ticks: "user+system user".
 cpu_ticks() {
