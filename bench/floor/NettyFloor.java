@@ -1,3 +1,4 @@
+import dev.platemate.gateway.server.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -12,9 +13,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -46,20 +44,22 @@ import java.nio.charset.StandardCharsets;
  *       least.</li>
  * </ul>
  * Each client connection gets its own upstream connection on the same event loop; what is read is written to the
- * other side and flushed once per read. It runs on the gateway's jar (same Netty, epoll transport and pooled
- * allocator):
+ * other side and flushed once per read. It runs on the gateway's jar (same Netty, pooled allocator and transport:
+ * the gateway's own choice, io_uring where it loads, or what GATEWAY_TRANSPORT names):
  *
  *   java -cp gateway/target/gateway.jar bench/floor/NettyFloor.java tcp|http|request|static|bytes LISTEN_PORT [UPSTREAM_PORT]
  */
 public final class NettyFloor {
+
+    private static final Transport TRANSPORT = Transport.detect();
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         int listen = Integer.parseInt(args[1]);
         boolean local = mode.equals("static") || mode.equals("bytes");
         int upstream = local ? 0 : Integer.parseInt(args[2]);
-        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
-        new ServerBootstrap().group(loops).channel(EpollServerSocketChannel.class)
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(0, TRANSPORT.ioHandlerFactory());
+        new ServerBootstrap().group(loops).channel(TRANSPORT.serverChannel())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -75,7 +75,7 @@ public final class NettyFloor {
                     }
                 } : new Connect(upstream, mode))
                 .bind("127.0.0.1", listen).sync();
-        System.out.println(mode + " on 127.0.0.1:" + listen);
+        System.out.println(mode + " on 127.0.0.1:" + listen + ", " + TRANSPORT.name());
     }
 
     /** Opens the upstream connection for each client connection, on its event loop; reading starts after. */
@@ -92,7 +92,7 @@ public final class NettyFloor {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel client = ctx.channel();
-            new Bootstrap().group(client.eventLoop()).channel(EpollSocketChannel.class)
+            new Bootstrap().group(client.eventLoop()).channel(TRANSPORT.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .handler(new ChannelInitializer<Channel>() {
