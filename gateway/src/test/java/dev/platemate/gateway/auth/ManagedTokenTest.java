@@ -235,6 +235,11 @@ class ManagedTokenTest {
                 "FOOD_CLIENT_SECRET", TokenEndpoint.SECRET);
         replicas.add(TestGateway.start(yaml, environment));
         replicas.add(TestGateway.start(yaml, environment));
+        // both linked to Redis first: a replica whose store has not answered for 2 s fetches alone, by design
+        for (TestGateway replica : replicas) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> JSON.readTree(replica.get("/health/performance")
+                    .body()).path("redis").path("up").asBoolean());
+        }
         List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             answers.add(send(replicas.get(i % 2), "/api/q" + i));
