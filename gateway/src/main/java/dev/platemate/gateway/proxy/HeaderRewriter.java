@@ -135,8 +135,7 @@ final class HeaderRewriter {
         if ((!trusted || !fields.contains("x-forwarded-host")) && originalHost != null) {
             fields.set("x-forwarded-host", originalHost);
         }
-        String via = fields.get("via");
-        fields.set("via", via == null ? VIA : via + ", " + VIA);
+        fields.set("via", withOurVia(fields.get("via")));
         fields.set("host", authority);
         for (int i = 0; i < upstreamNames.length; i++) {
             fields.set(upstreamNames[i], upstreamValues[i]);
@@ -240,8 +239,12 @@ final class HeaderRewriter {
     }
 
     private static void appendVia(HttpHeaders headers) {
-        String via = headers.get(HttpHeaderNames.VIA);
-        headers.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+        headers.set(HttpHeaderNames.VIA, withOurVia(headers.get(HttpHeaderNames.VIA)));
+    }
+
+    /** A Via value with the gateway's hop after those before it ({@code via}, or null). */
+    private static String withOurVia(String via) {
+        return via == null ? VIA : via + ", " + VIA;
     }
 
     /**

@@ -63,7 +63,7 @@ public final class HeadLines {
     }
 
     /** Whether line {@code line}'s name is {@code name}, in any case. */
-    public boolean nameIs(int line, CharSequence name) {
+    private boolean nameIs(int line, CharSequence name) {
         int start = fields[4 * line];
         int length = fields[4 * line + 1] - start;
         if (length != name.length()) {

@@ -10,7 +10,7 @@ import io.netty.handler.codec.http.HttpVersion;
  * for the upstream can be made straight from the client's lines into the bytes of the upstream head
  * ({@link #sendAs}), which the upstream's encoder then writes as they are, in place of encoding Netty's headers.
  * From then on nothing of the request's head changes (a change throws), and its headers remain the client's: the
- * rewritten ones exist only as those bytes. Per request; event-loop only.
+ * rewritten ones exist only as those bytes. Per request; one thread at a time, as its {@link RawHeaders}.
  */
 public final class RawHeadRequest extends DefaultHttpRequest {
 
