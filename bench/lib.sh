@@ -20,8 +20,9 @@ parse_options() {
   [ -f "$jar" ] || { echo "$jar is missing: run mvn -B package -DskipTests" >&2; exit 2; }
   # the load generator on a core of its own when there is more than one, so it takes less from the proxies
   # and the servers (the proxies and the upstream) on the others
-  wrk_cmd=(wrk); servers_cmd=(); pinned="wrk not pinned (one core)"
+  wrk_cmd=(wrk); servers_cmd=(); pinned="wrk not pinned (one core)"; server_cpus=all
   if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+    server_cpus=$(seq -s ' ' 0 $(($(nproc) - 2)))
     wrk_cmd=(taskset -c $(($(nproc) - 1)) wrk); servers_cmd=(taskset -c 0-$(($(nproc) - 2)))
     pinned="wrk pinned to CPU $(($(nproc) - 1)), the servers to CPU 0-$(($(nproc) - 2)), with taskset"
   fi
@@ -144,42 +145,71 @@ side() {
   side_names+=("$1"); side_urls+=("$2"); shift 2; side_pids+=("$*")
 }
 
-# machine_ticks -> "stolen total": the CPU ticks the hypervisor took from this VM so far and all ticks so far
-# (/proc/stat); a round it took much from (steal above a few %) measured a machine slower than the others did
-machine_ticks() {
-  awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat
+# server_ticks -> "stolen total": the CPU ticks the hypervisor took so far from the CPUs the servers run on (the whole
+# machine when they are not pinned) and all their ticks so far (/proc/stat); a round it took much from (steal above a
+# few %) measured a machine slower than the others did
+server_ticks() {
+  awk -v cpus="$server_cpus" 'BEGIN { n = split(cpus, c, " "); for (i = 1; i <= n; i++) want["cpu" c[i]] = 1 }
+    (cpus == "all" && $1 == "cpu") || ($1 in want) { for (i = 2; i <= 9; i++) t += $i; s += $9 }
+    END { print s, t }' /proc/stat
 }
 
 median() {
   printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
 }
 
+# run_sides: every side measured $rounds times, in rotated order; prints each round with the steal on the servers'
+# CPUs, then the medians over all rounds, and the medians over the clean rounds only (steal at most STEAL_MAX %, 5 by
+# default) for the sides that had one
 run_sides() {
   local n=${#side_names[@]} r i k
-  declare -A results=()
+  declare -A results=() steal=()
   for ((r = 0; r < rounds; r++)); do
     for ((k = 0; k < n; k++)); do
       i=$(((k + r) % n))
+      read -r stolen_before ticks_before <<<"$(server_ticks)"
       # shellcheck disable=SC2086
-      read -r stolen_before ticks_before <<<"$(machine_ticks)"
       results[$i,$r]=$(measure "${side_names[i]}" "${side_urls[i]}" ${side_pids[i]})
-      read -r stolen_after ticks_after <<<"$(machine_ticks)"
-      echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal $(awk -v s=$((stolen_after - stolen_before)) \
-        -v t=$((ticks_after - ticks_before)) 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')%)" >&2
+      read -r stolen_after ticks_after <<<"$(server_ticks)"
+      steal[$i,$r]=$(awk -v s=$((stolen_after - stolen_before)) -v t=$((ticks_after - ticks_before)) \
+        'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')
+      echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal ${steal[$i,$r]}%)" >&2
     done
-  done
-  local args=() m rps p99 cpu usr err
-  for ((i = 0; i < n; i++)); do
-    rps=(); p99=(); cpu=(); usr=(); err=""
-    for ((r = 0; r < rounds; r++)); do
-      read -r a b c d e <<<"${results[$i,$r]}"
-      rps+=("$a"); p99+=("$b"); cpu+=("$c"); usr+=("$d"); [ "$e" = none ] || err="$err r$((r + 1)):$e"
-    done
-    args+=("${side_names[i]}" "$(median "${rps[@]}")" "$(median "${p99[@]}")" "$(median "${cpu[@]}")" \
-      "$(median "${usr[@]}")" "${err:-none}")
   done
   echo "medians of $rounds rounds, each side warmed $warmup first, $pinned"
-  report "${args[@]}"
+  report_medians 100
+  echo "medians of the clean rounds only (at most ${STEAL_MAX:-5}% steal on the servers' CPUs; NAME/N: N such rounds)"
+  report_medians "${STEAL_MAX:-5}"
+}
+
+# report_medians MAX_STEAL: the report over each side's rounds with at most that steal; none when the gateway (the
+# last side, which the ratios are of) had no such round
+report_medians() {
+  local args=() l a b c d e
+  while read -r l a b c d e; do args+=("$l" "$a" "$b" "$c" "$d" "$e"); done < <(side_medians "$1")
+  if [ "${#args[@]}" -eq 0 ] || [ "${args[-6]%/*}" != "${side_names[-1]}" ]; then
+    echo "(no clean round of ${side_names[-1]})"
+  else
+    report "${args[@]}"
+  fi
+}
+
+# side_medians MAX_STEAL -> (LABEL RPS P99 CPU USER ERRORS)... over the rounds of each side with at most that steal
+# (reads run_sides' results and steal)
+side_medians() {
+  local i r a b c d e rps p99 cpu usr err kept
+  for ((i = 0; i < ${#side_names[@]}; i++)); do
+    rps=(); p99=(); cpu=(); usr=(); err=""; kept=0
+    for ((r = 0; r < rounds; r++)); do
+      [ "${steal[$i,$r]}" -le "$1" ] || continue
+      read -r a b c d e <<<"${results[$i,$r]}"
+      rps+=("$a"); p99+=("$b"); cpu+=("$c"); usr+=("$d"); [ "$e" = none ] || err="$err r$((r + 1)):$e"
+      kept=$((kept + 1))
+    done
+    [ "$kept" -gt 0 ] || continue
+    echo "${side_names[i]}/$kept" "$(median "${rps[@]}")" "$(median "${p99[@]}")" "$(median "${cpu[@]}")" \
+      "$(median "${usr[@]}")" "${err:-none}"
+  done
 }
 
 # report (LABEL RPS P99 CPU USER ERRORS)...: the table, then the ratios of the last side (the gateway) to each other
