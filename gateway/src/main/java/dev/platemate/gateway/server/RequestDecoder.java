@@ -3,7 +3,10 @@ package dev.platemate.gateway.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -20,10 +23,11 @@ import java.util.List;
  *       but single spaces between its parts (a tab) or with raw bytes outside ASCII or control bytes (the target
  *       must be percent-encoded: re-encoded, it would name another path upstream). A refused head ends the
  *       connection's input;</li>
- *   <li>a simple head ({@link SimpleHeads}) is parsed where it lies into the request and empty last content Netty
- *       would make of it. Any other head goes to Netty's decoder, which then has the input until it ends a
- *       message, and for good once it fails one. So the short way takes only heads Netty takes, and reads them
- *       the same.</li>
+ *   <li>a simple head ({@link SimpleHeads}) is parsed where it lies into the request Netty would make of it, and its
+ *       body (none, or as many bytes as its Content-Length says) into the same contents: slices of the input of at
+ *       most the configured chunk size, as they come, the last one a {@link LastHttpContent}. Any other head goes
+ *       to Netty's decoder, which then has the input until it ends a message, and for good once it fails one. So
+ *       the short way takes only heads Netty takes, and reads them the same.</li>
  * </ul>
  * Per channel; event-loop only.
  */
@@ -34,6 +38,9 @@ final class RequestDecoder extends HttpRequestDecoder {
     private static final int BAD_REQUEST_LINE = -3;
 
     private final SimpleHeads simple;
+    private final HttpHeadersFactory trailersFactory;
+    private final int maxChunkSize;
+    private long bodyLeft;                  // of a simple head's body, still to come
     private final int maxScan;
     private final ByteProcessor headScanner = this::scanHead;
     private int scanSeen;
@@ -50,6 +57,8 @@ final class RequestDecoder extends HttpRequestDecoder {
     RequestDecoder(HttpDecoderConfig config) {
         super(config);
         this.simple = new SimpleHeads(config);
+        this.trailersFactory = config.getTrailersFactory();
+        this.maxChunkSize = config.getMaxChunkSize();
         // Netty's limits leave line ends out, so a head it takes can be longer than the two limits added up; never
         // longer than this
         this.maxScan = config.getMaxInitialLineLength() + 2 * config.getMaxHeaderSize() + 4;
@@ -66,6 +75,10 @@ final class RequestDecoder extends HttpRequestDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
+        if (bodyLeft > 0) {
+            readBody(in, out);
+            return;
+        }
         if (betweenMessages && !failed && !closing) {
             skipControlCharacters(in);   // as Netty's decoder does before a request line
             if (!in.isReadable()) {
@@ -74,7 +87,10 @@ final class RequestDecoder extends HttpRequestDecoder {
             HttpRequest request = simple.decode(in);
             if (request != null) {
                 out.add(request);
-                out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+                bodyLeft = simple.bodyLength();
+                if (bodyLeft == 0) {
+                    out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+                }
                 simpleHeads++;
                 return;
             }
@@ -102,6 +118,17 @@ final class RequestDecoder extends HttpRequestDecoder {
         }
         // Netty's decoder holds nothing of a message only right after it has ended one
         betweenMessages = out.size() > before && out.get(out.size() - 1) instanceof LastHttpContent;
+    }
+
+    /** What is here of a simple head's body, up to a chunk of it; the last one ends the message. */
+    private void readBody(ByteBuf in, List<Object> out) {
+        int size = (int) Math.min(Math.min(in.readableBytes(), maxChunkSize), bodyLeft);
+        if (size == 0) {
+            return;
+        }
+        ByteBuf content = in.readRetainedSlice(size);
+        bodyLeft -= size;
+        out.add(bodyLeft == 0 ? new DefaultLastHttpContent(content, trailersFactory) : new DefaultHttpContent(content));
     }
 
     /** The input ends: what is held of a head goes to Netty's decoder, which says how the message ended. */

@@ -13,10 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Reads a simple request head where it lies, for {@link RequestDecoder}: GET or HEAD, HTTP/1.1, a target of visible
- * ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces and
- * tabs (trimmed), every line ended by CRLF, no Content-Length, Transfer-Encoding or Sec-WebSocket-Key1/2, within
- * the configured limits. Such a head means the same to Netty's decoder, which takes every one of them; anything
+ * Reads a simple request head where it lies, for {@link RequestDecoder}: GET, HEAD, POST or PUT, HTTP/1.1, a target of
+ * visible ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces
+ * and tabs (trimmed), every line ended by CRLF, no Transfer-Encoding or Sec-WebSocket-Key1/2, no Content-Length but
+ * on a POST or PUT, and there once, as 1 to 18 digits, within the configured limits. Such a head means the same to Netty's decoder, which takes every one of them; anything
  * else is left to it. The head is copied once (the copy grows only for a long head) and parsed in one pass; the
  * request keeps a copy of its own, and its headers are looked up in it ({@link RawHeaders}) until something needs
  * more. Per channel.
@@ -24,6 +24,7 @@ import java.util.Arrays;
 final class SimpleHeads {
 
     private static final byte[] HTTP_1_1_CRLF = "HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final String CONTENT_LENGTH = "content-length";
     private static final int INCOMPLETE = -1;
     private static final int NOT_SIMPLE = -2;
 
@@ -33,6 +34,7 @@ final class SimpleHeads {
     private final int maxHead;
     private byte[] head;                    // a copy of the head being parsed
     private HttpMethod method;
+    private long bodyLength;                // of the head parsed last: its Content-Length, or 0
     private int targetStart;
     private int targetEnd;
     private int[] fields = new int[64];     // per header line: name start, name end, value start, value end
@@ -46,11 +48,16 @@ final class SimpleHeads {
         this.head = new byte[Math.min(1024, maxHead)];
     }
 
+    /** How many bytes of body follow the head {@link #decode} returned last. */
+    long bodyLength() {
+        return bodyLength;
+    }
+
     /** The simple head at the start of {@code in} as a request, its bytes read; or null, and {@code in} untouched. */
     HttpRequest decode(ByteBuf in) {
         int readable = in.readableBytes();
         byte first = readable > 4 ? in.getByte(in.readerIndex()) : 0;
-        if (first != 'G' && first != 'H') {
+        if (first != 'G' && first != 'H' && first != 'P') {
             return null;
         }
         int length = Math.min(readable, head.length);
@@ -85,6 +92,12 @@ final class SimpleHeads {
         } else if (b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ') {
             method = HttpMethod.HEAD;
             at = 5;
+        } else if (b[0] == 'P' && b[1] == 'O' && b[2] == 'S' && b[3] == 'T' && b[4] == ' ') {
+            method = HttpMethod.POST;
+            at = 5;
+        } else if (b[0] == 'P' && b[1] == 'U' && b[2] == 'T' && b[3] == ' ') {
+            method = HttpMethod.PUT;
+            at = 4;
         } else {
             return NOT_SIMPLE;
         }
@@ -106,6 +119,7 @@ final class SimpleHeads {
         }
         int headersStart = at;
         fieldCount = 0;
+        bodyLength = -1;
         while (true) {
             if (at + 1 >= length) {
                 return INCOMPLETE;
@@ -143,6 +157,9 @@ final class SimpleHeads {
             while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
                 valueEnd--;
             }
+            if (isContentLength(b, nameStart, nameEnd) && !readLength(b, valueStart, valueEnd)) {
+                return NOT_SIMPLE;
+            }
             at += 2;
             if (4 * fieldCount + 4 > fields.length) {
                 fields = Arrays.copyOf(fields, 2 * fields.length);
@@ -153,22 +170,54 @@ final class SimpleHeads {
             fields[4 * fieldCount + 3] = valueEnd;
             fieldCount++;
         }
+        bodyLength = Math.max(bodyLength, 0);
         return at - headersStart > maxHeaderSize ? NOT_SIMPLE : at;
     }
 
     /**
-     * Content-Length, Transfer-Encoding, or a key of the draft-76 WebSocket handshake (with both, Netty's decoder
-     * reads a GET's next 8 bytes as its body), in any case: such a head goes to Netty's decoder.
+     * Takes the value between {@code start} and {@code end} as the body's length: false unless the head may have one
+     * (a POST or PUT), has no other, and the value is 1 to 18 digits (which Netty reads as the same number).
+     */
+    private boolean readLength(byte[] b, int start, int end) {
+        if (bodyLength >= 0 || end == start || end - start > 18
+                || method != HttpMethod.POST && method != HttpMethod.PUT) {
+            return false;
+        }
+        long length = 0;
+        for (int i = start; i < end; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return false;
+            }
+            length = 10 * length + b[i] - '0';
+        }
+        bodyLength = length;
+        return true;
+    }
+
+    /** Whether the token between {@code start} and {@code end} is Content-Length, in any case. */
+    private static boolean isContentLength(byte[] b, int start, int end) {
+        if (end - start != CONTENT_LENGTH.length()) {
+            return false;
+        }
+        for (int i = 0; i < CONTENT_LENGTH.length(); i++) {
+            if ((b[start + i] | 0x20) != CONTENT_LENGTH.charAt(i)) {   // of token characters, only letters fold so
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Transfer-Encoding, or a key of the draft-76 WebSocket handshake (with both, Netty's decoder reads a GET's next
+     * 8 bytes as its body), in any case: such a head goes to Netty's decoder.
      */
     private static boolean framesABody(byte[] b, int start, int end) {
         int length = end - start;
-        if ((length != 14 && length != 17 && length != 18) || (b[start] | 0x20) != (length == 14 ? 'c'
-                : length == 17 ? 't' : 's')) {
+        if ((length != 17 && length != 18) || (b[start] | 0x20) != (length == 17 ? 't' : 's')) {
             return false;
         }
         String name = new String(b, start, length, StandardCharsets.ISO_8859_1);
-        return length == 14 ? name.equalsIgnoreCase("content-length")
-                : length == 17 ? name.equalsIgnoreCase("transfer-encoding")
+        return length == 17 ? name.equalsIgnoreCase("transfer-encoding")
                 : name.regionMatches(true, 0, "sec-websocket-key", 0, 17) && (b[end - 1] == '1' || b[end - 1] == '2');
     }
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * What the upstream receives over the wire: a simple head goes as the client's own lines (normalised), without those
  * the rewrite removes or sets, with the rewritten ones after them; a head that takes Netty's way (a value with a
- * byte outside ASCII, a body) arrives in the same order and bytes.
+ * byte outside ASCII) arrives in the same order and bytes.
  */
 class UpstreamHeadTest {
 
@@ -20,7 +20,7 @@ class UpstreamHeadTest {
     @CsvSource(delimiter = '|', value = {
         "a simple head, made from its lines||",
         "a head with a byte outside ASCII, Netty's way|X-Caf: caf\u00e9\\r\\n|",
-        "a head with a body, Netty's way|Content-Length: 2\\r\\n|ab",
+        "a head with a body framed by its length, made from its lines too|Content-Length: 2\\r\\n|ab",
     })
     void theUpstreamReceivesTheClientsLinesThenTheRewrite(String name, String extra, String body) throws Exception {
         String extraLine = extra == null ? "" : extra.replace("\\r\\n", "\r\n");

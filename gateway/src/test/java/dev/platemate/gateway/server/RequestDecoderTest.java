@@ -46,11 +46,30 @@ class RequestDecoderTest {
                 Arguments.of("a head in two reads, held until it is whole, then a simple one",
                         List.of("GET /a HTTP/1.1\r\nHo", "st: x\r\n\r\n", GET), 2),
                 Arguments.of("a POST head in two reads, then its body",
-                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Le", "ngth: 2\r\n\r\nab" + GET), 1),
+                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Le", "ngth: 2\r\n\r\nab" + GET), 2),
                 Arguments.of("a body in two reads, then a GET in the same read as its end",
-                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab", "cde" + GET), 1),
+                        List.of("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab", "cde" + GET), 2),
                 Arguments.of("a body that reads like a request, in a read of its own", List.of(
-                        "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n", SMUGGLED), 0),
+                        "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: " + SMUGGLED.length() + "\r\n\r\n", SMUGGLED), 1),
+                Arguments.of("a PUT and a POST with empty bodies, lengths in odd case and with leading zeros", List.of(
+                        "PUT /u HTTP/1.1\r\ncontent-length: 0\r\n\r\nPOST /p HTTP/1.1\r\nCONTENT-Length:  007 \r\n\r\n"
+                        + "1234567" + GET), 3),
+                Arguments.of("a POST without a length has no body", List.of("POST /p HTTP/1.1\r\nHost: x\r\n\r\n" + GET), 2),
+                Arguments.of("a body cut off when the input ends", List.of(
+                        "POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"), 1),
+                Arguments.of("a body in many reads", List.of("PUT /p HTTP/1.1\r\nContent-Length: 9\r\n\r\n", "a", "",
+                        "bcd", "efghi" + GET), 2),
+                Arguments.of("two lengths, which Netty refuses",
+                        List.of("POST /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na" + GET), 0),
+                Arguments.of("a length list", List.of("POST /a HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\na" + GET), 0),
+                Arguments.of("a signed length", List.of("POST /a HTTP/1.1\r\nContent-Length: +1\r\n\r\na" + GET), 0),
+                Arguments.of("a length with a space", List.of("POST /a HTTP/1.1\r\nContent-Length: 1 2\r\n\r\na" + GET),
+                        0),
+                Arguments.of("a length of 19 digits", List.of("POST /a HTTP/1.1\r\nContent-Length: 0000000000000000001"
+                        + "\r\n\r\na" + GET), 1),   // Netty's way, then the GET the short way
+                Arguments.of("an empty length", List.of("POST /a HTTP/1.1\r\nContent-Length:\r\n\r\n" + GET), 0),
+                Arguments.of("a length and chunked", List.of("POST /a HTTP/1.1\r\nContent-Length: 3\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + GET), 0),
                 Arguments.of("a GET with a body", List.of("GET /b HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc" + GET), 1),
                 Arguments.of("a GET with both keys of the old WebSocket handshake, and the 8 bytes Netty reads after it",
                         List.of("GET /k HTTP/1.1\r\nSec-WebSocket-Key1: 1\r\nsec-websocket-key2: 2\r\n\r\n12345678"
@@ -98,6 +117,14 @@ class RequestDecoderTest {
                         List.of(longHead.substring(0, 3000), longHead.substring(3000) + GET), 2),
                 Arguments.of("a head longer than the limits", List.of("GET /l HTTP/1.1\r\n"
                         + "X-Long: 12345678901234567890\r\n".repeat(400) + "\r\n" + GET), 0));
+    }
+
+    @Test
+    void aBodyLongerThanAChunkComesInChunksAsNettysDoes() {
+        String body = "0123456789".repeat(30);
+        String post = "POST /big HTTP/1.1\r\nContent-Length: " + body.length() + "\r\n\r\n";
+        compare(config().setMaxChunkSize(64), List.of(post + body.substring(0, 100), body.substring(100) + GET), 2);
+        compare(config().setMaxChunkSize(64), List.of(post + body + GET), 2);
     }
 
     @ParameterizedTest(name = "{0}")

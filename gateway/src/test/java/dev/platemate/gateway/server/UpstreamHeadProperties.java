@@ -15,12 +15,14 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
@@ -81,7 +83,11 @@ class UpstreamHeadProperties {
     private static final List<String> SEPARATORS = List.of(": ", ":", ":\t", ":  ", " : ");
     private static final List<String> REQUEST_LINES = List.of("GET /a HTTP/1.1", "GET /a?b=1&c HTTP/1.1",
             "HEAD /h HTTP/1.1", "GET /%zz/x HTTP/1.1", "GET * HTTP/1.1", "GET http://h/p HTTP/1.1", "get /l HTTP/1.1",
-            "GET /o HTTP/1.0", "POST /p HTTP/1.1", "GET  /two HTTP/1.1", "GET /caf\u00e9 HTTP/1.1");
+            "GET /o HTTP/1.0", "POST /p HTTP/1.1", "PUT /u HTTP/1.1", "GET  /two HTTP/1.1", "GET /caf\u00e9 HTTP/1.1");
+    private static final List<String> BODIES = List.of("abc", "Content-Length: 3\r\n\r\nabc",
+            "Content-Length: 0\r\n\r\n", "content-length: 007\r\n\r\nab\r\n\r\nc",
+            "Content-Length: 18\r\n\r\nGET /in HTTP/1.1\r\n\r\n", "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+            "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
 
     record Field(String name, String separator, String value) {
     }
@@ -97,6 +103,19 @@ class UpstreamHeadProperties {
 
     @Provide
     Arbitrary<List<Head>> connections() {
+        return connections(Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.just("GET /a HTTP/1.1")),
+                Tuple.of(3, Arbitraries.of(REQUEST_LINES))),
+                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just("")), Tuple.of(1, Arbitraries.of(BODIES))));
+    }
+
+    /** Connections of POST and PUT requests, mostly with a body framed by its length. */
+    @Provide
+    Arbitrary<List<Head>> uploads() {
+        return connections(Arbitraries.of("POST /p HTTP/1.1", "PUT /u HTTP/1.1"), Arbitraries.frequencyOf(
+                Tuple.of(6, Arbitraries.of(BODIES.subList(1, 5))), Tuple.of(1, Arbitraries.of(BODIES))));
+    }
+
+    private static Arbitrary<List<Head>> connections(Arbitrary<String> requestLines, Arbitrary<String> bodies) {
         Arbitrary<String> names = Arbitraries.frequencyOf(Tuple.of(15, Arbitraries.of(NAMES)),
                 Tuple.of(1, Arbitraries.of(ODD_NAMES)));
         Arbitrary<String> values = Arbitraries.oneOf(Arbitraries.of(VALUES),
@@ -108,15 +127,9 @@ class UpstreamHeadProperties {
         Arbitrary<Field> field = names.flatMap(name -> Combinators.combine(separators,
                 name.equalsIgnoreCase("connection") ? connectionValues : values)
                 .as((separator, value) -> new Field(name, separator, value)));
-        Arbitrary<Head> head = Combinators.combine(
-                Arbitraries.frequencyOf(Tuple.of(8, Arbitraries.just("GET /a HTTP/1.1")),
-                        Tuple.of(3, Arbitraries.of(REQUEST_LINES))),
-                field.list().ofMaxSize(10),
-                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just("\r\n")),
-                        Tuple.of(1, Arbitraries.just("\n"))),
-                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just("")), Tuple.of(1, Arbitraries.of("abc",
-                        "Content-Length: 3\r\n\r\nabc", "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))))
-                .as(Head::new);
+        Arbitrary<Head> head = Combinators.combine(requestLines, field.list().ofMaxSize(10),
+                Arbitraries.frequencyOf(Tuple.of(12, Arbitraries.just("\r\n")), Tuple.of(1, Arbitraries.just("\n"))),
+                bodies).as(Head::new);
         return head.list().ofMinSize(1).ofMaxSize(3);
     }
 
@@ -132,37 +145,62 @@ class UpstreamHeadProperties {
         return Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(false)), Tuple.of(1, Arbitraries.just(true)));
     }
 
+    /** Where the input is cut into reads: a head or a body may come in pieces. */
+    @Provide
+    Arbitrary<List<Integer>> cuts() {
+        return Arbitraries.integers().between(1, 400).list().ofMaxSize(3);
+    }
+
     @Example
     void fieldsNamedInConnectionGoAndTheRewriteComesLastInItsOrder() {
         String head = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: host, X-A\r\nX-A: 1\r\nVia: 1.0 other\r\n"
                 + "x-forwarded-proto: https\r\nAccept:  */*  \r\n\r\n";
         for (RewriterForTests rewriter : REWRITERS.subList(0, 4)) {
-            assertThat(compare(head, rewriter, false)).isEqualTo(1);
+            assertThat(compare(head, rewriter, false, List.of()).heads()).isEqualTo(1);
         }
     }
 
     @Property(tries = 800)
     void theUpstreamReceivesTheSameBytesEitherWay(@ForAll("connections") List<Head> heads,
                                                    @ForAll("upstreams") int upstream,
-                                                   @ForAll("changes") boolean changed) {
-        int shortWay = compare(heads.stream().map(Head::text).reduce("", String::concat), REWRITERS.get(upstream),
-                changed);
-        Statistics.label("head made from the lines").collect(shortWay > 0);
+                                                   @ForAll("changes") boolean changed,
+                                                   @ForAll("cuts") List<Integer> cuts) {
+        ShortWay shortWay = compare(heads.stream().map(Head::text).reduce("", String::concat),
+                REWRITERS.get(upstream), changed, cuts);
+        Statistics.label("head made from the lines").collect(shortWay.heads() > 0);
         Statistics.label("head made from the lines").coverage(c -> c.check(true).percentage(p -> p > 10));
     }
 
+    @Property(tries = 300)
+    void bodiesFramedByTheirLengthToo(@ForAll("uploads") List<Head> heads, @ForAll("upstreams") int upstream,
+                                      @ForAll("changes") boolean changed, @ForAll("cuts") List<Integer> cuts) {
+        ShortWay shortWay = compare(heads.stream().map(Head::text).reduce("", String::concat),
+                REWRITERS.get(upstream), changed, cuts);
+        Statistics.label("a body after a head made from the lines").collect(shortWay.bodies() > 0);
+        Statistics.label("a body after a head made from the lines")
+                .coverage(c -> c.check(true).percentage(p -> p > 10));
+    }
+
+    @Example
+    void aPostsBodyFollowsTheHeadMadeFromItsLines() {
+        String post = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+        assertThat(compare(post + post, REWRITERS.get(0), false, List.of(40, 70))).isEqualTo(new ShortWay(2, 2));
+    }
+
     /**
-     * Compares the two ways for {@code text}; {@code changed}: a stage changes each request's headers first.
-     * @return how many heads took the short way
+     * Compares the two ways for {@code text}, read in pieces cut where {@code cuts} say (past its end: not cut);
+     * {@code changed}: a stage changes each request's headers first.
+     * @return how many heads took the short way, and how many of them with a body
      */
-    private static int compare(String text, RewriterForTests rewriter, boolean changed) {
-        byte[] input = text.getBytes(StandardCharsets.ISO_8859_1);
-        int[] shortWay = new int[1];
+    private static ShortWay compare(String text, RewriterForTests rewriter, boolean changed, List<Integer> cuts) {
+        List<byte[]> input = pieces(text.getBytes(StandardCharsets.ISO_8859_1), cuts);
+        int[] shortWay = new int[2];
         Sent ours = upstreamBytes(new EmbeddedChannel(new RequestDecoder(CONFIG)), UpstreamRequestEncoder::new,
                 input, changed, (request, target) -> {
                     rewriter.prepareRequest(request, target, PEER);
                     if (request instanceof RawHeadRequest raw && raw.upstreamHead() != null) {
                         shortWay[0]++;
+                        shortWay[1] += HttpUtil.getContentLength(request, 0L) > 0 ? 1 : 0;
                     }
                 });
         Sent netty = upstreamBytes(new EmbeddedChannel(new HttpRequestDecoder(CONFIG)), HttpRequestEncoder::new,
@@ -173,13 +211,16 @@ class UpstreamHeadProperties {
             assertThat(netty.bytes()).startsWith(ours.bytes());
             assertThat(netty.again().subList(0, ours.again().size())).isEqualTo(ours.again());
             Statistics.label("refused by the gateway only").collect(true);
-            return shortWay[0];
+            return new ShortWay(shortWay[0], shortWay[1]);
         }
         assertThat(ours).isEqualTo(netty);
-        return shortWay[0];
+        return new ShortWay(shortWay[0], shortWay[1]);
     }
 
     private static final String REFUSED = "refused";
+
+    record ShortWay(int heads, int bodies) {
+    }
 
     /**
      * What the upstream received: the bytes; why the input ended before its end ("" when it did not, or
@@ -193,10 +234,10 @@ class UpstreamHeadProperties {
      * {@code prepare} for the target "/base" + its own and encoded by an encoder from {@code encoders} (nothing
      * after a refusal goes upstream); then each request sent once more, without a body, on a new connection.
      */
-    private static Sent upstreamBytes(EmbeddedChannel client, Supplier<ChannelHandler> encoders, byte[] input,
+    private static Sent upstreamBytes(EmbeddedChannel client, Supplier<ChannelHandler> encoders, List<byte[]> input,
                                         boolean changed, BiConsumer<HttpRequest, String> prepare) {
         EmbeddedChannel upstream = new EmbeddedChannel(encoders.get());
-        client.writeInbound(Unpooled.wrappedBuffer(input));
+        input.forEach(read -> client.writeInbound(Unpooled.wrappedBuffer(read)));
         client.finish();
         String ended = "";
         List<HttpRequest> sent = new ArrayList<>();
@@ -232,6 +273,17 @@ class UpstreamHeadProperties {
         }
         client.finishAndReleaseAll();
         return new Sent(bytes, ended, again);
+    }
+
+    private static List<byte[]> pieces(byte[] input, List<Integer> cuts) {
+        List<byte[]> pieces = new ArrayList<>();
+        int from = 0;
+        for (int cut : cuts.stream().filter(c -> c < input.length).sorted().distinct().toList()) {
+            pieces.add(Arrays.copyOfRange(input, from, cut));
+            from = cut;
+        }
+        pieces.add(Arrays.copyOfRange(input, from, input.length));
+        return pieces;
     }
 
     private static String written(EmbeddedChannel upstream) {
