@@ -209,7 +209,7 @@ final class HeaderRewriter {
         for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : connection.split(",")) {
                 String name = token.trim();
-                if (!name.isEmpty() && !name.equalsIgnoreCase("transfer-encoding")) {
+                if (HopByHop.goesWhenNamed(name)) {
                     headers.remove(name);
                 }
             }

@@ -36,7 +36,7 @@ final class UpstreamHead implements HeaderRewriter.Fields, HeadBytes {
         for (int line = lines.find("connection", 0); line >= 0; line = lines.find("connection", line + 1)) {
             for (String token : lines.value(line).split(",")) {   // all are read before any line goes
                 String name = token.trim();
-                if (!name.isEmpty() && !name.equalsIgnoreCase("transfer-encoding")) {
+                if (HopByHop.goesWhenNamed(name)) {
                     dropNamed(name);
                 }
             }

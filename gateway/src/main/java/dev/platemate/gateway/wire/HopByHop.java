@@ -26,6 +26,16 @@ public final class HopByHop {
         return SET.contains(name.toLowerCase(Locale.ROOT));
     }
 
+    /**
+     * Whether the field a Connection token names (any case, trimmed) goes with the connection: not an empty one, and
+     * not Content-Length or Transfer-Encoding, which say where the message ends (named in Connection and removed,
+     * a request's body would reach the upstream as the start of the next request).
+     */
+    public static boolean goesWhenNamed(String token) {
+        return !token.isEmpty() && !token.equalsIgnoreCase("content-length")
+                && !token.equalsIgnoreCase("transfer-encoding");
+    }
+
     /** {@link #NAMES} as ASCII bytes, for the paths that read heads as bytes. */
     public static byte[][] asBytes() {
         return NAMES.stream().map(name -> name.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);

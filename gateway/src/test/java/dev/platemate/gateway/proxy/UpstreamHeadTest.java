@@ -42,4 +42,23 @@ class UpstreamHeadTest {
                     + "Authorization: Bearer sk-test-secret\r\n\r\n");
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "a simple head|",
+        "a head that goes Netty's way|X-Caf: caf\u00e9\\r\\n",
+    })
+    void aLengthNamedInConnectionStillFramesTheBodyUpstream(String name, String extra) throws Exception {
+        String extraLine = extra == null ? "" : extra.replace("\\r\\n", "\r\n");
+        try (RawUpstream upstream = new RawUpstream("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
+             TestGateway gateway = TestGateway.start(TestGateway.config(upstream.url(), "retries: 0"))) {
+            try (RawClient client = new RawClient(gateway.port())) {
+                // without its length the body would reach the upstream as the start of the next request
+                client.send("POST /api/v1/x HTTP/1.1\r\nHost: gw.local\r\nConnection: keep-alive, Content-Length\r\n"
+                        + extraLine + "Content-Length: 2\r\n\r\nab");
+                assertThat(client.readHead()).as(name).startsWith("HTTP/1.1 200");
+            }
+            assertThat(upstream.heads.poll(5, TimeUnit.SECONDS)).as(name).contains("\r\nContent-Length: 2\r\n");
+        }
+    }
 }
