@@ -61,7 +61,8 @@ final class RequestDecoder extends HttpRequestDecoder {
         this.maxChunkSize = config.getMaxChunkSize();
         // Netty's limits leave line ends out, so a head it takes can be longer than the two limits added up; never
         // longer than this
-        this.maxScan = config.getMaxInitialLineLength() + 2 * config.getMaxHeaderSize() + 4;
+        this.maxScan = (int) Math.min(config.getMaxInitialLineLength() + 2L * config.getMaxHeaderSize() + 4,
+                Integer.MAX_VALUE - 8);
     }
 
     /** How many heads took the short way; for tests. */

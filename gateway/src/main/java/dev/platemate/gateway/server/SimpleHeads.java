@@ -34,7 +34,7 @@ final class SimpleHeads {
     private final int maxHead;
     private byte[] head;                    // a copy of the head being parsed
     private HttpMethod method;
-    private long bodyLength;                // of the head parsed last: its Content-Length, or 0
+    private long bodyLength;                // of the head decoded last: its Content-Length, or 0
     private int targetStart;
     private int targetEnd;
     private int[] fields = new int[64];     // per header line: name start, name end, value start, value end
@@ -44,7 +44,7 @@ final class SimpleHeads {
         this.headersFactory = config.getHeadersFactory();
         this.maxInitialLine = config.getMaxInitialLineLength();
         this.maxHeaderSize = config.getMaxHeaderSize();
-        this.maxHead = maxInitialLine + maxHeaderSize;
+        this.maxHead = (int) Math.min((long) maxInitialLine + maxHeaderSize, Integer.MAX_VALUE - 8);
         this.head = new byte[Math.min(1024, maxHead)];
     }
 
@@ -64,7 +64,7 @@ final class SimpleHeads {
         in.getBytes(in.readerIndex(), head, 0, length);
         int end;
         while ((end = parse(length)) == INCOMPLETE && readable > length && length < maxHead) {
-            head = Arrays.copyOf(head, Math.min(4 * head.length, maxHead));   // rarely: a long head
+            head = Arrays.copyOf(head, (int) Math.min(4L * head.length, maxHead));   // rarely: a long head
             in.getBytes(in.readerIndex() + length, head, length, Math.min(readable, head.length) - length);
             length = Math.min(readable, head.length);
         }

@@ -3,6 +3,7 @@ package dev.platemate.gateway.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -125,6 +126,15 @@ class RequestDecoderTest {
         String post = "POST /big HTTP/1.1\r\nContent-Length: " + body.length() + "\r\n\r\n";
         compare(config().setMaxChunkSize(64), List.of(post + body.substring(0, 100), body.substring(100) + GET), 2);
         compare(config().setMaxChunkSize(64), List.of(post + body + GET), 2);
+        String exact = body.substring(0, 128);   // the last slice a whole chunk
+        compare(config().setMaxChunkSize(64), List.of("PUT /e HTTP/1.1\r\nContent-Length: 000000000000000128\r\n\r\n"
+                + exact + GET), 2);
+    }
+
+    @Test
+    void limitsAsLargeAsTheConfigurationAllowsDoNotOverflow() {
+        compare(config().setMaxInitialLineLength(Integer.MAX_VALUE).setMaxHeaderSize(Integer.MAX_VALUE),
+                List.of(GET, "POST /p HTTP/1.1\r\nContent-Length: 1\r\n\r\na"), 2);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -178,8 +188,11 @@ class RequestDecoderTest {
     }
 
     private static List<String> decode(EmbeddedChannel channel, List<String> reads) {
+        List<ByteBuf> inputs = new ArrayList<>();
         for (String read : reads) {
-            channel.writeInbound(Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1));
+            ByteBuf input = Unpooled.copiedBuffer(read, StandardCharsets.ISO_8859_1);
+            inputs.add(input);
+            channel.writeInbound(input);
         }
         channel.finish();   // what the input ends with counts too
         List<String> messages = new ArrayList<>();
@@ -189,6 +202,7 @@ class RequestDecoderTest {
             ReferenceCountUtil.release(message);
         }
         assertFalse(channel.finishAndReleaseAll());
+        assertThat(inputs).as("every read released, the slices of bodies with it").allMatch(in -> in.refCnt() == 0);
         return messages;
     }
 
