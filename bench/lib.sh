@@ -20,8 +20,8 @@ parse_options() {
   [ -f "$jar" ] || { echo "$jar is missing: run mvn -B package -DskipTests" >&2; exit 2; }
   # the load generator on a core of its own when there is more than one, so it takes less from the proxies
   # and the servers (the proxies and the upstream) on the others
-  wrk_cmd=(wrk); servers_cmd=(); pinned="wrk not pinned (one core)"; server_cpus=all
-  if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+  wrk_cmd=(wrk); servers_cmd=(); pinned="nothing pinned"; server_cpus=all
+  if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null && [ "${PIN:-1}" = 1 ]; then   # PIN=0: nothing pinned
     server_cpus=$(seq -s ' ' 0 $(($(nproc) - 2)))
     wrk_cmd=(taskset -c $(($(nproc) - 1)) wrk); servers_cmd=(taskset -c 0-$(($(nproc) - 2)))
     pinned="wrk pinned to CPU $(($(nproc) - 1)), the servers to CPU 0-$(($(nproc) - 2)), with taskset"
