@@ -79,17 +79,17 @@ cpu_ticks() {
 
 # The gateway with the given gateway.yml content; waits until it is ready.
 start_gateway() {
-  echo "$2" > "$work/gateway.yml"
+  echo "$2" > "$work/gateway-$1.yml"   # per port: a second gateway has files of its own
   JAVA_OPTS=${JAVA_OPTS:--XX:+UseG1GC -Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m}
   # like nginx here (access_log off), the gateway runs without its access log
   # shellcheck disable=SC2086
-  GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} "${servers_cmd[@]}" java $JAVA_OPTS -jar "$jar" run -c "$work/gateway.yml" > "$work/logs/gateway.log" 2>&1 &
+  GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-OFF} "${servers_cmd[@]}" java $JAVA_OPTS -jar "$jar" run -c "$work/gateway-$1.yml" > "$work/logs/gateway-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  cat "$work/logs/gateway.log" >&2
+  cat "$work/logs/gateway-$1.log" >&2
   exit 1
 }
 
@@ -101,7 +101,6 @@ measure() {
   local name=$1 url=$2; shift 2
   # the first time a side is measured its JIT gets the whole warm-up; afterwards a few seconds bring it back
   "${wrk_cmd[@]}" -t$threads -c"$connections" -d"${warmed[$name]:-$warmup}" "$url" >/dev/null
-  warmed[$name]=3s
   local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"
   local out; out=$("${wrk_cmd[@]}" -t$threads -c"$connections" -d"$duration" --latency "$url")
   local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"
@@ -154,14 +153,15 @@ server_ticks() {
     END { print s, t }' /proc/stat
 }
 
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
+median() {   # of an even count: the mean of the two in the middle
+  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
 }
 
 # run_sides: every side measured $rounds times, in rotated order; prints each round with the steal on the servers'
 # CPUs, then the medians over all rounds, and the medians over the clean rounds only (steal at most STEAL_MAX %, 5 by
 # default) for the sides that had one
 run_sides() {
+  [[ ${STEAL_MAX:-5} =~ ^[0-9]+$ ]] || { echo "STEAL_MAX is a whole number of percent" >&2; exit 2; }
   local n=${#side_names[@]} r i k
   declare -A results=() steal=()
   for ((r = 0; r < rounds; r++)); do
@@ -170,6 +170,7 @@ run_sides() {
       read -r stolen_before ticks_before <<<"$(server_ticks)"
       # shellcheck disable=SC2086
       results[$i,$r]=$(measure "${side_names[i]}" "${side_urls[i]}" ${side_pids[i]})
+      warmed[${side_names[i]}]=3s   # here, not in measure: that runs in a subshell
       read -r stolen_after ticks_after <<<"$(server_ticks)"
       steal[$i,$r]=$(awk -v s=$((stolen_after - stolen_before)) -v t=$((ticks_after - ticks_before)) \
         'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')
@@ -206,7 +207,7 @@ side_medians() {
       rps+=("$a"); p99+=("$b"); cpu+=("$c"); usr+=("$d"); [ "$e" = none ] || err="$err r$((r + 1)):$e"
       kept=$((kept + 1))
     done
-    [ "$kept" -gt 0 ] || continue
+    [ "$kept" -gt 0 ] || { echo "(no clean round of ${side_names[i]})" >&2; continue; }
     echo "${side_names[i]}/$kept" "$(median "${rps[@]}")" "$(median "${p99[@]}")" "$(median "${cpu[@]}")" \
       "$(median "${usr[@]}")" "${err:-none}"
   done
@@ -217,9 +218,9 @@ side_medians() {
 report() {
   local args=("$@") i n=$(($# / 6)) last
   last=$(((n - 1) * 6))
-  printf '%-18s %10s %8s %12s %8s  %s\n' setup rps p99_ms cpu_us/req user_us errors
+  printf '%-24s %10s %8s %12s %8s  %s\n' setup rps p99_ms cpu_us/req user_us errors
   for ((i = 0; i < n * 6; i += 6)); do
-    printf '%-18s %10.0f %8.2f %12.1f %8.1f  %s\n' "${args[i]}" "${args[i + 1]}" "${args[i + 2]}" "${args[i + 3]}" \
+    printf '%-24s %10.0f %8.2f %12.1f %8.1f  %s\n' "${args[i]}" "${args[i + 1]}" "${args[i + 2]}" "${args[i + 3]}" \
       "${args[i + 4]}" "${args[i + 5]}"
   done
   for ((i = 0; i < last; i += 6)); do
