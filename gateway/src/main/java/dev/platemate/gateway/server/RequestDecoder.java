@@ -60,7 +60,7 @@ final class RequestDecoder extends HttpRequestDecoder {
         this.trailersFactory = config.getTrailersFactory();
         this.maxChunkSize = config.getMaxChunkSize();
         // Netty's limits leave line ends out, so a head it takes can be longer than the two limits added up; never
-        // longer than this
+        // longer than this (within what an array can hold)
         this.maxScan = (int) Math.min(config.getMaxInitialLineLength() + 2L * config.getMaxHeaderSize() + 4,
                 Integer.MAX_VALUE - 8);
     }

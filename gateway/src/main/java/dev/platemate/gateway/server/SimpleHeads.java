@@ -16,10 +16,10 @@ import java.util.Arrays;
  * Reads a simple request head where it lies, for {@link RequestDecoder}: GET, HEAD, POST or PUT, HTTP/1.1, a target of
  * visible ASCII, header names of token characters each followed at once by a colon, values of visible ASCII, spaces
  * and tabs (trimmed), every line ended by CRLF, no Transfer-Encoding or Sec-WebSocket-Key1/2, no Content-Length but
- * on a POST or PUT, and there once, as 1 to 18 digits, within the configured limits. Such a head means the same to Netty's decoder, which takes every one of them; anything
- * else is left to it. The head is copied once (the copy grows only for a long head) and parsed in one pass; the
- * request keeps a copy of its own, and its headers are looked up in it ({@link RawHeaders}) until something needs
- * more. Per channel.
+ * on a POST or PUT, and there once, as 1 to 18 digits, within the configured limits. Such a head means the same to
+ * Netty's decoder, which takes every one of them; anything else is left to it. The head is copied once (the copy
+ * grows only for a long head) and parsed in one pass; the request keeps a copy of its own, and its headers are
+ * looked up in it ({@link RawHeaders}) until something needs more. Per channel.
  */
 final class SimpleHeads {
 

@@ -6,6 +6,7 @@ import dev.platemate.gateway.testing.RawClient;
 import dev.platemate.gateway.testing.RawUpstream;
 import dev.platemate.gateway.testing.TestGateway;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -59,6 +60,18 @@ class UpstreamHeadTest {
                 assertThat(client.readHead()).as(name).startsWith("HTTP/1.1 200");
             }
             assertThat(upstream.heads.poll(5, TimeUnit.SECONDS)).as(name).contains("\r\nContent-Length: 2\r\n");
+        }
+    }
+
+    @Test
+    void aResponsesLengthNamedInConnectionStaysToo() throws Exception {
+        try (RawUpstream upstream = new RawUpstream(
+                "HTTP/1.1 200 OK\r\nConnection: keep-alive, Content-Length\r\nContent-Length: 2\r\n\r\nok", false);
+             TestGateway gateway = TestGateway.start(TestGateway.config(upstream.url(), "retries: 0"));
+             RawClient client = new RawClient(gateway.port())) {
+            client.send("GET /api/v1/models HTTP/1.1\r\nHost: gw.local\r\n\r\n");
+            assertThat(client.readHead()).startsWith("HTTP/1.1 200").containsIgnoringCase("\r\ncontent-length: 2\r\n")
+                    .doesNotContainIgnoringCase("transfer-encoding");
         }
     }
 }

@@ -55,7 +55,8 @@ class RequestDecoderTest {
                 Arguments.of("a PUT and a POST with empty bodies, lengths in odd case and with leading zeros", List.of(
                         "PUT /u HTTP/1.1\r\ncontent-length: 0\r\n\r\nPOST /p HTTP/1.1\r\nCONTENT-Length:  007 \r\n\r\n"
                         + "1234567" + GET), 3),
-                Arguments.of("a POST without a length has no body", List.of("POST /p HTTP/1.1\r\nHost: x\r\n\r\n" + GET), 2),
+                Arguments.of("a POST without a length has no body",
+                        List.of("POST /p HTTP/1.1\r\nHost: x\r\n\r\n" + GET), 2),
                 Arguments.of("a body cut off when the input ends", List.of(
                         "POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"), 1),
                 Arguments.of("a body in many reads", List.of("PUT /p HTTP/1.1\r\nContent-Length: 9\r\n\r\n", "a", "",

@@ -77,7 +77,7 @@ class UpstreamHeadProperties {
     /** Names a Connection value may give: those of fields, and framing ones. */
     private static final List<String> CONNECTION_NAMES = Stream.concat(NAMES.stream(),
             Stream.of("Content-Length", "transfer-encoding")).toList();
-        /** Names that keep a head off the short way, or out altogether. */
+    /** Names that keep a head off the short way, or out altogether. */
     private static final List<String> ODD_NAMES = List.of("Content-Length", "Transfer-Encoding", "Sec-WebSocket-Key1",
             "sec-websocket-key2", "X Bad", "X@", "");
     private static final List<String> VALUES = List.of("x", "close", "keep-alive", "keep-alive, X-A", "host",
