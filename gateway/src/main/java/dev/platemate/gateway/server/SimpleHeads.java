@@ -157,7 +157,7 @@ final class SimpleHeads {
             while (valueEnd > valueStart && (b[valueEnd - 1] == ' ' || b[valueEnd - 1] == '\t')) {
                 valueEnd--;
             }
-            if (isContentLength(b, nameStart, nameEnd) && !readLength(b, valueStart, valueEnd)) {
+            if (isName(b, nameStart, nameEnd, CONTENT_LENGTH) && !readLength(b, valueStart, valueEnd)) {
                 return NOT_SIMPLE;
             }
             at += 2;
@@ -194,31 +194,26 @@ final class SimpleHeads {
         return true;
     }
 
-    /** Whether the token between {@code start} and {@code end} is Content-Length, in any case. */
-    private static boolean isContentLength(byte[] b, int start, int end) {
-        if (end - start != CONTENT_LENGTH.length()) {
-            return false;
-        }
-        for (int i = 0; i < CONTENT_LENGTH.length(); i++) {
-            if ((b[start + i] | 0x20) != CONTENT_LENGTH.charAt(i)) {   // of token characters, only letters fold so
-                return false;
-            }
-        }
-        return true;
-    }
-
     /**
      * Transfer-Encoding, or a key of the draft-76 WebSocket handshake (with both, Netty's decoder reads a GET's next
      * 8 bytes as its body), in any case: such a head goes to Netty's decoder.
      */
     private static boolean framesABody(byte[] b, int start, int end) {
-        int length = end - start;
-        if ((length != 17 && length != 18) || (b[start] | 0x20) != (length == 17 ? 't' : 's')) {
+        return isName(b, start, end, "transfer-encoding") || end - start == 18
+                && isName(b, start, end - 1, "sec-websocket-key") && (b[end - 1] == '1' || b[end - 1] == '2');
+    }
+
+    /** Whether the token between {@code start} and {@code end} is {@code lowerCase}, in any case. */
+    private static boolean isName(byte[] b, int start, int end, String lowerCase) {
+        if (end - start != lowerCase.length()) {
             return false;
         }
-        String name = new String(b, start, length, StandardCharsets.ISO_8859_1);
-        return length == 17 ? name.equalsIgnoreCase("transfer-encoding")
-                : name.regionMatches(true, 0, "sec-websocket-key", 0, 17) && (b[end - 1] == '1' || b[end - 1] == '2');
+        for (int i = 0; i < lowerCase.length(); i++) {
+            if ((b[start + i] | 0x20) != lowerCase.charAt(i)) {   // of token characters, only letters fold so
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String latin1(byte[] b, int start, int end) {
