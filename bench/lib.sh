@@ -77,6 +77,32 @@ cpu_ticks() {
   echo "$t $u"
 }
 
+# thread_times PIDS... -> one line per thread of the given processes: "tid group run_ns wait_ns" from schedstat
+# (the time it ran, and the time it was runnable but waited for a CPU); group is loop (an event loop or the acceptor,
+# or an nginx process), jit (the compilers), gc (the collector and the VM thread, which runs its pauses) or other
+thread_times() {
+  local p t
+  for p in "$@"; do
+    for t in /proc/"$p"/task/*; do
+      printf '%s\t%s\t%s\n' "${t##*/}" "$(cat "$t/comm" 2>/dev/null)" "$(cat "$t/schedstat" 2>/dev/null)"
+    done
+  done | awk -F'\t' 'NF == 3 && $3 != "" { split($3, s, " "); n = $2
+    g = n ~ /^(gateway-io|gateway-accept|nginx|multiThreadIoEv)/ ? "loop" : n ~ /^C[12] Compiler/ ? "jit" \
+      : n ~ /^(GC Thread|G1 |VM Thread)/ ? "gc" : "other"
+    print $1, g, s[1], s[2] }'
+}
+
+# thread_delta BEFORE AFTER REQUESTS -> per group, what its threads ran and waited between two thread_times
+# snapshots: "loop run 9.1 wait 4.2 us/req; jit run 310 ms; ..." (a thread started in between counts from zero)
+thread_delta() {
+  awk -v n="$3" 'FNR == NR { run[$1] = $3; wait[$1] = $4; next }
+    { r[$2] += $3 - run[$1]; w[$2] += $4 - wait[$1] }
+    END { printf "loop run %.1f wait %.1f us/req", r["loop"] / n / 1e3, w["loop"] / n / 1e3
+      split("jit gc other", g, " ")
+      for (i = 1; i <= 3; i++) printf "; %s run %.0f wait %.0f ms", g[i], r[g[i]] / 1e6, w[g[i]] / 1e6
+      printf "\n" }' <(echo "$1") <(echo "$2")
+}
+
 # The gateway with the given gateway.yml content; waits until it is ready.
 start_gateway() {
   echo "$2" > "$work/gateway-$1.yml"   # per port: a second gateway has files of its own
@@ -93,14 +119,40 @@ start_gateway() {
   exit 1
 }
 
+# warm_load URL DURATION: a side's load, not measured (bench/websocket defines its own)
+warm_load() { "${wrk_cmd[@]}" -t$threads -c"$connections" -d"$2" "$1" >/dev/null; }
+
+# settle NAME URL PIDS...: after a side's first warm-up, its load goes on 5 s at a time until the JIT compilers of its
+# processes (and of $settle_also's, a Java upstream) ran at most JIT_QUIET_MS in one such run (20: 0.4 % of a core),
+# for at most JIT_SETTLE s (120) more; says on stderr how long it took. A compiler still at work after the warm-up
+# takes the core from the event loop in bursts, and sets the p99 of the rounds it runs in (bench/README, issue 22,
+# fourth part). A side without a JIT (nginx, HAProxy) settles at once.
+settle() {
+  local name=$1 url=$2; shift 2
+  local pids waited=0 before compiled
+  pids=($(printf '%s\n' "$@" ${settle_also:-} | sort -u))
+  [ -n "$(thread_times "${pids[@]}" | awk '$2 == "jit"')" ] || return 0
+  while [ "$waited" -lt "${JIT_SETTLE:-120}" ]; do
+    before=$(thread_times "${pids[@]}")
+    warm_load "$url" 5s
+    waited=$((waited + 5))
+    compiled=$(awk 'FNR == NR { run[$1] = $3; next } $2 == "jit" { t += $3 - run[$1] } END { printf "%d", t / 1e6 }' \
+      <(echo "$before") <(thread_times "${pids[@]}"))
+    [ "$compiled" -le "${JIT_QUIET_MS:-20}" ] && break
+  done
+  echo "$name: its JIT settled after ${waited}s more (${compiled} ms compiling in the last 5 s)" >&2
+}
+
 # measure NAME URL PIDS... -> "rps p99_ms cpu_us user_us errors", after a warm-up run; cpu_us is the CPU time the
 # given processes (the proxy under test) spent per request during the measured run, user_us the part of it spent
 # in user space (the rest is the kernel's: system calls and the loopback TCP stack)
 declare -A warmed=()
 measure() {
   local name=$1 url=$2; shift 2
-  # the first time a side is measured its JIT gets the whole warm-up; afterwards a few seconds bring it back
-  "${wrk_cmd[@]}" -t$threads -c"$connections" -d"${warmed[$name]:-$warmup}" "$url" >/dev/null
+  # the first time a side is measured its JIT gets the whole warm-up and then settles; afterwards a few seconds
+  # bring it back
+  warm_load "$url" "${warmed[$name]:-$warmup}"
+  [ -n "${warmed[$name]:-}" ] || settle "$name" "$url" "$@"
   local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"
   local out; out=$("${wrk_cmd[@]}" -t$threads -c"$connections" -d"$duration" --latency "$url")
   local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"
@@ -177,7 +229,7 @@ run_sides() {
       echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal ${steal[$i,$r]}%)" >&2
     done
   done
-  echo "medians of $rounds rounds, each side warmed $warmup first, $pinned"
+  echo "medians of $rounds rounds, each side warmed $warmup first and then until its JIT settled (see above), $pinned"
   report_medians 100
   echo "medians of the clean rounds only (at most ${STEAL_MAX:-5}% steal on the servers' CPUs; NAME/N: N such rounds)"
   report_medians "${STEAL_MAX:-5}"
