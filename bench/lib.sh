@@ -97,7 +97,8 @@ thread_times() {
 thread_delta() {
   awk -v n="$3" 'FNR == NR { run[$1] = $3; wait[$1] = $4; next }
     { r[$2] += $3 - run[$1]; w[$2] += $4 - wait[$1] }
-    END { printf "loop run %.1f wait %.1f us/req", r["loop"] / n / 1e3, w["loop"] / n / 1e3
+    END { if (n <= 0) n = 1e9   # no count (the load failed): the per-request figures read as 0
+      printf "loop run %.1f wait %.1f us/req", r["loop"] / n / 1e3, w["loop"] / n / 1e3
       split("jit gc other", g, " ")
       for (i = 1; i <= 3; i++) printf "; %s run %.0f wait %.0f ms", g[i], r[g[i]] / 1e6, w[g[i]] / 1e6
       printf "\n" }' <(echo "$1") <(echo "$2")
@@ -123,24 +124,30 @@ start_gateway() {
 warm_load() { "${wrk_cmd[@]}" -t$threads -c"$connections" -d"$2" "$1" >/dev/null; }
 
 # settle NAME URL PIDS...: after a side's first warm-up, its load goes on 5 s at a time until the JIT compilers of its
-# processes (and of $settle_also's, a Java upstream) ran at most JIT_QUIET_MS in one such run (20: 0.4 % of a core),
-# for at most JIT_SETTLE s (120) more; says on stderr how long it took. A compiler still at work after the warm-up
-# takes the core from the event loop in bursts, and sets the p99 of the rounds it runs in (bench/README, issue 22,
-# fourth part). A side without a JIT (nginx, HAProxy) settles at once.
+# processes (and of $settle_also's, a Java upstream, which nginx's side then waits for too) ran or waited to run at
+# most JIT_QUIET_MS in one such run (20: they have next to nothing left to compile), for at most JIT_SETTLE s (120)
+# more; says on stderr how long it took, or that it did not settle. A compiler still at work after the warm-up takes
+# the core from the event loop in bursts while the loop runs slower code, and widens the p99 of the rounds it runs
+# in (bench/README, issue 22, fourth part). A side without a JIT of its own or upstream settles at once. (A compiler
+# thread that exits in between is not counted: with more than one core, -XX:-UseDynamicNumberOfCompilerThreads.)
 settle() {
   local name=$1 url=$2; shift 2
-  local pids waited=0 before compiled
+  local pids waited=0 before compiled=0
   pids=($(printf '%s\n' "$@" ${settle_also:-} | sort -u))
   [ -n "$(thread_times "${pids[@]}" | awk '$2 == "jit"')" ] || return 0
   while [ "$waited" -lt "${JIT_SETTLE:-120}" ]; do
     before=$(thread_times "${pids[@]}")
     warm_load "$url" 5s
     waited=$((waited + 5))
-    compiled=$(awk 'FNR == NR { run[$1] = $3; next } $2 == "jit" { t += $3 - run[$1] } END { printf "%d", t / 1e6 }' \
-      <(echo "$before") <(thread_times "${pids[@]}"))
+    compiled=$(awk 'FNR == NR { was[$1] = $3 + $4; next } $2 == "jit" { t += $3 + $4 - was[$1] }
+      END { printf "%d", t / 1e6 }' <(echo "$before") <(thread_times "${pids[@]}"))
     [ "$compiled" -le "${JIT_QUIET_MS:-20}" ] && break
   done
-  echo "$name: its JIT settled after ${waited}s more (${compiled} ms compiling in the last 5 s)" >&2
+  if [ "$compiled" -le "${JIT_QUIET_MS:-20}" ]; then
+    echo "$name: its JIT settled after ${waited}s more (${compiled} ms compiling or waiting to in the last 5 s)" >&2
+  else
+    echo "$name: its JIT did not settle within ${waited}s more (${compiled} ms in the last 5 s)" >&2
+  fi
 }
 
 # measure NAME URL PIDS... -> "rps p99_ms cpu_us user_us errors", after a warm-up run; cpu_us is the CPU time the
@@ -153,9 +160,9 @@ measure() {
   # bring it back
   warm_load "$url" "${warmed[$name]:-$warmup}"
   [ -n "${warmed[$name]:-}" ] || settle "$name" "$url" "$@"
-  local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"
+  local before user_before; read -r before user_before <<<"$(cpu_ticks "$@")"; steal_from
   local out; out=$("${wrk_cmd[@]}" -t$threads -c"$connections" -d"$duration" --latency "$url")
-  local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"
+  local after user_after; read -r after user_after <<<"$(cpu_ticks "$@")"; steal_to "$name"
   echo "$out" > "$work/logs/wrk-$name.txt"
   local rps p99 errors requests cpu user
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -205,6 +212,15 @@ server_ticks() {
     END { print s, t }' /proc/stat
 }
 
+# steal_from, then steal_to NAME: the steal on the servers' CPUs over the measured run only (not its warm-up),
+# in percent, kept in a file for run_sides (measure runs in a subshell)
+steal_from() { read -r steal_ticks_before steal_total_before <<<"$(server_ticks)"; }
+steal_to() {
+  local stolen total; read -r stolen total <<<"$(server_ticks)"
+  awk -v s=$((stolen - steal_ticks_before)) -v t=$((total - steal_total_before)) \
+    'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }' > "$work/steal-$1"
+}
+
 median() {   # of an even count: the mean of the two in the middle
   printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
 }
@@ -219,17 +235,14 @@ run_sides() {
   for ((r = 0; r < rounds; r++)); do
     for ((k = 0; k < n; k++)); do
       i=$(((k + r) % n))
-      read -r stolen_before ticks_before <<<"$(server_ticks)"
       # shellcheck disable=SC2086
       results[$i,$r]=$(measure "${side_names[i]}" "${side_urls[i]}" ${side_pids[i]})
       warmed[${side_names[i]}]=3s   # here, not in measure: that runs in a subshell
-      read -r stolen_after ticks_after <<<"$(server_ticks)"
-      steal[$i,$r]=$(awk -v s=$((stolen_after - stolen_before)) -v t=$((ticks_after - ticks_before)) \
-        'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }')
+      steal[$i,$r]=$(cat "$work/steal-${side_names[i]}")
       echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal ${steal[$i,$r]}%)" >&2
     done
   done
-  echo "medians of $rounds rounds, each side warmed $warmup first and then until its JIT settled (see above), $pinned"
+  echo "medians of $rounds rounds, each side warmed $warmup first and then until its JIT settled (see above; JIT_QUIET_MS ${JIT_QUIET_MS:-20}, JIT_SETTLE ${JIT_SETTLE:-120}), $pinned"
   report_medians 100
   echo "medians of the clean rounds only (at most ${STEAL_MAX:-5}% steal on the servers' CPUs; NAME/N: N such rounds)"
   report_medians "${STEAL_MAX:-5}"
