@@ -69,8 +69,12 @@ public final class TestUpstream implements AutoCloseable {
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger open = new AtomicInteger();
     public final AtomicInteger closed = new AtomicInteger();
-    /** The most connections that were open at once. */
-    public final AtomicInteger maxOpen = new AtomicInteger();
+    /**
+     * The most {@code /slow} requests it was answering at once. (Not the most connections open at once: a client that
+     * closes one connection and opens another may be seen with both open, the close not yet read here.)
+     */
+    public final AtomicInteger slowMaxInFlight = new AtomicInteger();
+    private final AtomicInteger slowInFlight = new AtomicInteger();
     public final LinkedBlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
     /** When set, the next request on a connection that already served one is answered by closing it. */
     public final AtomicBoolean dropNextReusedRequest = new AtomicBoolean();
@@ -107,7 +111,7 @@ public final class TestUpstream implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         int id = accepted.incrementAndGet();
-                        maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                        open.incrementAndGet();
                         ch.closeFuture().addListener(f -> {
                             open.decrementAndGet();
                             closed.incrementAndGet();
@@ -258,8 +262,12 @@ public final class TestUpstream implements AutoCloseable {
                 // never answers
             } else if (path.equals("/slow")) {
                 int ms = intParam(query, "ms", 200);
-                ctx.executor().schedule(() -> send(ctx, full(HttpResponseStatus.OK,
-                        "slow".getBytes(StandardCharsets.UTF_8), "text/plain"), keepAlive), ms, TimeUnit.MILLISECONDS);
+                slowMaxInFlight.accumulateAndGet(slowInFlight.incrementAndGet(), Math::max);
+                ctx.executor().schedule(() -> {
+                    slowInFlight.decrementAndGet();   // before the answer: the next request can only follow it
+                    send(ctx, full(HttpResponseStatus.OK, "slow".getBytes(StandardCharsets.UTF_8), "text/plain"),
+                            keepAlive);
+                }, ms, TimeUnit.MILLISECONDS);
             } else if (path.equals("/drip")) {
                 ctx.write(chunkedHead("text/plain"));
                 ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("first\n", StandardCharsets.UTF_8)));
