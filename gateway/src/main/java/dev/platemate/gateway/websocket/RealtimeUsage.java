@@ -26,6 +26,7 @@ final class RealtimeUsage {
     private static final int TYPE_WITHIN = 160;
     private static final byte[][] WANTED = {ascii("\"response.done\""), ascii("\"session.created\""),
             ascii("\"session.updated\"")};
+    private static final byte QUOTE = '"';
 
     private static final int UNDECIDED = 0;
     private static final int KEEP = 1;
@@ -124,27 +125,33 @@ final class RealtimeUsage {
         return model == null || model.isEmpty() ? "unknown" : model;
     }
 
+    /**
+     * Whether one of the wanted types shows, quoted, within the first {@code length} bytes: each quote is found at
+     * once (a word at a time) and only the bytes after it are compared, in one pass whatever is wanted.
+     */
     private static boolean mayMatter(ByteBuf text, int length) {
-        for (byte[] wanted : WANTED) {
-            if (indexOf(text, length, wanted) >= 0) {
-                return true;
+        int end = text.readerIndex() + length;
+        for (int quote = text.indexOf(text.readerIndex(), end, QUOTE); quote >= 0;
+             quote = text.indexOf(quote + 1, end, QUOTE)) {
+            for (byte[] wanted : WANTED) {
+                if (startsWith(text, quote, end, wanted)) {
+                    return true;
+                }
             }
         }
         return false;
     }
 
-    private static int indexOf(ByteBuf in, int length, byte[] wanted) {
-        int from = in.readerIndex();
-        outer:
-        for (int i = from; i <= from + length - wanted.length; i++) {
-            for (int j = 0; j < wanted.length; j++) {
-                if (in.getByte(i + j) != wanted[j]) {
-                    continue outer;
-                }
-            }
-            return i;
+    private static boolean startsWith(ByteBuf in, int at, int end, byte[] wanted) {
+        if (end - at < wanted.length) {
+            return false;
         }
-        return -1;
+        for (int j = 1; j < wanted.length; j++) {   // wanted[0] is the quote found
+            if (in.getByte(at + j) != wanted[j]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A token count from the wire: a whole number, clamped to 0 and 2^40; 0 when absent. */
