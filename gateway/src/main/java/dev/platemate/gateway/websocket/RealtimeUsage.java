@@ -134,7 +134,7 @@ final class RealtimeUsage {
         for (int quote = text.indexOf(text.readerIndex(), end, QUOTE); quote >= 0;
              quote = text.indexOf(quote + 1, end, QUOTE)) {
             for (byte[] wanted : WANTED) {
-                if (startsWith(text, quote, end, wanted)) {
+                if (at(text, quote, end, wanted)) {
                     return true;
                 }
             }
@@ -142,12 +142,13 @@ final class RealtimeUsage {
         return false;
     }
 
-    private static boolean startsWith(ByteBuf in, int at, int end, byte[] wanted) {
-        if (end - at < wanted.length) {
+    /** Whether {@code wanted} lies at {@code from}, whole before {@code end}. */
+    private static boolean at(ByteBuf in, int from, int end, byte[] wanted) {
+        if (end - from < wanted.length) {
             return false;
         }
-        for (int j = 1; j < wanted.length; j++) {   // wanted[0] is the quote found
-            if (in.getByte(at + j) != wanted[j]) {
+        for (int j = 0; j < wanted.length; j++) {
+            if (in.getByte(from + j) != wanted[j]) {
                 return false;
             }
         }

@@ -45,11 +45,35 @@ class RealtimeUsageProperties {
                         .reduce("", String::concat));
     }
 
+    /** The type's closing quote as the window's last byte (the 160th) counts; one byte further, it does not. */
+    @Example
+    void theTypeCountsUpToTheWindowsLastByte() {
+        for (int end : new int[] {159, 160, 161}) {
+            String head = "{\"type\":\"response.done\"";
+            String message = "{\"pad\":\"" + "x".repeat(end - head.length() - 9) + "\"," + DONE + "}";
+            assertThat(message.indexOf("\"response.done\"") + "\"response.done\"".length()).isEqualTo(end);
+            assertThat(read(message, 1000)).as("ending at %d", end).isEqualTo(end <= 160
+                    ? new TokenUsage("gpt-realtime", 12, 5, 4, false) : null);
+            assertThat(read(message, 5)).as("ending at %d, in pieces", end).isEqualTo(read(message, 1000));
+        }
+    }
+
+    /** A near miss within reach does not make the message read: only the closing quote ends a type. */
+    @Example
+    void aNearMissWithinReachIsNotTheType() {
+        String message = "{\"note\":\"response.done.partial\",\"pad\":\"" + "x".repeat(140) + "\"," + DONE + "}";
+        assertThat(read(message, 1000)).isNull();
+        assertThat(read(message, 7)).isNull();
+    }
+
     @Example
     void aSessionEventNamesTheModelOfTheResponsesAfterIt() {
-        RealtimeUsage usage = new RealtimeUsage(null);
-        feed(usage, "{\"event_id\":\"e1\",\"type\":\"session.updated\",\"session\":{\"model\":\"gpt-4o-realtime\"}}", 7);
-        assertThat(feed(usage, "{" + DONE + "}", 500)).extracting(TokenUsage::model).isEqualTo("gpt-4o-realtime");
+        for (String type : List.of("session.created", "session.updated")) {
+            RealtimeUsage usage = new RealtimeUsage(null);
+            feed(usage, "{\"event_id\":\"e1\",\"type\":\"" + type + "\",\"session\":{\"model\":\"m-" + type
+                    + "\"}}", 7);
+            assertThat(feed(usage, "{" + DONE + "}", 500)).extracting(TokenUsage::model).isEqualTo("m-" + type);
+        }
     }
 
     @Example
@@ -72,11 +96,14 @@ class RealtimeUsageProperties {
     private static TokenUsage feed(RealtimeUsage usage, String message, int pieceSize) {
         byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
         ByteBuf wire = Unpooled.buffer().writeBytes("xx".getBytes(StandardCharsets.US_ASCII)).writeBytes(bytes);
-        usage.begin(bytes.length);
-        for (int at = 0; at < bytes.length; at += pieceSize) {
-            int n = Math.min(pieceSize, bytes.length - at);
-            usage.feed(wire.slice(2 + at, n));
+        try {
+            usage.begin(bytes.length);
+            for (int at = 0; at < bytes.length; at += pieceSize) {
+                usage.feed(wire.slice(2 + at, Math.min(pieceSize, bytes.length - at)));
+            }
+            return usage.end();
+        } finally {
+            wire.release();
         }
-        return usage.end();
     }
 }
