@@ -9,9 +9,9 @@ import java.util.function.Supplier;
 /**
  * Getting a token when replicas share one ({@link SharedTokens}): the shared token if it is better than the one
  * held (any, when none is usable; one that lives a second longer, for a refresh) and not the one just refused;
- * else whoever takes the lock fetches it from the endpoint and shares it. The others look again every
- * {@link #POLL_MILLIS}, for the token or for the lock (its holder may have failed), until their wait (the token
- * request's own bound) ends. When the store does not answer for {@link #STORE_WAIT_NANOS} (not connected yet, or
+ * else whoever takes the lock fetches it from the endpoint and shares it, unless it was shared meanwhile. The
+ * others look again every {@link #POLL_MILLIS}, for the token or for the lock (its holder may have failed), until
+ * their wait (the token request's own bound) ends. When the store does not answer for {@link #STORE_WAIT_NANOS} (not connected yet, or
  * down) the replica fetches alone. Continues on the token source's event loop.
  */
 final class SharedFetch {
@@ -62,8 +62,10 @@ final class SharedFetch {
             } else {
                 long lockMillis = TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1000;
                 shared.lock(key, owner, lockMillis).whenComplete((locked, lockError) -> onLoop(attempt, () -> {
-                    if (lockError != null || Boolean.TRUE.equals(locked)) {
-                        fetch(attempt, true);   // after an error it may hold it: writing frees only its own
+                    if (Boolean.TRUE.equals(locked)) {
+                        fetchUnlessShared(attempt);
+                    } else if (lockError != null) {
+                        fetch(attempt, true);   // it may hold it: writing frees only its own
                     } else if (System.nanoTime() >= attempt.deadline()) {
                         attempt.result().completeExceptionally(new NoToken(
                                 "another replica's token request did not finish in time", 1));
@@ -71,6 +73,22 @@ final class SharedFetch {
                         later(attempt);
                     }
                 }));
+            }
+        }));
+    }
+
+    /**
+     * With the lock: a token shared since the look (its fetcher wrote it and freed the lock just before) is taken
+     * and the lock freed; else the fetch.
+     */
+    private void fetchUnlessShared(Try attempt) {
+        shared.read(key).whenComplete((found, error) -> onLoop(attempt, () -> {
+            Token adopted = error == null ? better(found, attempt) : null;
+            if (adopted != null) {
+                shared.unlock(key, owner);
+                attempt.result().complete(adopted);
+            } else {
+                fetch(attempt, true);
             }
         }));
     }
