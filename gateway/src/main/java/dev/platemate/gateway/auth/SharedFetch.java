@@ -9,10 +9,11 @@ import java.util.function.Supplier;
 /**
  * Getting a token when replicas share one ({@link SharedTokens}): the shared token if it is better than the one
  * held (any, when none is usable; one that lives a second longer, for a refresh) and not the one just refused;
- * else whoever takes the lock fetches it from the endpoint and shares it, unless it was shared meanwhile. The
- * others look again every {@link #POLL_MILLIS}, for the token or for the lock (its holder may have failed), until
- * their wait (the token request's own bound) ends. When the store does not answer for {@link #STORE_WAIT_NANOS} (not connected yet, or
- * down) the replica fetches alone. Continues on the token source's event loop.
+ * else whoever takes the lock looks once more (the token may have been shared just before) and fetches it from the
+ * endpoint and shares it. The others look again every {@link #POLL_MILLIS}, for the token or for the lock (its
+ * holder may have failed), until their wait (the token request's own bound) ends. When the store does not answer
+ * for {@link #STORE_WAIT_NANOS} (not connected yet, or down) the replica fetches alone. Continues on the token
+ * source's event loop.
  */
 final class SharedFetch {
 
@@ -26,7 +27,10 @@ final class SharedFetch {
     private final Supplier<CompletableFuture<Token>> endpoint;
     private final long waitNanos;
 
-    /** @param waitNanos how long a fetch may take: the lock lasts a second more, the others wait as long */
+    /**
+     * @param waitNanos how long a fetch may take: the lock lasts that, one look at the store and a second more; the
+     *                  others wait as long
+     */
     SharedFetch(String key, SharedTokens shared, EventLoop loop, Supplier<CompletableFuture<Token>> endpoint,
                 long waitNanos) {
         this.key = key;
@@ -60,7 +64,8 @@ final class SharedFetch {
             } else if (error != null) {
                 fetch(attempt, false);   // the store is down: alone, as without it
             } else {
-                long lockMillis = TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1000;
+                long lockMillis = TimeUnit.NANOSECONDS.toMillis(waitNanos) + shared.commandTimeout().toMillis()
+                        + 1000;
                 shared.lock(key, owner, lockMillis).whenComplete((locked, lockError) -> onLoop(attempt, () -> {
                     if (Boolean.TRUE.equals(locked)) {
                         fetchUnlessShared(attempt);
@@ -85,8 +90,8 @@ final class SharedFetch {
         shared.read(key).whenComplete((found, error) -> onLoop(attempt, () -> {
             Token adopted = error == null ? better(found, attempt) : null;
             if (adopted != null) {
-                shared.unlock(key, owner);
                 attempt.result().complete(adopted);
+                shared.unlock(key, owner);
             } else {
                 fetch(attempt, true);
             }

@@ -1,5 +1,6 @@
 package dev.platemate.gateway.auth;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -15,6 +16,9 @@ public interface SharedTokens {
 
     /** The token replicas share under {@code key} (an upstream and its client), or null. */
     CompletableFuture<Shared> read(String key);
+
+    /** The longest one command takes before it fails. */
+    Duration commandTimeout();
 
     /** Takes the fetch lock for {@code millis}, as {@code owner}. @return whether {@code owner} holds it now */
     CompletableFuture<Boolean> lock(String key, String owner, long millis);

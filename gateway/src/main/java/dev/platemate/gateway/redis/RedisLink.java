@@ -160,6 +160,11 @@ public final class RedisLink implements AutoCloseable {
         }
     }
 
+    /** How long a command may take before it fails ({@code redis.timeout}). */
+    public Duration timeout() {
+        return config.timeout();
+    }
+
     /** Whether Redis answers now. */
     public boolean up() {
         return connection() != null;

@@ -4,6 +4,7 @@ import dev.platemate.gateway.auth.SharedTokens;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -77,6 +78,11 @@ public final class RedisTokens implements SharedTokens {
                         return null;
                     }
                 });
+    }
+
+    @Override
+    public Duration commandTimeout() {
+        return link.timeout();
     }
 
     @Override

@@ -14,67 +14,126 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** One replica's try at a shared token, against a real redis-server, where another replica's fetch ends meanwhile. */
+/**
+ * One replica's try at a shared token, against a real redis-server, when another replica's token lands between its
+ * look and its lock, or the store fails after the lock, or the token shared is the one just refused.
+ */
 class SharedFetchTest {
 
     private static final String KEY = "food";
+    private static final long MINUTE = 60_000;
 
-    /**
-     * The other replica shares its token and frees the lock after this one looked (nothing there) and before it
-     * asked for the lock: this one takes the token shared, frees the lock it got, and does not fetch a second.
-     */
-    @Test
-    void aTokenSharedBetweenTheLookAndTheLockIsTakenNotFetchedAgain() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (RedisServer redis = RedisServer.start()) {
-            RedisLink link = RedisLink.connect(new RedisConfig(redis.url(), Duration.ofSeconds(2), Duration.ofSeconds(10), 0.5));
-            try {
-                await().atMost(Duration.ofSeconds(20)).until(link::up);
-                RedisTokens store = new RedisTokens(link);
-                assertThat(store.lock(KEY, "other", 10_000).get(5, TimeUnit.SECONDS)).as("the other is fetching").isTrue();
-                AtomicInteger fetches = new AtomicInteger();
-                SharedFetch fetch = new SharedFetch(KEY, new SharedJustBeforeTheLock(store), group.next(), () -> {
-                    fetches.incrementAndGet();
-                    return CompletableFuture.completedFuture(Token.of("tok-2", TimeUnit.MINUTES.toNanos(1),
-                            TimeUnit.MINUTES.toNanos(1)));
-                }, TimeUnit.SECONDS.toNanos(5));
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final AtomicInteger fetches = new AtomicInteger();
+    private RedisServer redis;
+    private RedisLink link;
+    private RedisTokens store;
+    private Scripted scripted;
 
-                Token got = fetch.obtain(null, null).get(10, TimeUnit.SECONDS);
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start();
+        link = RedisLink.connect(new RedisConfig(redis.url(), Duration.ofSeconds(2), Duration.ofSeconds(10), 0.5));
+        await().atMost(Duration.ofSeconds(20)).until(link::up);
+        store = new RedisTokens(link);
+        scripted = new Scripted(store);
+    }
 
-                assertThat(got.value()).isEqualTo("tok-1");
-                assertThat(fetches).as("fetches from the endpoint").hasValue(0);
-                assertThat(store.lock(KEY, "third", 1000).get(5, TimeUnit.SECONDS)).as("the lock is free").isTrue();
-            } finally {
-                link.close();
-            }
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            link.close();
+            redis.close();
         } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         }
     }
 
-    /** The store, where the other replica's token lands (and its lock goes) just before this one's first lock. */
-    private static final class SharedJustBeforeTheLock implements SharedTokens {
-        private final SharedTokens store;
-        private boolean shared;
+    /** The other replica shares its token and frees the lock after this one looked and before it locked. */
+    @Test
+    void aTokenSharedBetweenTheLookAndTheLockIsTakenNotFetchedAgain() throws Exception {
+        assertThat(store.lock(KEY, "other", 10_000).get(5, TimeUnit.SECONDS)).as("the other is fetching").isTrue();
+        scripted.sharedBeforeTheLock = "tok-1";
 
-        SharedJustBeforeTheLock(SharedTokens store) {
+        assertThat(obtain(null).value()).isEqualTo("tok-1");
+        assertThat(fetches).as("fetches from the endpoint").hasValue(0);
+        assertThatTheLockIsFree();
+    }
+
+    /** With the lock, the store fails the second look: the replica fetches, shares, and the write frees the lock. */
+    @Test
+    void aStoreFailingAfterTheLockMeansAFetchThatIsShared() throws Exception {
+        scripted.readFailsAfterTheLock = true;
+
+        assertThat(obtain(null).value()).isEqualTo("tok-2");
+        assertThat(fetches).hasValue(1);
+        assertThat(store.read(KEY).get(5, TimeUnit.SECONDS).token()).isEqualTo("tok-2");
+        assertThatTheLockIsFree();
+    }
+
+    /** The token shared is the one the upstream just refused: the second look does not take it either. */
+    @Test
+    void theTokenJustRefusedIsNotTakenOnTheSecondLook() throws Exception {
+        store.write(KEY, "other", "tok-1", MINUTE, MINUTE).get(5, TimeUnit.SECONDS);
+
+        assertThat(obtain("tok-1").value()).isEqualTo("tok-2");
+        assertThat(fetches).hasValue(1);
+        assertThat(store.read(KEY).get(5, TimeUnit.SECONDS).token()).isEqualTo("tok-2");
+        assertThatTheLockIsFree();
+    }
+
+    private Token obtain(String refused) throws Exception {
+        SharedFetch fetch = new SharedFetch(KEY, scripted, group.next(), () -> {
+            fetches.incrementAndGet();
+            return CompletableFuture.completedFuture(Token.of("tok-2", TimeUnit.MINUTES.toNanos(1),
+                    TimeUnit.MINUTES.toNanos(1)));
+        }, TimeUnit.SECONDS.toNanos(5));
+        return fetch.obtain(null, refused).get(10, TimeUnit.SECONDS);
+    }
+
+    /** The lock is freed after the token is handed out (never awaited): soon, a third replica can take it. */
+    private void assertThatTheLockIsFree() {
+        await("the lock is free").atMost(Duration.ofSeconds(5))
+                .until(() -> store.lock(KEY, "third", 1000).get(5, TimeUnit.SECONDS));
+    }
+
+    /** The Redis store, with what happens around this replica's first lock as a test scripts it. Loop only. */
+    private static final class Scripted implements SharedTokens {
+        private final SharedTokens store;
+        /** A token the other replica shares (freeing its lock) just before this one's first lock; null: none. */
+        String sharedBeforeTheLock;
+        boolean readFailsAfterTheLock;
+        private boolean lockAsked;
+
+        Scripted(SharedTokens store) {
             this.store = store;
         }
 
         @Override
+        public Duration commandTimeout() {
+            return store.commandTimeout();
+        }
+
+        @Override
         public CompletableFuture<Shared> read(String key) {
-            return store.read(key);
+            return lockAsked && readFailsAfterTheLock
+                    ? CompletableFuture.failedFuture(new IllegalStateException("the store failed"))
+                    : store.read(key);
         }
 
         @Override
         public CompletableFuture<Boolean> lock(String key, String owner, long millis) {
-            if (shared) {
+            boolean first = !lockAsked;
+            lockAsked = true;
+            if (!first || sharedBeforeTheLock == null) {
                 return store.lock(key, owner, millis);
             }
-            shared = true;
-            return store.write(key, "other", "tok-1", 60_000, 60_000).thenCompose(done -> store.lock(key, owner, millis));
+            return store.write(key, "other", sharedBeforeTheLock, MINUTE, MINUTE)
+                    .thenCompose(done -> store.lock(key, owner, millis));
         }
 
         @Override

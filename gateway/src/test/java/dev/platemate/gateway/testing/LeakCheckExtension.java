@@ -1,8 +1,5 @@
 package dev.platemate.gateway.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -11,7 +8,8 @@ public final class LeakCheckExtension implements AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) {
-        List<String> leaks = LeakRecorder.drain();
-        assertThat(leaks).as("Netty buffers leaked (paranoid detection)").isEmpty();
+        LeakRecorder.leaked().ifPresent(leak -> {
+            throw leak;
+        });
     }
 }

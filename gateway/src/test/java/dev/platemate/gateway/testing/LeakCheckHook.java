@@ -1,6 +1,6 @@
 package dev.platemate.gateway.testing;
 
-import java.util.List;
+import java.util.Optional;
 import net.jqwik.api.lifecycle.AroundPropertyHook;
 import net.jqwik.api.lifecycle.PropagationMode;
 import net.jqwik.api.lifecycle.PropertyExecutionResult;
@@ -10,6 +10,7 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
 /**
  * {@link LeakCheckExtension} for jqwik's properties and examples, which JUnit Jupiter's extensions do not reach
  * (registered for every one through the service loader): after each, with all its tries, no ByteBuf may have leaked.
+ * A property that failed keeps its own failure first, with the leak attached.
  */
 public final class LeakCheckHook implements AroundPropertyHook {
 
@@ -22,8 +23,15 @@ public final class LeakCheckHook implements AroundPropertyHook {
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
         PropertyExecutionResult result = property.execute();
-        List<String> leaks = LeakRecorder.drain();
-        return leaks.isEmpty() ? result
-                : result.mapToFailed(new AssertionError("Netty buffers leaked (paranoid detection): " + leaks));
+        Optional<AssertionError> leak = LeakRecorder.leaked();
+        if (leak.isEmpty()) {
+            return result;
+        }
+        Optional<Throwable> failure = result.throwable();
+        if (result.status() == PropertyExecutionResult.Status.FAILED && failure.isPresent()) {
+            failure.get().addSuppressed(leak.get());
+            return result;
+        }
+        return result.mapToFailed(leak.get());
     }
 }

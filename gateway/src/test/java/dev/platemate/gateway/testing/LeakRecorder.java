@@ -7,12 +7,14 @@ import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.platform.launcher.LauncherSession;
 import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
  * Installs, before any test class touches Netty, a leak detector that records every leak Netty reports instead of
- * only logging it, so {@link LeakCheckExtension} can fail the test. Surefire runs with paranoid detection.
+ * only logging it, so {@link LeakCheckExtension} (JUnit) and {@link LeakCheckHook} (jqwik) can fail the test.
+ * Surefire runs with paranoid detection.
  */
 public final class LeakRecorder implements LauncherSessionListener {
 
@@ -23,8 +25,15 @@ public final class LeakRecorder implements LauncherSessionListener {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new Factory());
     }
 
+    /** What leaked since the last look, as the failure a test gets for it; empty when nothing did. */
+    static Optional<AssertionError> leaked() {
+        List<String> leaks = drain();
+        return leaks.isEmpty() ? Optional.empty()
+                : Optional.of(new AssertionError("Netty buffers leaked (paranoid detection): " + leaks));
+    }
+
     /** Collects garbage and provokes Netty into reporting what it found; returns and forgets the leaks seen. */
-    static List<String> drain() {
+    private static List<String> drain() {
         for (int i = 0; i < 3; i++) {
             System.gc();
             System.runFinalization();
