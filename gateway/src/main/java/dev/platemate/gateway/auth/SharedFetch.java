@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 /**
  * Getting a token when replicas share one ({@link SharedTokens}): the shared token if it is better than the one
  * held (any, when none is usable; one that lives a second longer, for a refresh) and not the one just refused;
- * else whoever takes the lock looks once more (the token may have been shared just before) and fetches it from the
- * endpoint and shares it. The others look again every {@link #POLL_MILLIS}, for the token or for the lock (its
+ * else whoever takes the lock looks once more (a token may have been shared just before) and, finding none, fetches
+ * one from the endpoint and shares it. The others look again every {@link #POLL_MILLIS}, for the token or for the lock (its
  * holder may have failed), until their wait (the token request's own bound) ends. When the store does not answer
  * for {@link #STORE_WAIT_NANOS} (not connected yet, or down) the replica fetches alone. Continues on the token
  * source's event loop.
