@@ -135,13 +135,17 @@ final class SharedFetch {
         return newer ? token : null;
     }
 
-    /** Runs {@code step} on the loop; if it throws, the try fails rather than the loop swallowing it. */
+    /**
+     * Runs {@code step} on the loop; if it throws, the try fails rather than the loop swallowing it, and the lock it
+     * may hold goes back at once instead of when it expires.
+     */
     private void onLoop(Try attempt, Runnable step) {
         loop.execute(() -> {
             try {
                 step.run();
             } catch (Throwable cause) {
                 attempt.result().completeExceptionally(cause);
+                shared.unlock(key, owner);   // if this try held it (the unlock frees only this owner's)
             }
         });
     }

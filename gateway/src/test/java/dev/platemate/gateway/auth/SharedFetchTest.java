@@ -1,6 +1,7 @@
 package dev.platemate.gateway.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.platemate.gateway.config.RedisConfig;
@@ -83,6 +84,18 @@ class SharedFetchTest {
         assertThat(obtain("tok-1").value()).isEqualTo("tok-2");
         assertThat(fetches).hasValue(1);
         assertThat(store.read(KEY).get(5, TimeUnit.SECONDS).token()).isEqualTo("tok-2");
+        assertThatTheLockIsFree();
+    }
+
+    /** The endpoint's client throws instead of answering, with the lock held: the try fails and the lock is freed. */
+    @Test
+    void aFetchThatThrowsFreesTheLock() throws Exception {
+        SharedFetch fetch = new SharedFetch(KEY, scripted, group.next(), () -> {
+            throw new IllegalStateException("the token client broke");
+        }, TimeUnit.SECONDS.toNanos(5));
+
+        assertThatThrownBy(() -> fetch.obtain(null, null).get(10, TimeUnit.SECONDS))
+                .hasRootCauseMessage("the token client broke");
         assertThatTheLockIsFree();
     }
 
