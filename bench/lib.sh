@@ -44,10 +44,11 @@ json_body() { printf '{"data":"%s"}' "$(head -c 1013 /dev/zero | tr '\0' 'x')"; 
 
 # start_nginx NAME CONTENT: an nginx instance with the given http{} content, run as a plain process in $work.
 # The upstream and the proxy under comparison run as separate instances, so each one's CPU can be read apart.
+# NGINX_WORKERS (auto by default) sets worker_processes.
 start_nginx() {
   local name=$1; shift
   cat > "$work/$name.conf" <<NGINX
-worker_processes auto;
+worker_processes ${NGINX_WORKERS:-auto};
 pid $work/$name.pid;
 error_log $work/logs/error.log warn;
 events { worker_connections 4096; }
@@ -242,6 +243,7 @@ run_sides() {
       echo "round $((r + 1)) ${side_names[i]}: ${results[$i,$r]} (steal ${steal[$i,$r]}%)" >&2
     done
   done
+  echo "machine: $(uname -r), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs"
   echo "medians of $rounds rounds, each side warmed $warmup first and then until its JIT settled (see above; JIT_QUIET_MS ${JIT_QUIET_MS:-20}, JIT_SETTLE ${JIT_SETTLE:-120}), $pinned"
   report_medians 100
   echo "medians of the clean rounds only (at most ${STEAL_MAX:-5}% steal on the servers' CPUs; NAME/N: N such rounds)"
