@@ -44,7 +44,7 @@ json_body() { printf '{"data":"%s"}' "$(head -c 1013 /dev/zero | tr '\0' 'x')"; 
 
 # start_nginx NAME CONTENT: an nginx instance with the given http{} content, run as a plain process in $work.
 # The upstream and the proxy under comparison run as separate instances, so each one's CPU can be read apart.
-# NGINX_WORKERS (auto by default) sets worker_processes.
+# NGINX_WORKERS (auto by default) sets worker_processes, for every nginx a script starts, an nginx upstream's too.
 start_nginx() {
   local name=$1; shift
   cat > "$work/$name.conf" <<NGINX
@@ -62,6 +62,7 @@ http {
 NGINX
   "${servers_cmd[@]}" nginx -c "$work/$name.conf" -p "$work"
   for _ in $(seq 1 50); do [ -s "$work/$name.pid" ] && return 0; sleep 0.1; done
+  echo "nginx $name did not start (see $work/logs/error.log)" >&2; return 1
 }
 
 # The worker processes of nginx instance NAME, and proxy_cache's cache manager (not its loader, which exits after a
