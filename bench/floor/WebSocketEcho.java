@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.ResourceLeakDetector;
 
 /**
  * The WebSocket upstream of bench/websocket: every message comes back as it came, on Netty's epoll transport (the
@@ -32,6 +33,11 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 public final class WebSocketEcho {
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // as in the gateway: Netty's default samples 1 buffer in 128 and records a stack trace for each, a cost
+            // per buffer that would fall on whichever side makes this server allocate more
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         int port = Integer.parseInt(args[0]);
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
         new ServerBootstrap().group(loops).channel(EpollServerSocketChannel.class)
